@@ -1,0 +1,186 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import dotenv from 'dotenv';
+import { parseEnv, type Env, type ServiceName, ConfigError } from './env';
+import { SANDBOX } from './sandbox-endpoints';
+
+export { ConfigError } from './env';
+export type { Env, ServiceName } from './env';
+
+export type WarehouseConfig =
+  | { kind: 'duckdb'; path: string }
+  | {
+      kind: 'databricks';
+      host: string;
+      httpPath: string;
+      token?: string;
+      clientId?: string;
+      clientSecret?: string;
+      catalog: string;
+      volume: string;
+    };
+
+export interface AppConfig {
+  env: Env;
+  sandboxed: ServiceName[];
+  dataDir: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls?: { certPath: string; keyPath: string };
+    apiKey?: string;
+    uiUrl: string;
+    /** True when `npm start` should run the local dev server itself. */
+    devServer: boolean;
+    uiPort: number;
+    metricsBind: string;
+  };
+  schedules: { syncInterval: string; organizeInterval: string };
+  salesforce: {
+    loginUrl: string;
+    auth: 'client_credentials' | 'jwt' | 'password';
+    clientId?: string;
+    clientSecret?: string;
+    username?: string;
+    password?: string;
+    securityToken?: string;
+    jwtKeyPath?: string;
+    apiVersion: string;
+    lookbackSeconds: number;
+    bulkThreshold: number;
+    maxFetch: number;
+    apiUsageStopShare: number;
+    userIdField: string;
+  };
+  drift: { baseUrl: string; token: string; verificationToken?: string };
+  amplitude: { apiKey: string; serverUrl: string; minIdLength: number };
+  warehouse: WarehouseConfig;
+  bigquery: { projectId: string; apiEndpoint?: string; keyFilename?: string; dataset: string; tables: string[] };
+  webhook: { host: string; port: number; secret: string; secretHeader: string; bodyLimitBytes: number };
+  alerts: { url?: string; format: 'teams' | 'slack' };
+  sandbox: { seed: number; scale: number };
+}
+
+const AMPLITUDE_ORIGINS = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' } as const;
+
+/** Turns a validated environment into the settings every component reads. */
+export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+  const { env, sandboxed } = parseEnv(raw);
+  const isSandbox = (s: ServiceName) => sandboxed.includes(s);
+  const dataDir = path.resolve(cwd, env.DATA_DIR);
+
+  if (env.WEBHOOK_SECRET === undefined && env.NODE_ENV === 'production')
+    throw new ConfigError(['WEBHOOK_SECRET: missing (required in production: the shared secret Amplitude sends in the custom header)']);
+
+  const warehouse: WarehouseConfig =
+    env.WAREHOUSE === 'databricks'
+      ? {
+          kind: 'databricks',
+          host: env.DATABRICKS_HOST!,
+          httpPath: env.DATABRICKS_HTTP_PATH!,
+          token: env.DATABRICKS_TOKEN,
+          clientId: env.DATABRICKS_CLIENT_ID,
+          clientSecret: env.DATABRICKS_CLIENT_SECRET,
+          catalog: env.DATABRICKS_CATALOG,
+          volume: env.DATABRICKS_VOLUME,
+        }
+      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')) };
+
+  return {
+    env,
+    sandboxed,
+    dataDir,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      tls: env.TEMPORAL_TLS_CERT_PATH ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH! } : undefined,
+      apiKey: env.TEMPORAL_API_KEY,
+      uiUrl: env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`,
+      devServer: env.TEMPORAL_DEV_SERVER && /^(localhost|127\.0\.0\.1):/.test(env.TEMPORAL_ADDRESS),
+      uiPort: env.TEMPORAL_UI_PORT,
+      metricsBind: env.WORKER_METRICS_BIND,
+    },
+    schedules: { syncInterval: env.SYNC_INTERVAL, organizeInterval: env.ORGANIZE_INTERVAL },
+    salesforce: isSandbox('salesforce')
+      ? {
+          loginUrl: SANDBOX.salesforce.url,
+          auth: 'client_credentials',
+          clientId: SANDBOX.salesforce.clientId,
+          clientSecret: SANDBOX.salesforce.clientSecret,
+          apiVersion: env.SALESFORCE_API_VERSION,
+          lookbackSeconds: env.SALESFORCE_LOOKBACK_SECONDS,
+          bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
+          maxFetch: env.SALESFORCE_MAX_FETCH,
+          apiUsageStopShare: env.SALESFORCE_API_USAGE_STOP_SHARE,
+          userIdField: env.SALESFORCE_USER_ID_FIELD,
+        }
+      : {
+          loginUrl: env.SALESFORCE_LOGIN_URL!,
+          auth: env.SALESFORCE_AUTH ?? 'client_credentials',
+          clientId: env.SALESFORCE_CLIENT_ID,
+          clientSecret: env.SALESFORCE_CLIENT_SECRET,
+          username: env.SALESFORCE_USERNAME,
+          password: env.SALESFORCE_PASSWORD,
+          securityToken: env.SALESFORCE_SECURITY_TOKEN,
+          jwtKeyPath: env.SALESFORCE_JWT_KEY_PATH,
+          apiVersion: env.SALESFORCE_API_VERSION,
+          lookbackSeconds: env.SALESFORCE_LOOKBACK_SECONDS,
+          bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
+          maxFetch: env.SALESFORCE_MAX_FETCH,
+          apiUsageStopShare: env.SALESFORCE_API_USAGE_STOP_SHARE,
+          userIdField: env.SALESFORCE_USER_ID_FIELD,
+        },
+    drift: isSandbox('drift')
+      ? { baseUrl: SANDBOX.drift.url, token: SANDBOX.drift.token, verificationToken: SANDBOX.drift.verificationToken }
+      : { baseUrl: env.DRIFT_BASE_URL ?? 'https://driftapi.com', token: env.DRIFT_TOKEN!, verificationToken: env.DRIFT_VERIFICATION_TOKEN },
+    amplitude: isSandbox('amplitude')
+      ? { apiKey: SANDBOX.amplitude.apiKey, serverUrl: SANDBOX.amplitude.url, minIdLength: env.AMPLITUDE_MIN_ID_LENGTH }
+      : {
+          apiKey: env.AMPLITUDE_API_KEY!,
+          serverUrl: env.AMPLITUDE_SERVER_URL ?? AMPLITUDE_ORIGINS[env.AMPLITUDE_ZONE ?? 'us'],
+          minIdLength: env.AMPLITUDE_MIN_ID_LENGTH,
+        },
+    warehouse,
+    bigquery: isSandbox('bigquery')
+      ? { projectId: SANDBOX.bigquery.projectId, apiEndpoint: SANDBOX.bigquery.url, dataset: env.SEGMENT_DATASET, tables: env.SEGMENT_TABLES }
+      : {
+          projectId: env.BIGQUERY_PROJECT!,
+          apiEndpoint: env.BIGQUERY_API_ENDPOINT,
+          keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS,
+          dataset: env.SEGMENT_DATASET,
+          tables: env.SEGMENT_TABLES,
+        },
+    webhook: {
+      host: env.WEBHOOK_HOST,
+      port: env.WEBHOOK_PORT,
+      secret: env.WEBHOOK_SECRET ?? SANDBOX.webhookSecret,
+      secretHeader: env.WEBHOOK_SECRET_HEADER.toLowerCase(),
+      bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+    },
+    alerts: { url: env.ALERT_WEBHOOK_URL, format: env.ALERT_FORMAT },
+    sandbox: { seed: env.SANDBOX_SEED, scale: env.SANDBOX_SCALE },
+  };
+}
+
+/** Reads `.env` (never overriding real environment variables) and validates everything. */
+export function loadConfig(cwd = process.cwd()): AppConfig {
+  const envFile = path.join(cwd, '.env');
+  if (fs.existsSync(envFile)) dotenv.config({ path: envFile, override: false, quiet: true });
+  return buildConfig(process.env, cwd);
+}
+
+/** For entry points: prints one line per problem and exits non-zero instead of a stack trace. */
+export function loadConfigOrExit(cwd = process.cwd()): AppConfig {
+  try {
+    return loadConfig(cwd);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`novade-sync: invalid configuration (see .env.example):\n`);
+      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

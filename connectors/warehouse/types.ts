@@ -1,0 +1,164 @@
+/**
+ * The one warehouse seam every flow writes through (DESIGN.md, "Warehouse"). Two adapters implement
+ * it: DuckDB (embedded default) and Databricks. Flows never write SQL of their own.
+ *
+ * Layers, same names in both adapters:
+ *   bronze.<source>_<object>  append-only, as received, idempotent per batch id
+ *   silver.<source>_<object>  typed current state, merged on the primary key, deletes kept as flags
+ *   ops.*                     sync state, run audit, dead letters, check results, migrations
+ */
+
+export type ColumnType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'json';
+
+export interface ColumnDef {
+  name: string;
+  type: ColumnType;
+  /** Keys are NOT NULL; everything else defaults to nullable. */
+  nullable?: boolean;
+}
+
+/** A silver table: typed columns of the current state of one object, merged on `primaryKey`. */
+export interface SilverTableDef {
+  /** `<source>_<object>`, e.g. `salesforce_contact`; lives in schema `silver`. */
+  name: string;
+  columns: ColumnDef[];
+  primaryKey: string[];
+  /**
+   * Column that orders versions of one key (e.g. system_modstamp). A merge keeps the row with the
+   * highest version, so a re-delivered or out-of-order older batch never overwrites a newer one.
+   */
+  versionColumn: string;
+}
+
+/** A bronze table: key columns + the record as received. Lives in schema `bronze`, same name as silver. */
+export interface BronzeTableDef {
+  name: string;
+  /** Key columns copied out of the payload, for reconciliation with silver. */
+  keyColumns: ColumnDef[];
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** Values the adapters accept in a typed column. Timestamps as Date or ISO-8601 text; json as any JSON value. */
+export type CellValue = string | number | bigint | boolean | Date | null | JsonValue;
+export type Row = Record<string, CellValue>;
+
+export interface BronzeRecord {
+  /** Values of the bronze key columns. */
+  keys: Record<string, string | number | null>;
+  /** The record as received, stored verbatim as JSON text. */
+  payload: unknown;
+}
+
+export interface BronzeBatch {
+  /**
+   * Deterministic id of this batch (e.g. `salesforce_contact:2024-01-01T00:00:00Z:003xx`). Appending a
+   * batch id that is already loaded adds nothing.
+   */
+  batchId: string;
+  records: BronzeRecord[];
+  /** Defaults to now. */
+  ingestedAt?: Date;
+}
+
+export interface AppendResult {
+  inserted: number;
+  /** True when the batch id had been loaded before and nothing was added. */
+  alreadyLoaded: boolean;
+}
+
+export interface MergeOptions {
+  /**
+   * Column names set by the merge besides the table's columns:
+   * `_deleted` (boolean, soft delete flag) and `_merged_at` (timestamp) exist in every silver table.
+   */
+  deleted?: (row: Row) => boolean;
+}
+
+export interface MergeResult {
+  inserted: number;
+  updated: number;
+  /** Rows whose version was not newer than the stored one. */
+  unchanged: number;
+}
+
+export interface SyncRun {
+  runId: string;
+  flow: string;
+  stream: string;
+  startedAt: Date;
+  finishedAt?: Date;
+  status: 'running' | 'succeeded' | 'failed' | 'stopped';
+  read: number;
+  written: number;
+  sent: number;
+  rejected: number;
+  cursorBefore?: JsonValue;
+  cursorAfter?: JsonValue;
+  apiCallsUsed?: number;
+  error?: string;
+}
+
+export interface DeadLetter {
+  flow: string;
+  stream: string;
+  recordKey: string;
+  reason: string;
+  payload: unknown;
+  /** Deterministic; re-recording the same dead letter (same id) is a no-op. */
+  id?: string;
+}
+
+export type CheckName = 'duplicate_keys' | 'null_keys' | 'bronze_silver_reconciliation' | 'freshness';
+
+export interface CheckResult {
+  check: CheckName;
+  table: string;
+  passed: boolean;
+  /** E.g. number of duplicate keys, number of missing keys, age in seconds. */
+  observed: number;
+  detail?: string;
+  checkedAt: Date;
+}
+
+export interface CheckOptions {
+  /** Freshness threshold in seconds per silver table name; tables not listed only report their age. */
+  freshnessSeconds?: Record<string, number>;
+}
+
+export interface Warehouse {
+  readonly kind: 'duckdb' | 'databricks';
+
+  /** Applies pending versioned migrations (ops tables) and creates the given tables if missing. Idempotent. */
+  ensureSchema(tables?: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<void>;
+
+  /** Appends a batch to bronze.<table>, atomically; a batch id seen before adds nothing. */
+  appendBronze(table: BronzeTableDef, batch: BronzeBatch): Promise<AppendResult>;
+
+  /**
+   * Upserts rows into silver.<table> on its primary key. Several rows with the same key in one call
+   * are collapsed to the one with the highest version first. Atomic: all or nothing.
+   */
+  mergeSilver(table: SilverTableDef, rows: Row[], opts?: MergeOptions): Promise<MergeResult>;
+
+  /** Current silver rows for the given primary key values (single-column keys). */
+  lookupSilver(table: SilverTableDef, keys: string[]): Promise<Row[]>;
+
+  getSyncState(stream: string): Promise<JsonValue | undefined>;
+  setSyncState(stream: string, cursor: JsonValue): Promise<void>;
+
+  /** Inserts or updates (by runId) a row of ops.sync_runs. */
+  recordRun(run: SyncRun): Promise<void>;
+  listRuns(opts?: { flow?: string; limit?: number }): Promise<SyncRun[]>;
+
+  writeDeadLetters(letters: DeadLetter[]): Promise<number>;
+  countDeadLetters(opts?: { flow?: string }): Promise<number>;
+
+  /** Runs the data-quality checks on the given silver tables (and their bronze twins). */
+  runChecks(tables: SilverTableDef[], opts?: CheckOptions): Promise<CheckResult[]>;
+
+  /** Read-only SQL for tests, status and reconciliation. Never used by flows to write. */
+  query<T extends Row = Row>(sql: string, params?: CellValue[]): Promise<T[]>;
+
+  close(): Promise<void>;
+}
