@@ -1,0 +1,15 @@
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../config/logger';
+import type { Warehouse } from '../connectors/warehouse/types';
+import type { EventSink, SourceReader } from '../streams/pipeline';
+import type { SourceName, StreamDeclaration } from '../streams/types';
+
+/** Everything activities need, built once per worker process (workers/deps.ts). */
+export interface ActivityDeps {
+  config: AppConfig;
+  log: Logger;
+  warehouse: Warehouse;
+  streams: ReadonlyMap<string, StreamDeclaration>;
+  readers: Partial<Record<SourceName, SourceReader>>;
+  sink: EventSink;
+}

@@ -1,0 +1,80 @@
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { PermanentError } from '../lib/errors';
+import { syncPage } from '../streams/pipeline';
+import type { ActivityDeps } from './deps';
+import { translated } from './failures';
+import type { SyncActivities } from './sync-types';
+
+export function createSyncActivities(deps: ActivityDeps): SyncActivities {
+  const declaration = (stream: string) => {
+    const decl = deps.streams.get(stream);
+    if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
+    const reader = deps.readers[decl.source];
+    if (!reader) throw new PermanentError('ConfigError', `No reader is configured for source ${decl.source}.`);
+    return { decl, reader };
+  };
+
+  return {
+    beginStreamRun: (input) =>
+      translated(async () => {
+        const { decl, reader } = declaration(input.stream);
+        await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
+        const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
+        const plan = await reader.plan(decl, stored, input.full);
+        const startedAt = new Date();
+        await deps.warehouse.recordRun({
+          runId: input.runId,
+          flow: decl.source,
+          stream: decl.name,
+          startedAt,
+          status: 'running',
+          read: 0,
+          written: 0,
+          sent: 0,
+          rejected: 0,
+          cursorBefore: stored,
+        });
+        return { cursor: plan.cursor, mode: plan.mode, startedAt: startedAt.toISOString() };
+      }),
+
+    syncStreamPage: (input) =>
+      translated(async () => {
+        const { decl, reader } = declaration(input.stream);
+        const result = await syncPage(
+          {
+            warehouse: deps.warehouse,
+            reader,
+            sink: deps.sink,
+            mapping: { minIdLength: deps.config.amplitude.minIdLength, userIdField: deps.config.salesforce.userIdField },
+            apiUsageStopShare: decl.source === 'salesforce' ? deps.config.salesforce.apiUsageStopShare : undefined,
+          },
+          decl,
+          input,
+          { runId: input.runId, progress: (d) => heartbeat(d), resumeFrom: activityInfo().heartbeatDetails },
+        );
+        deps.log.info({ stream: input.stream, page: input.page, read: result.read, written: result.written, sent: result.sent, rejected: result.rejected }, 'page synced');
+        return result;
+      }),
+
+    finishStreamRun: (summary) =>
+      translated(async () => {
+        await deps.warehouse.recordRun({
+          runId: summary.runId,
+          flow: summary.flow,
+          stream: summary.stream,
+          startedAt: new Date(summary.startedAt),
+          finishedAt: new Date(summary.finishedAt),
+          status: summary.status,
+          read: summary.read,
+          written: summary.written,
+          sent: summary.sent,
+          rejected: summary.rejected,
+          cursorBefore: summary.cursorBefore,
+          cursorAfter: summary.cursorAfter,
+          apiCallsUsed: summary.apiCalls,
+          error: summary.error ?? summary.stopReason,
+        });
+        deps.log.info({ ...summary }, `stream run ${summary.status}`);
+      }),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Errors connectors throw, free of Temporal. Activities translate them (activities/failures.ts):
+ * a TransientError is retried by Temporal after `retryAfterMs` when the service said how long to
+ * wait; a PermanentError fails at once with a message that says what to fix.
+ */
+export class TransientError extends Error {
+  readonly retryAfterMs?: number;
+  constructor(message: string, opts: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'TransientError';
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+export type PermanentKind = 'ConfigError' | 'AuthError' | 'PermissionError' | 'InvalidRequest' | 'UnknownStream';
+
+export class PermanentError extends Error {
+  constructor(
+    readonly kind: PermanentKind,
+    message: string,
+    opts: { cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = kind;
+  }
+}
+
+/** Parses an HTTP Retry-After header (seconds or an HTTP date) into milliseconds. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

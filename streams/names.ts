@@ -1,0 +1,14 @@
+/**
+ * Stream names per source, in the order a source run syncs them (accounts before the contacts that
+ * reference them). Plain data: workflows import it, so nothing here may touch Node or I/O.
+ */
+export const STREAMS_BY_SOURCE = {
+  salesforce: ['salesforce_account', 'salesforce_contact', 'salesforce_lead', 'salesforce_opportunity'],
+  drift: ['drift_contacts', 'drift_conversations', 'drift_messages', 'drift_meetings'],
+} as const;
+
+export type SyncSource = keyof typeof STREAMS_BY_SOURCE;
+
+export function isSyncSource(s: string): s is SyncSource {
+  return Object.prototype.hasOwnProperty.call(STREAMS_BY_SOURCE, s);
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import type { DeadLetter, Row, Warehouse } from '../connectors/warehouse/types';
+import type { AmplitudeEvent } from '../mappings/amplitude-types';
+import { identifyToEvent } from '../mappings/amplitude-types';
+import type { Cursor, MappingContext, StreamDeclaration } from './types';
+import type { ReadMode, SyncPageResult } from '../activities/sync-types';
+
+/**
+ * One page of a stream, end to end, with no Temporal in sight: read from the source, keep the raw
+ * records in bronze, send what changed to Amplitude, merge silver, and only then advance the cursor.
+ * Every step is idempotent, so the activity that calls this can be retried at any point.
+ */
+
+export interface SourcePage {
+  records: unknown[];
+  nextCursor: Cursor;
+  nextMode: ReadMode;
+  done: boolean;
+  apiCalls: number;
+  apiUsage?: { used: number; limit: number };
+}
+
+export interface SourceReader {
+  /** Chooses how a run reads (e.g. Bulk API for a first load of a big object). */
+  plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }>;
+  readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage>;
+}
+
+export interface ReadOptions {
+  runId: string;
+  /** Called while a long read is in progress; the activity turns it into a Temporal heartbeat. */
+  progress: (details: unknown) => void;
+  /** Details of the last heartbeat of a previous attempt, to resume a long read. */
+  resumeFrom?: unknown;
+}
+
+export interface DeliveryReport {
+  sent: number;
+  /** Events Amplitude refused for good (400 invalid fields): dead letters, not retries. */
+  rejected: { event: AmplitudeEvent; reason: string }[];
+}
+
+export interface EventSink {
+  /** Resolves only when Amplitude answered 200 for every event not in `rejected`; throws otherwise. */
+  send(events: AmplitudeEvent[]): Promise<DeliveryReport>;
+}
+
+export interface PipelineDeps {
+  warehouse: Warehouse;
+  reader: SourceReader;
+  sink: EventSink;
+  mapping: MappingContext;
+  /** Stops a run before it exhausts the source's API allowance (share of the limit, 0..1). */
+  apiUsageStopShare?: number;
+}
+
+export function batchIdOf(stream: string, cursor: Cursor, mode: ReadMode): string {
+  const digest = createHash('sha256').update(JSON.stringify(cursor)).digest('hex').slice(0, 16);
+  return `${stream}:${mode}:${digest}`;
+}
+
+function keyOf(decl: StreamDeclaration, record: unknown): string {
+  const v = (record as Record<string, unknown> | null)?.[decl.primaryKey];
+  return v === undefined || v === null ? '' : String(v);
+}
+
+export async function syncPage(
+  deps: PipelineDeps,
+  decl: StreamDeclaration,
+  input: { runId: string; cursor: Cursor; mode: ReadMode },
+  opts: ReadOptions,
+): Promise<SyncPageResult> {
+  const { warehouse, reader, sink } = deps;
+  const page = await reader.readPage(decl, input.cursor, input.mode, opts);
+  const deadLetters: DeadLetter[] = [];
+  const dead = (recordKey: string, reason: string, payload: unknown) =>
+    deadLetters.push({
+      flow: decl.source,
+      stream: decl.name,
+      recordKey,
+      reason,
+      payload,
+      id: createHash('sha256').update(`${decl.name}|${recordKey}|${reason}|${JSON.stringify(payload)}`).digest('hex').slice(0, 32),
+    });
+
+  // Bronze keeps every record exactly as received, valid or not.
+  await warehouse.appendBronze(decl.bronze, {
+    batchId: batchIdOf(decl.name, input.cursor, input.mode),
+    records: page.records.map((r) => ({ keys: { [decl.bronze.keyColumns[0].name]: keyOf(decl, r) || null }, payload: r })),
+  });
+
+  const valid: { record: Record<string, unknown>; row: Row }[] = [];
+  for (const raw of page.records) {
+    const parsed = decl.schema.safeParse(raw);
+    if (!parsed.success) {
+      dead(keyOf(decl, raw), `invalid record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
+      continue;
+    }
+    const record = parsed.data as Record<string, unknown>;
+    valid.push({ record, row: decl.toRow(record) });
+  }
+
+  // Within one page the same key may appear twice (a lookback window re-reads): keep the newest.
+  const pkColumn = decl.silver.primaryKey[0];
+  const version = decl.silver.versionColumn;
+  const newest = new Map<string, { record: Record<string, unknown>; row: Row }>();
+  for (const v of valid) {
+    const k = String(v.row[pkColumn]);
+    const prev = newest.get(k);
+    if (!prev || compareVersions(v.row[version], prev.row[version]) >= 0) newest.set(k, v);
+  }
+
+  const previous = new Map<string, Row>();
+  if (newest.size > 0)
+    for (const row of await warehouse.lookupSilver(decl.silver, [...newest.keys()])) previous.set(String(row[pkColumn]), row);
+
+  const events: AmplitudeEvent[] = [];
+  const changed: Row[] = [];
+  for (const [key, { record, row }] of newest) {
+    const before = previous.get(key);
+    // Already merged at this version: a lookback re-read or a retried page. Nothing new to say.
+    if (before && compareVersions(row[version], before[version]) <= 0) continue;
+    changed.push(row);
+    const mapped = decl.toEvents(record, before, deps.mapping);
+    if (mapped.unsendable) dead(key, mapped.unsendable, record);
+    if (mapped.identify) events.push(identifyToEvent(mapped.identify));
+    events.push(...mapped.events);
+  }
+
+  // Amplitude before silver: if sending fails, the retry still sees the old silver row and so
+  // recomputes the same events (same insert_ids) instead of losing e.g. a stage change.
+  const delivery = events.length > 0 ? await sink.send(events) : { sent: 0, rejected: [] };
+  for (const r of delivery.rejected) dead(r.event.user_id ?? r.event.device_id ?? '', `amplitude rejected ${r.event.event_type}: ${r.reason}`, r.event);
+
+  const merge = changed.length > 0 ? await warehouse.mergeSilver(decl.silver, changed, { deleted: (row) => row._deleted === true }) : undefined;
+  if (deadLetters.length > 0) await warehouse.writeDeadLetters(deadLetters);
+
+  // Last: the cursor moves only once every destination has the page.
+  await warehouse.setSyncState(decl.name, page.nextCursor);
+
+  let stop: string | undefined;
+  if (page.apiUsage && deps.apiUsageStopShare !== undefined && page.apiUsage.limit > 0) {
+    const share = page.apiUsage.used / page.apiUsage.limit;
+    if (share >= deps.apiUsageStopShare && !page.done)
+      stop = `API usage ${page.apiUsage.used}/${page.apiUsage.limit} reached ${(share * 100).toFixed(0)}% of the daily limit (stop share ${(deps.apiUsageStopShare * 100).toFixed(0)}%): stopping for today`;
+  }
+
+  return {
+    read: page.records.length,
+    written: merge ? merge.inserted + merge.updated : 0,
+    sent: delivery.sent,
+    rejected: deadLetters.length,
+    apiCalls: page.apiCalls,
+    apiUsage: page.apiUsage,
+    nextCursor: page.nextCursor,
+    nextMode: page.nextMode,
+    done: page.done,
+    stop,
+  };
+}
+
+/** Versions are timestamps (ISO text or Date) or numbers (epoch ms). */
+export function compareVersions(a: unknown, b: unknown): number {
+  const n = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Date.parse(String(v)));
+  const x = n(a);
+  const y = n(b);
+  if (Number.isNaN(x) || Number.isNaN(y)) return String(a).localeCompare(String(b));
+  return x - y;
+}

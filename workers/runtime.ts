@@ -1,0 +1,19 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from '../config/logger';
+
+/**
+ * Installs the Temporal runtime once per process: SDK logs through pino, Prometheus metrics from
+ * the Rust core on `metricsBind` (/metrics), and worker shutdown on SIGINT/SIGTERM.
+ */
+export function installRuntime(opts: { log: Logger; metricsBind: string; level?: LogLevel }): void {
+  const log = opts.log.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger(opts.level ?? 'WARN', (entry) => {
+      const meta = entry.meta ?? {};
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      log[level](meta, entry.message);
+    }),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBind } } },
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+  });
+}

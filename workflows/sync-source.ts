@@ -1,0 +1,50 @@
+import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
+import type { StreamRunSummary } from '../activities/sync-types';
+import { syncStreamWorkflow } from './sync-stream';
+
+export interface SyncSourceInput {
+  source: string;
+  /** Subset of the source's streams; all of them by default. */
+  streams?: string[];
+  full?: boolean;
+}
+
+export interface SyncSourceSummary {
+  source: string;
+  streams: StreamRunSummary[];
+  failed: { stream: string; error: string }[];
+}
+
+/** One scheduled tick of a source: each stream as a child workflow, one after the other. */
+export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSourceSummary> {
+  if (!isSyncSource(input.source))
+    throw ApplicationFailure.nonRetryable(`Unknown source "${input.source}". Known: ${Object.keys(STREAMS_BY_SOURCE).join(', ')}.`, 'UnknownStream');
+  const known: readonly string[] = STREAMS_BY_SOURCE[input.source];
+  const streams = input.streams ?? [...known];
+  const unknown = streams.filter((s) => !known.includes(s));
+  if (unknown.length)
+    throw ApplicationFailure.nonRetryable(`Unknown ${input.source} stream(s) ${unknown.join(', ')}. Known: ${known.join(', ')}.`, 'UnknownStream');
+
+  const summary: SyncSourceSummary = { source: input.source, streams: [], failed: [] };
+  for (const stream of streams) {
+    try {
+      summary.streams.push(
+        await executeChild(syncStreamWorkflow, {
+          args: [{ stream, full: input.full }],
+          workflowId: `${workflowInfo().workflowId}/${stream}`,
+        }),
+      );
+    } catch (err) {
+      // One broken stream must not starve the others; the run still fails at the end.
+      summary.failed.push({ stream, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
+    }
+  }
+  if (summary.failed.length)
+    throw ApplicationFailure.nonRetryable(
+      `${input.source} sync failed for ${summary.failed.map((f) => `${f.stream} (${f.error})`).join('; ')}`,
+      'SyncFailed',
+      summary,
+    );
+  return summary;
+}
