@@ -3,6 +3,7 @@ import type { Duration } from '@temporalio/common';
 import type { AppConfig } from '../config/config';
 import { connectionOptions } from '../lib/temporal';
 import { createActivities } from '../activities';
+import { WORKFLOWS_PATH } from './workflows-path';
 import type { ActivityDeps } from '../activities/deps';
 
 export interface WorkerOptions {
@@ -22,7 +23,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
     // DuckDB has one writer; a handful of concurrent pages keeps it busy without contention.
     maxConcurrentActivityTaskExecutions: 8,

@@ -1,0 +1,36 @@
+import type { AppConfig } from '../config/config';
+import { loadConfigOrExit } from '../config/config';
+import { connectTemporal, type TemporalClient } from '../lib/temporal';
+
+/** Lazily loaded config and Temporal client, shared by the CLI's commands. */
+export class CliContext {
+  private cfg?: AppConfig;
+  private temporal?: TemporalClient;
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  get config(): AppConfig {
+    this.cfg ??= loadConfigOrExit();
+    return this.cfg;
+  }
+
+  async client() {
+    this.temporal ??= await connectTemporal(this.config.temporal);
+    return this.temporal.client;
+  }
+
+  print(line = ''): void {
+    this.out.write(`${line}\n`);
+  }
+
+  async close(): Promise<void> {
+    await this.temporal?.close();
+  }
+}
+
+/** Renders rows as an aligned text table. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { CliContext } from './cli-context';
+import { registerSchedules } from './commands/schedules';
+import { registerSync } from './commands/sync';
+
+/** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('novade').description('novade-sync: operate the data platform').showHelpAfterError();
+  registerSchedules(program, ctx);
+  registerSync(program, ctx);
+  return program;
+}
+
+export async function runCli(argv: string[], ctx = new CliContext()): Promise<number> {
+  const program = buildProgram(ctx).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code?.startsWith('commander.')) return 2;
+    process.stderr.write(`novade: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { buildConfig, ConfigError } from '../../config/config';
+import { parseEnv } from '../../config/env';
+
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    buildConfig(env, '/tmp/novade');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('runs every service against the sandbox when no credentials are set', () => {
+    const cfg = buildConfig({}, '/tmp/novade');
+    expect(cfg.sandboxed).toEqual(['salesforce', 'drift', 'amplitude', 'bigquery']);
+    expect(cfg.salesforce.loginUrl).toBe('http://127.0.0.1:4010');
+    expect(cfg.amplitude.serverUrl).toBe('http://127.0.0.1:4030');
+    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb' });
+    expect(cfg.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'novade-sync', devServer: true });
+  });
+
+  it('uses the real service, never the sandbox, once its credentials are set', () => {
+    const cfg = buildConfig({ AMPLITUDE_API_KEY: 'k'.repeat(32), AMPLITUDE_ZONE: 'eu' }, '/tmp/novade');
+    expect(cfg.sandboxed).not.toContain('amplitude');
+    expect(cfg.amplitude.serverUrl).toBe('https://api.eu.amplitude.com');
+  });
+
+  it('names a missing AMPLITUDE_API_KEY when other Amplitude settings are present', () => {
+    expect(problemsOf({ AMPLITUDE_ZONE: 'eu' })).toEqual([
+      'AMPLITUDE_API_KEY: missing (the API key of the Amplitude project, under Settings > Projects)',
+    ]);
+  });
+
+  it('rejects a DATABRICKS_HOST with a scheme and says what is expected', () => {
+    const problems = problemsOf({ WAREHOUSE: 'databricks', DATABRICKS_HOST: 'https://adb-1.azuredatabricks.net/', DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/x', DATABRICKS_TOKEN: 't' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DATABRICKS_HOST: expected the workspace host name without https:\/\/ or a path/);
+    expect(problems[0]).toContain('"https://adb-1.azuredatabricks.net/"');
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({ WAREHOUSE: 'databricks', AMPLITUDE_ZONE: 'eu', DRIFT_BASE_URL: 'https://driftapi.com', TEMPORAL_ADDRESS: 'nope' });
+    expect(problems).toEqual([
+      'TEMPORAL_ADDRESS: expected host:port, for example localhost:7233 (got "nope")',
+    ]);
+    const semantic = problemsOf({ WAREHOUSE: 'databricks', AMPLITUDE_ZONE: 'eu', DRIFT_BASE_URL: 'https://driftapi.com' });
+    expect(semantic).toEqual([
+      'DRIFT_TOKEN: missing (the OAuth access token of the Drift app)',
+      'AMPLITUDE_API_KEY: missing (the API key of the Amplitude project, under Settings > Projects)',
+      'DATABRICKS_HOST: missing (required when WAREHOUSE=databricks)',
+      'DATABRICKS_HTTP_PATH: missing (required when WAREHOUSE=databricks)',
+      'DATABRICKS_TOKEN: missing (set a personal access token, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M)',
+    ]);
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    const problems = problemsOf({ AMPLITUDE_MIN_ID_LENGTH: 'abc', WEBHOOK_BODY_LIMIT_BYTES: '5' });
+    expect(problems.join('\n')).toContain('AMPLITUDE_MIN_ID_LENGTH');
+    const secretProblems = problemsOf({ SALESFORCE_CLIENT_SECRET: 'hunter2' });
+    expect(secretProblems.join('\n')).not.toContain('hunter2');
+    expect(secretProblems).toContain('SALESFORCE_LOGIN_URL: missing (the My Domain URL, for example https://novade.my.salesforce.com)');
+  });
+
+  it('checks each Salesforce auth flow for its own credentials', () => {
+    expect(problemsOf({ SALESFORCE_LOGIN_URL: 'https://x.my.salesforce.com', SALESFORCE_AUTH: 'jwt', SALESFORCE_CLIENT_ID: 'id' })).toEqual([
+      'SALESFORCE_USERNAME: missing (JWT bearer flow: connected app, integration user and its private key)',
+      'SALESFORCE_JWT_KEY_PATH: missing (JWT bearer flow: connected app, integration user and its private key)',
+    ]);
+    expect(problemsOf({ SALESFORCE_LOGIN_URL: 'https://x.my.salesforce.com', SALESFORCE_AUTH: 'password', SALESFORCE_USERNAME: 'u', SALESFORCE_PASSWORD: 'p' })).toEqual([]);
+  });
+
+  it('refuses the sandbox when SANDBOX=off and a service has no credentials', () => {
+    expect(problemsOf({ SANDBOX: 'off' })).toHaveLength(4);
+    expect(parseEnv({ SANDBOX: 'on', AMPLITUDE_API_KEY: 'x' }).sandboxed).toContain('amplitude');
+  });
+
+  it('requires WEBHOOK_SECRET in production and both halves of a Temporal mTLS pair', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'WEBHOOK_SECRET: missing (required in production: the shared secret Amplitude sends in the custom header)',
+    ]);
+    expect(problemsOf({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toEqual([
+      'TEMPORAL_TLS_KEY_PATH: missing (mTLS to Temporal Cloud needs both the client certificate and key)',
+    ]);
+  });
+
+  it('parses lists, booleans and Databricks OAuth M2M', () => {
+    const cfg = buildConfig(
+      { SEGMENT_TABLES: 'tracks, pages', TEMPORAL_DEV_SERVER: 'false', WAREHOUSE: 'databricks', DATABRICKS_HOST: 'adb-1.2.azuredatabricks.net', DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/abc', DATABRICKS_CLIENT_ID: 'sp', DATABRICKS_CLIENT_SECRET: 's' },
+      '/tmp/novade',
+    );
+    expect(cfg.bigquery.tables).toEqual(['tracks', 'pages']);
+    expect(cfg.temporal.devServer).toBe(false);
+    expect(cfg.warehouse).toMatchObject({ kind: 'databricks', clientId: 'sp', catalog: 'novade' });
+  });
+});
