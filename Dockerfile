@@ -1,0 +1,9 @@
+# One image for the worker and the webhook (docker-compose.yml picks the command).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production NOVADE_SKIP_SETUP=1
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+USER node
+CMD ["npm", "run", "worker"]
