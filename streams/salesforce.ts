@@ -1,0 +1,48 @@
+import { contactEvents, fieldsWithUserId, leadEvents, opportunityEvents, SALESFORCE_FIELDS } from '../mappings/salesforce';
+import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec, type SfRecord } from '../mappings/salesforce-fields';
+import type { Row } from '../connectors/warehouse/types';
+import type { MappedEvents, MappingContext, StreamDeclaration } from './types';
+
+/**
+ * The four Salesforce streams. Each is keyed on Id and ordered by (SystemModstamp, Id); silver's
+ * version column is system_modstamp, so an older version never overwrites a newer one.
+ */
+
+type SfObject = keyof typeof SALESFORCE_FIELDS;
+
+export interface SalesforceStreamOptions {
+  /** Field whose value becomes Amplitude's user_id for Contacts and Leads (config: SALESFORCE_USER_ID_FIELD). */
+  userIdField: string;
+}
+
+function declaration(
+  object: SfObject,
+  specs: readonly SfFieldSpec[],
+  events: (record: SfRecord, row: Row, previous: Row | undefined, ctx: MappingContext) => MappedEvents,
+): StreamDeclaration<SfRecord> {
+  const name = `salesforce_${object.toLowerCase()}`;
+  const toRow = (record: SfRecord) => toSilverRow(specs, record);
+  return {
+    name,
+    source: 'salesforce',
+    object,
+    primaryKey: 'Id',
+    cursorField: 'SystemModstamp',
+    fields: specs.map((s) => s.field),
+    schema: recordSchema(specs),
+    bronze: { name, keyColumns: [{ name: 'id', type: 'varchar' }] },
+    silver: { name, columns: silverColumns(specs), primaryKey: ['id'], versionColumn: columnName('SystemModstamp') },
+    toRow,
+    isDeleted: (record) => record.IsDeleted === true,
+    toEvents: (record, previous, ctx) => events(record, toRow(record), previous, ctx),
+  };
+}
+
+export function salesforceDeclarations(opts: SalesforceStreamOptions): StreamDeclaration<SfRecord>[] {
+  return [
+    declaration('Account', SALESFORCE_FIELDS.Account, () => ({ events: [] })),
+    declaration('Contact', fieldsWithUserId(SALESFORCE_FIELDS.Contact, opts.userIdField), contactEvents),
+    declaration('Lead', fieldsWithUserId(SALESFORCE_FIELDS.Lead, opts.userIdField), leadEvents),
+    declaration('Opportunity', SALESFORCE_FIELDS.Opportunity, (record, row, previous) => opportunityEvents(record, row, previous)),
+  ];
+}
