@@ -59,10 +59,12 @@ export class PerIdRateLimiter {
     for (const e of events) for (const key of keysOf(e)) incoming.set(key, (incoming.get(key) ?? 0) + 1);
 
     const throttled = new Map<string, number>();
+    const overRate: string[] = [];
     const exceeded = new Map<string, number>();
     for (const [key, n] of incoming) {
       const counter = this.counters.get(key);
       const eps = Math.ceil((this.windowCount(counter, nowMs) + n) / this.config.windowSeconds);
+      if (eps > this.config.epsThreshold) overRate.push(key);
       if (eps > this.config.epsThreshold || (counter && counter.penaltyUntil > nowMs)) throttled.set(key, eps);
       if (this.config.dailyQuota !== undefined) {
         const daily = this.dailyCount(counter, nowMs) + n;
@@ -71,9 +73,8 @@ export class PerIdRateLimiter {
     }
     if (throttled.size === 0 && exceeded.size === 0) return undefined;
 
-    for (const key of throttled.keys()) {
-      if (this.config.penaltySeconds > 0) this.counter(key).penaltyUntil = nowMs + this.config.penaltySeconds * 1000;
-    }
+    // Only going over the rate starts a penalty; a retry during one does not extend it.
+    if (this.config.penaltySeconds > 0) for (const key of overRate) this.counter(key).penaltyUntil = nowMs + this.config.penaltySeconds * 1000;
     const verdict: ThrottleVerdict = { throttledUsers: {}, throttledDevices: {}, throttledEvents: [], exceededDailyQuotaUsers: {}, exceededDailyQuotaDevices: {} };
     for (const [key, eps] of throttled) (key.startsWith('u:') ? verdict.throttledUsers : verdict.throttledDevices)[key.slice(2)] = eps;
     for (const [key, n] of exceeded) (key.startsWith('u:') ? verdict.exceededDailyQuotaUsers : verdict.exceededDailyQuotaDevices)[key.slice(2)] = n;
