@@ -1,0 +1,59 @@
+import type { AppConfig, ServiceName } from '../config/config';
+import type { Logger } from '../config/logger';
+import { SANDBOX } from '../config/sandbox-endpoints';
+import { startAmplitudeEmulator } from './amplitude';
+import { startDriftEmulator } from './drift';
+import { startSalesforceEmulator } from './salesforce';
+
+export interface RunningSandbox {
+  /** Service name -> base URL, for the start-up message. */
+  urls: Record<string, string>;
+  /** Environment values that point a platform at these emulators. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+type Starter = (config: AppConfig) => Promise<{ url: string; close(): Promise<void> }>;
+
+const starters: Partial<Record<ServiceName, Starter>> = {
+  salesforce: (c) => startSalesforceEmulator({ port: SANDBOX.salesforce.port, seed: c.sandbox.seed, scale: c.sandbox.scale }),
+  drift: (c) =>
+    startDriftEmulator({ port: SANDBOX.drift.port, seed: c.sandbox.seed, scale: c.sandbox.scale, token: SANDBOX.drift.token }),
+  amplitude: () => startAmplitudeEmulator({ port: SANDBOX.amplitude.port, apiKeys: [SANDBOX.amplitude.apiKey] }),
+};
+
+/** Starts an emulator for every service the configuration leaves to the sandbox. */
+export async function startSandbox(config: AppConfig, log: Logger, services: ServiceName[] = config.sandboxed): Promise<RunningSandbox> {
+  const running: { name: string; url: string; close(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const r of running.reverse()) await r.close().catch((err: unknown) => log.warn({ err }, `${r.name} emulator did not stop cleanly`));
+  };
+  try {
+    for (const name of services) {
+      const start = starters[name];
+      if (!start) {
+        log.warn(`no emulator for ${name} yet: its flow cannot run in sandbox mode`);
+        continue;
+      }
+      const emu = await start(config);
+      running.push({ name, ...emu });
+      log.info(`${name} emulator on ${emu.url}`);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const urls = Object.fromEntries(running.map((r) => [`${r.name} (sandbox)`, r.url]));
+  return { urls, env: sandboxEnv(running.map((r) => r.name as ServiceName)), stop };
+}
+
+/** The variables that point a platform at the emulators explicitly, as if they were the real services. */
+export function sandboxEnv(services: ServiceName[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (services.includes('salesforce'))
+    Object.assign(env, { SALESFORCE_LOGIN_URL: SANDBOX.salesforce.url, SALESFORCE_AUTH: 'client_credentials', SALESFORCE_CLIENT_ID: SANDBOX.salesforce.clientId, SALESFORCE_CLIENT_SECRET: SANDBOX.salesforce.clientSecret });
+  if (services.includes('drift')) Object.assign(env, { DRIFT_BASE_URL: SANDBOX.drift.url, DRIFT_TOKEN: SANDBOX.drift.token, DRIFT_VERIFICATION_TOKEN: SANDBOX.drift.verificationToken });
+  if (services.includes('amplitude')) Object.assign(env, { AMPLITUDE_SERVER_URL: SANDBOX.amplitude.url, AMPLITUDE_API_KEY: SANDBOX.amplitude.apiKey });
+  if (services.includes('bigquery')) Object.assign(env, { BIGQUERY_PROJECT: SANDBOX.bigquery.projectId, BIGQUERY_API_ENDPOINT: SANDBOX.bigquery.url });
+  return env;
+}
