@@ -157,6 +157,12 @@ export interface Warehouse {
   /** Runs the data-quality checks on the given silver tables (and their bronze twins). */
   runChecks(tables: SilverTableDef[], opts?: CheckOptions): Promise<CheckResult[]>;
 
+  /**
+   * Appends results of runChecks to ops.check_results (one row per check, table and checkedAt;
+   * recording the same results again adds nothing). Both adapters implement it.
+   */
+  recordChecks?(results: CheckResult[]): Promise<void>;
+
   /** Read-only SQL for tests, status and reconciliation. Never used by flows to write. */
   query<T extends Row = Row>(sql: string, params?: CellValue[]): Promise<T[]>;
 

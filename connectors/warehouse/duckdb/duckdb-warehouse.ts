@@ -1,0 +1,411 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { logger } from '../../../config/logger';
+import { PermanentError } from '../../../lib/errors';
+import { runChecks as runCheckSql, checkResultCells } from '../checks';
+import type { RawRow, Statement } from '../dialect';
+import { duckdbDialect as d } from '../dialect';
+import type { WarehouseHooks, WriteOp } from '../hooks';
+import { ensureTable, migrate } from '../migrations';
+import type { SchemaTarget } from '../migrations';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
+import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { SerialQueue } from '../serial-queue';
+import {
+  Params,
+  columnDefs,
+  countWhereSql,
+  dedupedSilverSource,
+  distinctOnKey,
+  inlineTable,
+  insertMissingSql,
+  lookupSilverSql,
+  selectWhereSql,
+  silverMergeSql,
+  upsertRowSql,
+} from '../sql';
+import type { PhysicalTable } from '../table-defs';
+import { SYS, bronzeTable, signature, silverStagingColumns, silverTable } from '../table-defs';
+import type {
+  AppendResult,
+  BronzeBatch,
+  BronzeTableDef,
+  CellValue,
+  CheckOptions,
+  CheckResult,
+  DeadLetter,
+  JsonValue,
+  MergeOptions,
+  MergeResult,
+  Row,
+  SilverTableDef,
+  SyncRun,
+  Warehouse,
+} from '../types';
+import { decodeCell, decodeLoose, decodeRow } from '../values';
+import type { ColumnSource } from './chunks';
+import { buildChunks, timestampValue } from './chunks';
+
+export interface DuckDBWarehouseOptions {
+  /** Database file (its directory is created), or `:memory:`. */
+  path: string;
+  /** Opens without write access: for a second process reading a file nobody writes. */
+  readOnly?: boolean;
+  /** DuckDB worker threads (default: all cores). */
+  threads?: number;
+  /** DuckDB memory cap, e.g. `1GB` (default: 80% of RAM); bounds the buffer pool of big merges. */
+  memoryLimit?: string;
+  hooks?: WarehouseHooks;
+}
+
+/** Rows per multi-row statement for the small ops writes (dead letters, check results). */
+const OPS_ROWS_PER_STATEMENT = 500;
+const LOOKUP_KEYS_PER_STATEMENT = 1000;
+
+function describeOpenError(file: string, err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/lock/i.test(message))
+    return new PermanentError(
+      'ConfigError',
+      `The DuckDB warehouse ${file} is in use by another process (${message.split('\n')[0]}). Only the worker writes it: stop the other process, or point DUCKDB_PATH elsewhere.`,
+      { cause: err },
+    );
+  return new PermanentError('ConfigError', `Cannot open the DuckDB warehouse ${file}: ${message}`, { cause: err });
+}
+
+export async function openDuckDBWarehouse(opts: DuckDBWarehouseOptions): Promise<DuckDBWarehouse> {
+  const file = opts.path;
+  if (file !== ':memory:' && !opts.readOnly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const config: Record<string, string> = {};
+  if (opts.readOnly) config.access_mode = 'READ_ONLY';
+  if (opts.threads !== undefined) config.threads = String(opts.threads);
+  if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(file, config);
+  } catch (err) {
+    throw describeOpenError(file, err);
+  }
+  const writer = await instance.connect();
+  const reader = await instance.connect();
+  logger().debug({ path: file, readOnly: opts.readOnly === true }, 'duckdb warehouse opened');
+  return new DuckDBWarehouse(instance, writer, reader, opts);
+}
+
+/**
+ * The embedded warehouse. One process writes the file (the worker). Inside it, every write goes
+ * through one connection and one queue, so concurrent activities never share a transaction; reads
+ * use a second connection and see committed data only.
+ */
+export class DuckDBWarehouse implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  private readonly writes = new SerialQueue();
+  private readonly reads = new SerialQueue();
+  private readonly ensured = new Set<string>();
+  private migrated?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    private readonly opts: DuckDBWarehouseOptions,
+  ) {}
+
+  // ---- plumbing ----
+
+  private assertOpen(): void {
+    if (this.closed) throw new PermanentError('ConfigError', 'The DuckDB warehouse is closed.');
+  }
+
+  private static async exec(conn: DuckDBConnection, stmt: Statement): Promise<{ rows: RawRow[]; changed: number }> {
+    const reader = Object.keys(stmt.params).length > 0 ? await conn.runAndReadAll(stmt.sql, stmt.params) : await conn.runAndReadAll(stmt.sql);
+    return { rows: reader.getRowObjectsJS() as RawRow[], changed: reader.rowsChanged };
+  }
+
+  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await this.writer.run('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await this.writer.run('ROLLBACK');
+      } catch (rollbackErr) {
+        logger().warn({ err: rollbackErr }, 'duckdb rollback failed');
+      }
+      throw err;
+    }
+  }
+
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (this.opts.readOnly) throw new PermanentError('ConfigError', 'This DuckDB warehouse was opened read-only; only the worker writes.');
+    return this.writes.run(fn);
+  }
+
+  private read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.reads.run(() => fn(this.reader));
+  }
+
+  private async readRows(stmt: Statement): Promise<RawRow[]> {
+    return this.read(async (conn) => (await DuckDBWarehouse.exec(conn, stmt)).rows);
+  }
+
+  private schemaTarget(): SchemaTarget {
+    return {
+      dialect: d,
+      run: async (stmt) => (await DuckDBWarehouse.exec(this.writer, stmt)).rows,
+      atomically: (fn) => this.inTransaction(fn),
+    };
+  }
+
+  /** Migrates once per process, and creates each table the first time it is used. */
+  private ready(tables: PhysicalTable[] = []): Promise<void> {
+    if (this.opts.readOnly) return Promise.resolve();
+    this.migrated ??= this.write(async () => {
+      await migrate(this.schemaTarget());
+    }).catch((err: unknown) => {
+      this.migrated = undefined;
+      throw err;
+    });
+    const missing = tables.filter((t) => !this.ensured.has(signature(t)));
+    if (missing.length === 0) return this.migrated;
+    return this.migrated.then(() =>
+      this.write(async () => {
+        for (const t of missing) {
+          if (this.ensured.has(signature(t))) continue;
+          await this.inTransaction(() => ensureTable(this.schemaTarget(), t));
+          this.ensured.add(signature(t));
+        }
+      }),
+    );
+  }
+
+  private async beforeCommit(op: WriteOp, table: string): Promise<void> {
+    await this.opts.hooks?.beforeCommit?.(op, table);
+  }
+
+  // ---- schema ----
+
+  async ensureSchema(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] } = {}): Promise<void> {
+    await this.ready([...(tables.bronze ?? []).map(bronzeTable), ...(tables.silver ?? []).map(silverTable)]);
+  }
+
+  // ---- bronze ----
+
+  async appendBronze(def: BronzeTableDef, batch: BronzeBatch): Promise<AppendResult> {
+    const table = bronzeTable(def);
+    await this.ready([table]);
+    const ingestedAt = batch.ingestedAt ?? new Date();
+    const records = batch.records;
+    // Converting before taking the write queue lets one call's JS work overlap another's DuckDB work.
+    const sources: ColumnSource[] = table.columns.map((c): ColumnSource => {
+      switch (c.name) {
+        case SYS.payload:
+          return { kind: 'cells', cell: (i) => payloadText(records[i].payload) };
+        case SYS.ingestedAt:
+          return { kind: 'constant', value: timestampValue(ingestedAt) };
+        case SYS.batchId:
+          return { kind: 'constant', value: batch.batchId };
+        case SYS.row:
+          return { kind: 'cells', cell: (i) => i };
+        default:
+          return { kind: 'cells', cell: (i) => records[i].keys[c.name] };
+      }
+    });
+    const chunks = buildChunks(table.columns, sources, records.length);
+
+    return this.write(() =>
+      this.inTransaction(async () => {
+        const seen = await DuckDBWarehouse.exec(this.writer, selectWhereSql(d, BRONZE_BATCHES, { table_name: def.name, batch_id: batch.batchId }));
+        if (seen.rows.length > 0) return { inserted: 0, alreadyLoaded: true };
+        if (chunks.length > 0) {
+          const appender = await this.writer.createAppender(def.name, 'bronze');
+          try {
+            for (const chunk of chunks) appender.appendDataChunk(chunk);
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }
+        await DuckDBWarehouse.exec(
+          this.writer,
+          upsertRowSql(d, BRONZE_BATCHES, [def.name, batch.batchId, String(records.length), ingestedAt.toISOString(), new Date().toISOString()]),
+        );
+        await this.beforeCommit('appendBronze', def.name);
+        return { inserted: records.length, alreadyLoaded: false };
+      }),
+    );
+  }
+
+  // ---- silver ----
+
+  async mergeSilver(def: SilverTableDef, rows: Row[], opts: MergeOptions = {}): Promise<MergeResult> {
+    const table = silverTable(def);
+    await this.ready([table]);
+    if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+    const columns = silverStagingColumns(def);
+    const deleted = opts.deleted ?? ((row: Row) => row[SYS.deleted] === true);
+    const sources: ColumnSource[] = columns.map((c): ColumnSource => {
+      if (c.name === SYS.deleted) return { kind: 'cells', cell: (i) => deleted(rows[i]) };
+      if (c.name === SYS.ord) return { kind: 'cells', cell: (i) => i };
+      return { kind: 'cells', cell: (i) => rows[i][c.name] };
+    });
+    const chunks = buildChunks(columns, sources, rows.length);
+    const staging = `_stg_silver_${def.name}`;
+
+    return this.write(() =>
+      this.inTransaction(async () => {
+        await this.writer.run(`CREATE OR REPLACE TEMP TABLE ${d.quote(staging)} (${columnDefs(d, columns)})`);
+        const appender = await this.writer.createAppender(staging, 'main', 'temp');
+        try {
+          for (const chunk of chunks) appender.appendDataChunk(chunk);
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+        const count = async () => Number((await DuckDBWarehouse.exec(this.writer, { sql: `SELECT COUNT(*) AS n FROM ${d.table('silver', def.name)}`, params: {} })).rows[0].n);
+        const before = await count();
+        const p = new Params(d);
+        const mergedAt = p.cast('timestamp', new Date().toISOString());
+        const merge = await DuckDBWarehouse.exec(this.writer, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt)));
+        const inserted = (await count()) - before;
+        await this.writer.run(`DROP TABLE temp.main.${d.quote(staging)}`);
+        await this.beforeCommit('mergeSilver', def.name);
+        const updated = merge.changed - inserted;
+        return { inserted, updated, unchanged: rows.length - inserted - updated };
+      }),
+    );
+  }
+
+  async lookupSilver(def: SilverTableDef, keys: string[]): Promise<Row[]> {
+    const table = silverTable(def);
+    if (def.primaryKey.length !== 1) throw new PermanentError('InvalidRequest', `lookupSilver needs a single-column key; silver.${def.name} has ${def.primaryKey.join(', ')}.`);
+    await this.ready([table]);
+    const keyType = def.columns.find((c) => c.name === def.primaryKey[0])!.type;
+    const out: Row[] = [];
+    for (let i = 0; i < keys.length; i += LOOKUP_KEYS_PER_STATEMENT) {
+      const rows = await this.readRows(lookupSilverSql(d, table, keyType, keys.slice(i, i + LOOKUP_KEYS_PER_STATEMENT)));
+      for (const r of rows) out.push(decodeRow(table.columns, r));
+    }
+    return out;
+  }
+
+  // ---- ops ----
+
+  async getSyncState(stream: string): Promise<JsonValue | undefined> {
+    await this.ready();
+    const rows = await this.readRows(selectWhereSql(d, SYNC_STATE, { stream }));
+    return rows.length === 0 ? undefined : (decodeCell('json', rows[0].cursor) as JsonValue);
+  }
+
+  async setSyncState(stream: string, cursor: JsonValue): Promise<void> {
+    const stmt = upsertRowSql(d, SYNC_STATE, syncStateCells(stream, cursor, new Date()));
+    await this.ready();
+    await this.write(async () => {
+      await DuckDBWarehouse.exec(this.writer, stmt);
+    });
+  }
+
+  async recordRun(run: SyncRun): Promise<void> {
+    const stmt = upsertRowSql(d, SYNC_RUNS, syncRunCells(run, new Date()));
+    await this.ready();
+    await this.write(async () => {
+      await DuckDBWarehouse.exec(this.writer, stmt);
+    });
+  }
+
+  async listRuns(opts: { flow?: string; limit?: number } = {}): Promise<SyncRun[]> {
+    await this.ready();
+    const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? 50), 10_000));
+    const where: Record<string, string> = opts.flow !== undefined ? { flow: opts.flow } : {};
+    const rows = await this.readRows(selectWhereSql(d, SYNC_RUNS, where, ` ORDER BY ${d.quote('started_at')} DESC, ${d.quote('run_id')} LIMIT ${limit}`));
+    return rows.map(syncRunOf);
+  }
+
+  /** Multi-row idempotent insert of small ops rows, in one transaction. */
+  private async insertMissing(op: WriteOp, table: PhysicalTable, cells: (string | null)[][]): Promise<number> {
+    if (cells.length === 0) return 0;
+    const statements: Statement[] = [];
+    for (let i = 0; i < cells.length; i += OPS_ROWS_PER_STATEMENT) {
+      const p = new Params(d);
+      const from = `(SELECT * FROM ${inlineTable(d, p, table.columns, cells.slice(i, i + OPS_ROWS_PER_STATEMENT))}) AS src`;
+      statements.push(p.statement(insertMissingSql(d, table, distinctOnKey(d, table.columns, table.key, from))));
+    }
+    await this.ready();
+    return this.write(() =>
+      this.inTransaction(async () => {
+        let inserted = 0;
+        for (const s of statements) inserted += (await DuckDBWarehouse.exec(this.writer, s)).changed;
+        await this.beforeCommit(op, table.name);
+        return inserted;
+      }),
+    );
+  }
+
+  writeDeadLetters(letters: DeadLetter[]): Promise<number> {
+    return this.insertMissing('writeDeadLetters', DEAD_LETTERS, deadLetterCells(letters, new Date()));
+  }
+
+  async countDeadLetters(opts: { flow?: string } = {}): Promise<number> {
+    await this.ready();
+    const rows = await this.readRows(countWhereSql(d, DEAD_LETTERS, opts.flow !== undefined ? { flow: opts.flow } : {}));
+    return Number(rows[0].n);
+  }
+
+  // ---- checks ----
+
+  async runChecks(tables: SilverTableDef[], opts?: CheckOptions): Promise<CheckResult[]> {
+    await this.ready();
+    return runCheckSql(
+      {
+        dialect: d,
+        run: (stmt) => this.readRows(stmt),
+        tableExists: async (layer, name) =>
+          (
+            await this.readRows({
+              sql: 'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = $s AND table_name = $t',
+              params: { s: layer, t: name },
+            })
+          ).length > 0,
+        columnsOf: async (layer, name) => d.columnNames(await this.readRows(d.listColumns(layer, name))),
+      },
+      tables,
+      opts,
+    );
+  }
+
+  async recordChecks(results: CheckResult[]): Promise<void> {
+    await this.insertMissing('recordChecks', CHECK_RESULTS, checkResultCells(results));
+  }
+
+  // ---- ad hoc ----
+
+  async query<T extends Row = Row>(sql: string, params: CellValue[] = []): Promise<T[]> {
+    const values = params.map((v): DuckDBValue => {
+      if (v instanceof Date) return v.toISOString();
+      if (v !== null && typeof v === 'object') return JSON.stringify(v);
+      return v;
+    });
+    const rows = await this.read(async (conn) => (await conn.runAndReadAll(sql, values)).getRowObjectsJS() as RawRow[]);
+    return rows.map((r) => {
+      const out: Row = {};
+      for (const [k, v] of Object.entries(r)) out[k] = decodeLoose(v);
+      return out as T;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.writes.drain(), this.reads.drain()]);
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+}

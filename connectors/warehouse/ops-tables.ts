@@ -1,0 +1,70 @@
+import type { PhysicalColumn, PhysicalTable } from './table-defs';
+import type { ColumnType } from './types';
+
+/**
+ * The ops tables, in their current shape: the one definition both adapters read and write.
+ * Changing a shape means adding a migration (migrations.ts) that brings existing warehouses to it.
+ */
+
+const col = (name: string, type: ColumnType, nullable = false): PhysicalColumn => ({ name, type, nullable });
+const ops = (name: string, key: string[], columns: PhysicalColumn[]): PhysicalTable => ({ layer: 'ops', name, key, columns });
+
+export const SCHEMA_MIGRATIONS = ops('schema_migrations', ['version'], [
+  col('version', 'bigint'),
+  col('name', 'varchar'),
+  col('applied_at', 'timestamp'),
+]);
+
+export const SYNC_STATE = ops('sync_state', ['stream'], [
+  col('stream', 'varchar'),
+  col('cursor', 'json'),
+  col('updated_at', 'timestamp'),
+]);
+
+export const SYNC_RUNS = ops('sync_runs', ['run_id'], [
+  col('run_id', 'varchar'),
+  col('flow', 'varchar'),
+  col('stream', 'varchar'),
+  col('started_at', 'timestamp'),
+  col('finished_at', 'timestamp', true),
+  col('status', 'varchar'),
+  col('read_count', 'bigint'),
+  col('written_count', 'bigint'),
+  col('sent_count', 'bigint'),
+  col('rejected_count', 'bigint'),
+  col('cursor_before', 'json', true),
+  col('cursor_after', 'json', true),
+  col('api_calls_used', 'bigint', true),
+  col('error', 'varchar', true),
+  col('updated_at', 'timestamp'),
+]);
+
+export const DEAD_LETTERS = ops('dead_letters', ['id'], [
+  col('id', 'varchar'),
+  col('flow', 'varchar'),
+  col('stream', 'varchar'),
+  col('record_key', 'varchar'),
+  col('reason', 'varchar'),
+  col('payload', 'json', true),
+  col('recorded_at', 'timestamp'),
+]);
+
+export const CHECK_RESULTS = ops('check_results', ['check_name', 'table_name', 'checked_at'], [
+  col('check_name', 'varchar'),
+  col('table_name', 'varchar'),
+  col('passed', 'boolean'),
+  col('observed', 'double'),
+  col('detail', 'varchar', true),
+  col('checked_at', 'timestamp'),
+]);
+
+/** Ledger of loaded bronze batches: makes "was this batch id loaded?" one indexed lookup. */
+export const BRONZE_BATCHES = ops('bronze_batches', ['table_name', 'batch_id'], [
+  col('table_name', 'varchar'),
+  col('batch_id', 'varchar'),
+  col('row_count', 'bigint'),
+  col('ingested_at', 'timestamp'),
+  col('loaded_at', 'timestamp'),
+]);
+
+export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES];
