@@ -28,6 +28,11 @@ export interface RateLimitsInput {
   httpApiPerIdPerSecond?: number;
   /** Batch events per second per id (documented: 1,000, averaged over 30 s). */
   batchPerIdPerSecond?: number;
+  /**
+   * Seconds the rate is averaged over. Batch documents 30 s for EPDS/EPUS; HTTP V2 only says "a recent time
+   * window", so it gets the same 30 s by default. A single request can never exceed threshold x window for
+   * one id and succeed, however long the client waits.
+   */
   httpApiWindowSeconds?: number;
   batchWindowSeconds?: number;
   /** How long an id stays throttled after a 429 (API-FACTS: about 30 s on HTTP V2); default 0. */
@@ -96,12 +101,12 @@ export async function startAmplitudeEmulator(opts: AmplitudeEmulatorOptions = {}
   const apiKeys = new Set(opts.apiKeys ?? [SANDBOX.amplitude.apiKey]);
   const limits = { ...opts.rateLimits };
   const limiters: Record<IngestEndpoint, PerIdRateLimiter> = {
-    httpapi: new PerIdRateLimiter({ epsThreshold: 30, windowSeconds: 1, penaltySeconds: 0 }),
+    httpapi: new PerIdRateLimiter({ epsThreshold: 30, windowSeconds: 30, penaltySeconds: 0 }),
     batch: new PerIdRateLimiter({ epsThreshold: 1_000, windowSeconds: 30, penaltySeconds: 0 }),
   };
   const applyLimits = (l: RateLimitsInput) => {
     Object.assign(limits, l);
-    limiters.httpapi.configure({ epsThreshold: limits.httpApiPerIdPerSecond ?? 30, windowSeconds: limits.httpApiWindowSeconds ?? 1, penaltySeconds: limits.throttlePenaltySeconds ?? 0 });
+    limiters.httpapi.configure({ epsThreshold: limits.httpApiPerIdPerSecond ?? 30, windowSeconds: limits.httpApiWindowSeconds ?? 30, penaltySeconds: limits.throttlePenaltySeconds ?? 0 });
     limiters.batch.configure({ epsThreshold: limits.batchPerIdPerSecond ?? 1_000, windowSeconds: limits.batchWindowSeconds ?? 30, penaltySeconds: limits.throttlePenaltySeconds ?? 0, dailyQuota: limits.batchDailyQuotaPerId });
   };
   applyLimits(limits);
