@@ -238,7 +238,8 @@ export function generateDriftWorld(opts: DriftSeedOptions): DriftWorld {
       contactId: contact.id,
       inboxId: r.pick(INBOX_IDS),
       createdAt: list[0].createdAt,
-      updatedAt: list[list.length - 1].createdAt + (status === 'closed' ? r.int(1_000, 3_600_000) : 0),
+      // Closing happens a little after the last message, but never after the anchor.
+      updatedAt: Math.min(list[list.length - 1].createdAt + (status === 'closed' ? r.int(1_000, 3_600_000) : 0), opts.anchorMs - 1_000),
       relatedPlaybookId: playbook?.id,
       conversationTags: r.chance(0.15) ? [r.pick(TAGS)] : [],
     });
