@@ -67,6 +67,7 @@ export class DriftStore {
   private readonly personOfContact: Map<number, number>;
   private nextContactId: number;
   private nextConversationId: number;
+  private meetingsBooked = 0;
 
   constructor(
     world: DriftWorld,
@@ -285,8 +286,8 @@ export class DriftStore {
       status: 'ACTIVE',
       meetingSource: input.meetingSource ?? (conversation ? 'CONVERSATION' : 'TEAM_PAGE'),
       schedulerId: contactId,
-      eventId: `evt-${t.toString(36)}`,
-      slug: `meeting-${agentId}-${t.toString(36)}`,
+      eventId: `evt-${t.toString(36)}-${++this.meetingsBooked}`,
+      slug: `meeting-${agentId}-${t.toString(36)}-${this.meetingsBooked}`,
       slotStart,
       slotEnd: slotStart + (input.durationMinutes ?? 30) * 60_000,
       updatedAt: t,
