@@ -120,7 +120,7 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     baseUrl: () => baseUrl,
   };
 
-  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 300 }, bodyLimit: 50 * 1024 * 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 300, ignoreTrailingSlash: true }, bodyLimit: 50 * 1024 * 1024 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
