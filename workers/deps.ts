@@ -1,0 +1,26 @@
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../config/logger';
+import type { ActivityDeps } from '../activities/deps';
+import { createWarehouse } from '../connectors/warehouse';
+import { SalesforceReader } from '../connectors/salesforce';
+import { AmplitudeSink } from '../connectors/amplitude';
+import { buildStreamDeclarations } from '../streams/registry';
+
+/**
+ * Everything the activities of one worker process use, built once: the warehouse (the worker is its
+ * only writer), the stream declarations, one reader per source and the Amplitude sink. Nothing here
+ * talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
+ */
+export async function buildDeps(config: AppConfig, log: Logger): Promise<ActivityDeps> {
+  if (config.sandboxed.length > 0)
+    log.warn({ sandboxed: config.sandboxed }, `no credentials for ${config.sandboxed.join(', ')}: using the sandbox emulators (npm run sandbox)`);
+  const warehouse = await createWarehouse(config.warehouse);
+  return {
+    config,
+    log,
+    warehouse,
+    streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
+    readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }) },
+    sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+  };
+}
