@@ -168,12 +168,12 @@ describe('Amplitude emulator over HTTP', () => {
 
   it('exposes what it ingested over /__sandbox: count, list with filters, by insert_id, clear', async () => {
     await send('/2/httpapi', upload([event(1, { insert_id: 'seg:1' }), event(2, { insert_id: 'seg:2', event_type: 'Other' })]));
-    const get = async (path: string) => (await fetch(`${emu.url}${path}`)).json();
+    const get = async <T>(path: string): Promise<T> => (await fetch(`${emu.url}${path}`)).json() as Promise<T>;
     expect(await get('/__sandbox/events/count')).toEqual({ count: 2 });
     expect(await get('/__sandbox/events/count?event_type=Other')).toEqual({ count: 1 });
-    expect((await get('/__sandbox/events?user_id=user-00001')).events[0].insertId).toBe('seg:1');
-    expect((await get('/__sandbox/events/by-insert-id/seg:2')).eventType).toBe('Other');
-    expect((await get('/__sandbox/requests')).map((r: { status: number }) => r.status)).toEqual([200]);
+    expect((await get<{ events: Array<{ insertId: string }> }>('/__sandbox/events?user_id=user-00001')).events[0].insertId).toBe('seg:1');
+    expect((await get<{ eventType: string }>('/__sandbox/events/by-insert-id/seg:2')).eventType).toBe('Other');
+    expect((await get<Array<{ status: number }>>('/__sandbox/requests')).map((r) => r.status)).toEqual([200]);
     await fetch(`${emu.url}/__sandbox/events`, { method: 'DELETE' });
     expect(await get('/__sandbox/events/count')).toEqual({ count: 0 });
   });

@@ -197,6 +197,21 @@ describe('Drift emulator REST API', () => {
     await expect(get('/contacts/1')).rejects.toThrow();
   });
 
+  it('fault injection by error rate: a share of requests fails with the configured 5xx statuses, then a latency-only rule', async () => {
+    emu.faults.set({ 'GET /users/list': { errorRate: 0.5, statuses: [500, 502, 504] } });
+    const codes = await Promise.all(Array.from({ length: 40 }, async () => (await get('/users/list')).status));
+    const failed = codes.filter((c) => c !== 200);
+    expect(failed.length).toBeGreaterThan(5);
+    expect(failed.length).toBeLessThan(35);
+    expect(new Set(failed).size).toBeGreaterThan(1);
+    expect(failed.every((c) => [500, 502, 504].includes(c))).toBe(true);
+
+    emu.faults.set({ 'GET /users/list': { latencyMs: 150 } });
+    const started = Date.now();
+    expect((await get('/users/list')).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
   it('control routes change the data from another process', async () => {
     const post = (path: string, body: unknown, method = 'POST') => fetch(`${emu.url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     clock += 60_000;
