@@ -125,6 +125,18 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  // Clients send `Content-Type: application/json` on bodiless DELETEs; Salesforce does not mind.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new SalesforceApiError(400, 'JSON_PARSER_ERROR', `Unexpected character in the JSON body: ${text.slice(0, 40)}`), undefined);
+    }
+  });
+
   installFaults(app, faults, respondToFault);
 
   // Session, then API allowance, on every REST call; the token endpoint and /services/data are open.

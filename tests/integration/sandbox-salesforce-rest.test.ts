@@ -236,8 +236,8 @@ describe('Salesforce mutations for tests', () => {
       if (res.records.length === 0) break;
       expect(res.records.length).toBeLessThanOrEqual(2_000);
       for (const r of res.records) seen.push(r.Id as string);
-      const last = res.records.at(-1) as { Id: string; SystemModstamp: string };
-      cursor = { ts: last.SystemModstamp, id: last.Id };
+      const last = res.records[res.records.length - 1];
+      cursor = { ts: String(last.SystemModstamp), id: String(last.Id) };
     }
     expect(seen).toEqual([...ids, after]);
   });
@@ -399,5 +399,58 @@ describe('Salesforce Bulk API 2.0 query', () => {
     const count = async (id: string) => Number((await api(`${V}/jobs/query/${id}/results`)).headers.get('sforce-numberofrecords'));
     expect(await count(live.body.id)).toBe(emu.store.count('Contact'));
     expect(await count(all.body.id)).toBe(emu.store.count('Contact', { includeDeleted: true }));
+  });
+});
+
+describe('Salesforce emulator extras', () => {
+  it('a Bulk 2.0 job can be listed, aborted while in progress, and deleted once done', async () => {
+    const create = await api(`${V}/jobs/query`, { method: 'POST', body: JSON.stringify({ operation: 'query', query: 'SELECT Id FROM Account' }) });
+    const { id } = (await create.json()) as { id: string };
+    const list = (await (await api(`${V}/jobs/query`)).json()) as { records: { id: string }[] };
+    expect(list.records.map((j) => j.id)).toContain(id);
+    const aborted = await api(`${V}/jobs/query/${id}`, { method: 'PATCH', body: JSON.stringify({ state: 'Aborted' }) });
+    expect(((await aborted.json()) as { state: string }).state).toBe('Aborted');
+    expect((await api(`${V}/jobs/query/${id}/results`)).status).toBe(400);
+    expect((await api(`${V}/jobs/query/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`${V}/jobs/query/${id}`)).status).toBe(404);
+  });
+
+  it('retrieves one record with ?fields=, lists updated ids, and answers the sObject and resource summaries', async () => {
+    const id = emu.store.records('Account')[0].Id as string;
+    const one = (await (await api(`${V}/sobjects/Account/${id}?fields=Id,Name`)).json()) as Record<string, unknown>;
+    expect(Object.keys(one)).toEqual(['attributes', 'Id', 'Name']);
+    expect((await api(`${V}/sobjects/Account/001000000000000AAA`)).status).toBe(404);
+    const badJson = await api(`${V}/sobjects/Account/${id}`, { method: 'PATCH', body: '{"Name": ' });
+    expect([badJson.status, ((await badJson.json()) as ErrorBody)[0].errorCode]).toEqual([400, 'JSON_PARSER_ERROR']);
+    clock += 60_000;
+    emu.store.update('Account', id, { Industry: 'Government' });
+    const now = emu.store.now();
+    const updated = (await (await api(`${V}/sobjects/Account/updated/?start=${encodeURIComponent(sfTime(now - 1_000))}&end=${encodeURIComponent(sfTime(now + 1_000))}`)).json()) as { ids: string[] };
+    expect(updated.ids).toEqual([id]);
+    expect((await api(`${V}/sobjects/Account/updated/?start=nope&end=nope`)).status).toBe(400);
+    expect(((await (await api(`${V}/sobjects/Lead`)).json()) as { objectDescribe: { keyPrefix: string } }).objectDescribe.keyPrefix).toBe('00Q');
+    expect(await (await api(V)).json()).toMatchObject({ query: `${V}/query`, sobjects: `${V}/sobjects` });
+  });
+
+  it('control endpoints report state, expire every session and set the API allowance', async () => {
+    const state = (await (await fetch(`${emu.url}/__sandbox/salesforce/state`)).json()) as { counts: Record<string, number>; apiUsage: { max: number } };
+    expect(state.counts.Contact).toBe(emu.store.count('Contact'));
+    const limit = await fetch(`${emu.url}/__sandbox/salesforce/api-limit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max: 500, used: 499 }) });
+    expect(await limit.json()).toEqual({ max: 500, used: 499 });
+    expect((await api(`${V}/limits`)).headers.get('sforce-limit-info')).toBe('api-usage=500/500');
+    expect((await fetch(`${emu.url}/__sandbox/salesforce/api-limit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max: -1 }) })).status).toBe(400);
+    await fetch(`${emu.url}/__sandbox/salesforce/expire-sessions`, { method: 'POST' });
+    expect((await api(`${V}/limits`)).status).toBe(401);
+    token = await newToken();
+  });
+
+  it('the token endpoint takes client credentials in a Basic header too, refuses unknown grants, and revokes tokens', async () => {
+    const basic = Buffer.from(`${emu.credentials.clientId}:${emu.credentials.clientSecret}`).toString('base64');
+    const res = await fetch(`${emu.url}/services/oauth2/token`, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const { access_token: fresh } = (await res.json()) as { access_token: string };
+    const unknown = await fetch(`${emu.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
+    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([400, 'unsupported_grant_type']);
+    await fetch(`${emu.url}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(fresh)}` });
+    expect((await fetch(`${emu.url}${V}/limits`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(401);
   });
 });
