@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { loadConfigOrExit } from '../config/config';
+import { createLogger } from '../config/logger';
+import { defaultTemporalBinary, startDevServer } from '../lib/dev-server';
+import { Stack } from '../lib/stack';
+import { connectTemporal } from '../lib/temporal';
+import { installRuntime } from '../workers/runtime';
+import { createWorker } from '../workers/worker';
+import { buildDeps } from '../workers/deps';
+import { startSandbox } from '../sandbox/start';
+import { ensureSchedules } from './schedules';
+import { readyMessage, sandboxBanner } from './banner';
+
+/**
+ * `npm start`: the whole platform in the foreground. Starts the sandbox emulators for services
+ * without credentials, the Temporal dev server (state in .data/temporal.db), the worker and the
+ * schedules; Ctrl-C stops it all in reverse order.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
+  const stack = new Stack(log);
+  const urls: Record<string, string> = {};
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await stack.stopAll();
+    process.exit(code);
+  };
+
+  try {
+    const banner = sandboxBanner(config);
+    if (banner) process.stderr.write(`\n${banner}\n\n`);
+    if (config.sandboxed.length > 0) {
+      log.info('starting the sandbox emulators...');
+      const sandbox = await startSandbox(config, log);
+      stack.add({ name: 'sandbox', stop: sandbox.stop });
+      Object.assign(urls, sandbox.urls);
+    }
+
+    if (config.temporal.devServer) {
+      const port = Number(config.temporal.address.split(':')[1]);
+      log.info(`starting the Temporal dev server on :${port} (state in ${path.relative(process.cwd(), config.dataDir)}/temporal.db)...`);
+      const server = await startDevServer({
+        binary: defaultTemporalBinary(),
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        port,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        log,
+      });
+      stack.add({ name: 'Temporal dev server', stop: server.stop });
+    }
+
+    installRuntime({ log, metricsBind: config.temporal.metricsBind });
+    const temporal = await connectTemporal(config.temporal);
+    stack.add({ name: 'Temporal client', stop: temporal.close });
+    const schedules = await ensureSchedules(temporal.client, config);
+    log.info(schedules, 'schedules ready');
+
+    const deps = await buildDeps(config, log);
+    stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
+    const worker = await createWorker({ config, deps });
+    process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
+    // The runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
+    await worker.run();
+    await stop(0);
+  } catch (err) {
+    log.error({ err }, err instanceof Error ? err.message : String(err));
+    await stop(1);
+  }
+}
+
+void main();
