@@ -90,7 +90,7 @@ export function databricksDialect(naming: DatabricksNaming): Dialect {
     param: (name) => `:${name}`,
     // Delta is the default on Databricks but not on Spark; liquid clustering on the key keeps MERGE
     // and the batch-id lookups pruned without partitions.
-    createTableTail: (t) => ` USING DELTA CLUSTER BY (${t.key.slice(0, 4).map(q).join(', ')})`,
+    createTableTail: (t) => (t.key.length > 0 ? ` USING DELTA CLUSTER BY (${t.key.slice(0, 4).map(q).join(', ')})` : ' USING DELTA'),
     listColumns: (layer, name) => ({ sql: `DESCRIBE TABLE ${schema(layer)}.${q(name)}`, params: {} }),
     // DESCRIBE lists the columns, then a blank or `#` line before partitioning/clustering details.
     columnNames: (rows) => {

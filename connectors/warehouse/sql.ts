@@ -151,3 +151,20 @@ export function countWhereSql(d: Dialect, t: PhysicalTable, where: Record<string
   const cond = Object.entries(where).map(([k, v]) => `${d.quote(k)} = ${p.cast('varchar', v)}`);
   return p.statement(`SELECT COUNT(*) AS n FROM ${d.table(t.layer, t.name)}${cond.length ? ` WHERE ${cond.join(' AND ')}` : ''}`);
 }
+
+/**
+ * Bronze load where a statement cannot be undone (Databricks): insert the staged rows of the batch
+ * that are not there yet, keyed on (_batch_id, _row). Re-running it, or a retried activity
+ * re-staging the same batch, adds nothing.
+ */
+export function bronzeMergeSql(d: Dialect, t: PhysicalTable, staged: readonly PhysicalColumn[], from: string, ingestedAt: string, batchId: string): string {
+  const q = d.quote;
+  const select = t.columns
+    .map((c) => (c.name === SYS.ingestedAt ? `${ingestedAt} AS ${q(c.name)}` : c.name === SYS.batchId ? `${batchId} AS ${q(c.name)}` : q(c.name)))
+    .join(', ');
+  return (
+    `MERGE INTO ${d.table('bronze', t.name)} AS t USING (SELECT ${select} FROM (${distinctOnKey(d, staged, [SYS.row], from)}) AS b) AS s ` +
+    `ON t.${q(SYS.batchId)} = s.${q(SYS.batchId)} AND t.${q(SYS.row)} = s.${q(SYS.row)} AND t.${q(SYS.batchId)} = ${batchId} ` +
+    `WHEN NOT MATCHED THEN INSERT (${columnList(d, t.columns)}) VALUES (${columnList(d, t.columns, 's.')})`
+  );
+}

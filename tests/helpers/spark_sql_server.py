@@ -2,7 +2,7 @@
 Runs SQL on a local Spark + Delta Lake session for the Databricks dialect tests.
 
 Protocol (one JSON object per line): request {"id", "sql", "params"} on stdin, where params is an
-object (named :markers), a list (positional ? markers) or null; answer {"id", "columns", "rows"} or
+object (named :markers), a list (positional ? markers) or null; answer {"id", "columns", "types", "rows"} or
 {"id", "error", "errorClass"} on stdout. Timestamps come back as ISO-8601 text in UTC, so the
 TypeScript side sees the same shapes it gets from the Databricks driver after normalisation.
 Startup prints {"ready": true, "version": ...} once the session exists.
@@ -10,6 +10,7 @@ Startup prints {"ready": true, "version": ...} once the session exists.
 import datetime
 import decimal
 import json
+import os
 import sys
 import tempfile
 
@@ -31,8 +32,10 @@ def to_json_value(value):
 
 
 def main():
-    # The protocol owns stdout: anything Spark or py4j prints goes to stderr instead.
-    protocol_out = sys.stdout
+    # The protocol owns stdout: anything Spark, the JVM (which inherits fd 1) or py4j prints goes to
+    # stderr instead.
+    protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
 
     from pyspark.sql import SparkSession
@@ -49,6 +52,7 @@ def main():
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "1g")
         .config("spark.databricks.delta.snapshotPartitions", "1")
         .config("spark.sql.ansi.enabled", "true")
@@ -71,8 +75,9 @@ def main():
             params = request.get("params")
             df = spark.sql(request["sql"], args=params) if params else spark.sql(request["sql"])
             columns = df.columns
+            types = [f.dataType.simpleString() for f in df.schema.fields]
             rows = [[to_json_value(v) for v in row] for row in df.collect()]
-            reply({"id": request["id"], "columns": columns, "rows": rows})
+            reply({"id": request["id"], "columns": columns, "types": types, "rows": rows})
         except Exception as exc:  # every failure goes back to the caller, the server keeps running
             error_class = getattr(exc, "getErrorClass", lambda: None)()
             reply({"id": request["id"], "error": str(exc), "errorClass": error_class})
