@@ -207,7 +207,7 @@ export class SalesforceReader implements SourceReader {
     try {
       job = await this.waitForJob(conn, decl, state.jobId, opts, calls);
     } catch (err) {
-      if (errorCodeOf(err) !== 'NOT_FOUND' && !(err instanceof BulkJobFailed)) throw err;
+      if (!(err instanceof BulkJobFailed)) throw err;
       // The job is gone (deleted, expired) or failed: start a new one rather than retry it forever.
       this.log?.warn({ stream: decl.name, jobId: state.jobId, reason: (err as Error).message }, 'bulk job unusable, starting a new one');
       state.jobId = await this.createJob(conn, decl, calls);
@@ -246,7 +246,12 @@ export class SalesforceReader implements SourceReader {
     for (;;) {
       const info = await this.call(`checking Bulk job ${jobId} (${decl.object})`, async () => {
         calls.n++;
-        return jobInfoSchema.parse(await this.withTimeout(conn.request(`/jobs/query/${encodeURIComponent(jobId)}`), `checking Bulk job ${jobId}`));
+        try {
+          return jobInfoSchema.parse(await this.withTimeout(conn.request(`/jobs/query/${encodeURIComponent(jobId)}`), `checking Bulk job ${jobId}`));
+        } catch (err) {
+          if (errorCodeOf(err) === 'NOT_FOUND') throw new BulkJobFailed(`Bulk job ${jobId} for ${decl.object} no longer exists`);
+          throw err;
+        }
       });
       opts.progress({ stream: decl.name, bulkJobId: jobId, state: info.state });
       if (info.state === 'JobComplete') return info;
@@ -302,6 +307,7 @@ export class SalesforceReader implements SourceReader {
     try {
       return await fn();
     } catch (err) {
+      if (err instanceof BulkJobFailed) throw err;
       if (err instanceof z.ZodError) throw new TransientError(`Unexpected answer from Salesforce while ${doing}: ${z.prettifyError(err)}`, { cause: err });
       const session = this.session ? await this.session.catch(() => undefined) : undefined;
       throw toSalesforceError(err, { doing, credentialsHint: credentialsHint(this.cfg), lastAuthError: session?.lastAuthError() });
