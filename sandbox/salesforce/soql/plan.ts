@@ -1,4 +1,3 @@
-import { SalesforceApiError } from '../errors';
 import { toId18 } from '../ids';
 import { findObject, soapTypeName, valueKind, type FieldDef, type FieldValue, type FormulaContext, type ObjectDef, type StoredRecord, type ValueKind } from '../schema';
 import type { Condition, FieldRef, Literal, SoqlQuery } from './ast';
