@@ -138,7 +138,7 @@ export async function startAmplitudeEmulator(opts: AmplitudeEmulatorOptions = {}
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
     const upload = (endpoint: IngestEndpoint, route: FailAfterIngestEndpoint, maxBytes: number) => async (req: FastifyRequest, reply: FastifyReply) => {
-      const answer = handleUpload(req, endpoint, maxBytes);
+      const { answer, eventCount } = handleUpload(req, endpoint, maxBytes);
       const failure = failures.get(route);
       let status = answer.code;
       let body: UploadAnswer = answer;
@@ -147,31 +147,34 @@ export async function startAmplitudeEmulator(opts: AmplitudeEmulatorOptions = {}
         status = failure.status;
         body = { code: failure.status, error: SERVER_ERRORS[failure.status] };
       }
-      store.recordRequest({ at: now().getTime(), endpoint: route, status, eventCount: countEvents(req), answer: body });
+      store.recordRequest({ at: now().getTime(), endpoint: route, status, eventCount, answer: body });
       return reply.code(status).send(body);
     };
 
-    const handleUpload = (req: FastifyRequest, endpoint: IngestEndpoint, maxBytes: number): UploadAnswer => {
+    const handleUpload = (req: FastifyRequest, endpoint: IngestEndpoint, maxBytes: number): { answer: UploadAnswer; eventCount: number } => {
+      const reject = (answer: UploadAnswer) => ({ answer, eventCount: 0 });
       const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
-      if (!raw || raw.length === 0) return { code: 400, error: 'Missing request body' };
-      if (!String(req.headers['content-type'] ?? '').includes('application/json')) return { code: 400, error: 'Invalid JSON request body' };
+      if (!raw || raw.length === 0) return reject({ code: 400, error: 'Missing request body' });
+      if (!String(req.headers['content-type'] ?? '').includes('application/json')) return reject({ code: 400, error: 'Invalid JSON request body' });
       let bytes: Buffer;
       try {
         bytes = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
       } catch {
-        return { code: 400, error: 'Invalid JSON request body' };
+        return reject({ code: 400, error: 'Invalid JSON request body' });
       }
-      if (bytes.length > maxBytes) return { code: 413, error: 'Payload too large' };
+      if (bytes.length > maxBytes) return reject({ code: 413, error: 'Payload too large' });
       let parsed: unknown;
       try {
         parsed = JSON.parse(bytes.toString('utf8'));
       } catch {
-        return { code: 400, error: 'Invalid JSON request body' };
+        return reject({ code: 400, error: 'Invalid JSON request body' });
       }
-      (req as FastifyRequest & { parsedUpload?: unknown }).parsedUpload = parsed;
+      const events = typeof parsed === 'object' && parsed !== null ? (parsed as JsonObject).events : undefined;
+      const eventCount = Array.isArray(events) ? events.length : 0;
       const result = validateUpload(parsed, { apiKeys, indexReporting: endpoint === 'httpapi' ? (opts.httpApiInvalidIndexes ?? 'first') : 'all' });
-      if (!result.ok) return result.answer;
-      return ingestUpload({ endpoint, apiKey: result.apiKey, events: result.events, payloadBytes: raw.length, clientUploadTime: result.clientUploadTime }, ingestionFor(endpoint));
+      if (!result.ok) return { answer: result.answer, eventCount };
+      const answer = ingestUpload({ endpoint, apiKey: result.apiKey, events: result.events, payloadBytes: raw.length, clientUploadTime: result.clientUploadTime }, ingestionFor(endpoint));
+      return { answer, eventCount };
     };
 
     scope.post('/2/httpapi', upload('httpapi', 'POST /2/httpapi', HTTPAPI_MAX_BYTES));
@@ -235,12 +238,6 @@ export async function startAmplitudeEmulator(opts: AmplitudeEmulatorOptions = {}
       await app.close();
     },
   };
-}
-
-function countEvents(req: FastifyRequest): number {
-  const parsed = (req as FastifyRequest & { parsedUpload?: unknown }).parsedUpload;
-  const events = typeof parsed === 'object' && parsed !== null ? (parsed as JsonObject).events : undefined;
-  return Array.isArray(events) ? events.length : 0;
 }
 
 /** Injected faults carry Amplitude's error body; a 429 has the throttling fields the SDK reads (empty: no id is named). */
