@@ -1,4 +1,4 @@
-import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBTimestampValue, TIMESTAMP, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBTimestampValue, DuckDBVarCharType, TIMESTAMP, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { PermanentError } from '../../../lib/errors';
 import type { PhysicalColumn } from '../table-defs';
@@ -18,12 +18,19 @@ const CHUNK_TYPES: Record<ColumnType, DuckDBType> = {
   double: DOUBLE,
   boolean: BOOLEAN,
   timestamp: TIMESTAMP,
-  // JSON is VARCHAR underneath; the Appender stores the text as given.
-  json: VARCHAR,
+  // JSON is VARCHAR underneath. Typed plain VARCHAR, the Appender would cast each text to a JSON
+  // string value ("{\"a\":1}"); with the alias it stores the text as given.
+  json: DuckDBVarCharType.create('JSON'),
 };
 
-/** A column's values for rows [start, start + n): `cell(i)` answers row i's value. */
-export type ColumnSource = { kind: 'cells'; cell: (row: number) => unknown } | { kind: 'constant'; value: DuckDBValue };
+/**
+ * A column's values for rows [start, start + n): `cell(i)` answers row i's value, converted to the
+ * column type; `text(i)` answers text already in its stored form (e.g. a payload's JSON).
+ */
+export type ColumnSource =
+  | { kind: 'cells'; cell: (row: number) => unknown }
+  | { kind: 'text'; text: (row: number) => string }
+  | { kind: 'constant'; value: DuckDBValue };
 
 function converter(c: PhysicalColumn): (v: unknown) => DuckDBValue {
   switch (c.type) {
@@ -54,6 +61,7 @@ export function buildChunk(columns: readonly PhysicalColumn[], sources: readonly
     const src = sources[ci];
     const out: DuckDBValue[] = new Array<DuckDBValue>(n);
     if (src.kind === 'constant') out.fill(src.value);
+    else if (src.kind === 'text') for (let i = 0; i < n; i++) out[i] = src.text(start + i);
     else {
       const convert = converter(c);
       for (let i = 0; i < n; i++) {

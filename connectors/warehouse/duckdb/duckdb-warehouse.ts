@@ -207,7 +207,7 @@ export class DuckDBWarehouse implements Warehouse {
     const sources: ColumnSource[] = table.columns.map((c): ColumnSource => {
       switch (c.name) {
         case SYS.payload:
-          return { kind: 'cells', cell: (i) => payloadText(records[i].payload) };
+          return { kind: 'text', text: (i) => payloadText(records[i].payload) };
         case SYS.ingestedAt:
           return { kind: 'constant', value: timestampValue(ingestedAt) };
         case SYS.batchId:
