@@ -22,6 +22,8 @@ interface BulkJob {
   lineEnding: 'LF' | 'CRLF';
   result: QueryResult;
   aborted: boolean;
+  /** A status read has reported InProgress: every client sees each state in order, whatever the load. */
+  seenInProgress: boolean;
 }
 
 export interface BulkJobInfo {
@@ -52,8 +54,8 @@ export interface BulkResultsPage {
 
 /**
  * Bulk API 2.0 query jobs. The query runs (and is snapshotted) when the job is created; the job
- * reports UploadComplete, then InProgress, then JobComplete once `processingMs` of real time has
- * passed. Results are CSV pages: a header row on every page, every value quoted, null as an empty
+ * reports UploadComplete on creation, InProgress on the first status poll, then JobComplete on a
+ * later poll once `processingMs` of real time has passed (so results need a client that polls). Results are CSV pages: a header row on every page, every value quoted, null as an empty
  * field, datetimes as `…T…Z`; the `Sforce-Locator` header chains the pages.
  */
 export class BulkQueryJobs {
@@ -88,13 +90,18 @@ export class BulkQueryJobs {
       lineEnding,
       result,
       aborted: false,
+      seenInProgress: false,
     };
     this.jobs.set(job.id, job);
     return this.info(job, false);
   }
 
+  /** A status read (what clients poll): the first one reports InProgress, later ones JobComplete once processed. */
   get(id: string): BulkJobInfo {
-    return this.info(this.job(id), true);
+    const job = this.job(id);
+    const info = this.info(job, true);
+    if (info.state === 'UploadComplete' || info.state === 'InProgress') job.seenInProgress = true;
+    return info.state === 'UploadComplete' ? { ...info, state: 'InProgress' } : info;
   }
 
   list(): BulkJobInfo[] {
@@ -150,8 +157,8 @@ export class BulkQueryJobs {
   private state(job: BulkJob): BulkJobState {
     if (job.aborted) return 'Aborted';
     const elapsed = Date.now() - job.createdWallMs;
-    if (elapsed >= this.processingMs) return 'JobComplete';
-    return elapsed >= this.processingMs / 2 ? 'InProgress' : 'UploadComplete';
+    if (elapsed >= this.processingMs && job.seenInProgress) return 'JobComplete';
+    return job.seenInProgress ? 'InProgress' : 'UploadComplete';
   }
 
   private info(job: BulkJob, detailed: boolean): BulkJobInfo {
