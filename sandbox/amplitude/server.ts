@@ -88,7 +88,11 @@ const failAfterIngestSchema = z.object({
   status: z.union([z.literal(500), z.literal(502), z.literal(504)]).default(500),
 });
 
+/** Error texts for the statuses Amplitude documents (and the ones a fault can inject). */
 const SERVER_ERRORS: Record<number, string> = {
+  400: 'Invalid request path',
+  403: 'Forbidden',
+  413: 'Payload too large',
   500: 'Internal server error',
   502: 'Bad gateway',
   503: 'Service unavailable',
