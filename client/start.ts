@@ -28,6 +28,19 @@ async function main(): Promise<void> {
     await stack.stopAll();
     process.exit(code);
   };
+  // Ctrl-C reaches every process of the terminal's group, often twice (tsx relays it): the first
+  // one drains the worker and stops the rest in order; later ones must not cut that short.
+  let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    log.info(`${signal}: stopping novade-sync...`);
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    else void stop(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     const banner = sandboxBanner(config);
@@ -53,7 +66,7 @@ async function main(): Promise<void> {
       stack.add({ name: 'Temporal dev server', stop: server.stop });
     }
 
-    installRuntime({ log, metricsBind: config.temporal.metricsBind });
+    installRuntime({ log, metricsBind: config.temporal.metricsBind, shutdownSignals: [] });
     const temporal = await connectTemporal(config.temporal);
     stack.add({ name: 'Temporal client', stop: temporal.close });
     const schedules = await ensureSchedules(temporal.client, config);
@@ -61,9 +74,9 @@ async function main(): Promise<void> {
 
     const deps = await buildDeps(config, log);
     stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
-    const worker = await createWorker({ config, deps });
+    worker = await createWorker({ config, deps });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
-    // The runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
+    // run() resolves once a signal has shut the worker down and it has drained.
     await worker.run();
     await stop(0);
   } catch (err) {

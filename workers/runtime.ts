@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger';
  * Installs the Temporal runtime once per process: SDK logs through pino, Prometheus metrics from
  * the Rust core on `metricsBind` (/metrics), and worker shutdown on SIGINT/SIGTERM.
  */
-export function installRuntime(opts: { log: Logger; metricsBind: string; level?: LogLevel }): void {
+export function installRuntime(opts: { log: Logger; metricsBind: string; level?: LogLevel; shutdownSignals?: NodeJS.Signals[] }): void {
   const log = opts.log.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger(opts.level ?? 'WARN', (entry) => {
@@ -14,6 +14,6 @@ export function installRuntime(opts: { log: Logger; metricsBind: string; level?:
       log[level](meta, entry.message);
     }),
     telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBind } } },
-    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    shutdownSignals: opts.shutdownSignals ?? ['SIGINT', 'SIGTERM'],
   });
 }
