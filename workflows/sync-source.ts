@@ -1,13 +1,15 @@
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
-import { syncStreamWorkflow } from './sync-stream';
+import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
 
 export interface SyncSourceInput {
   source: string;
   /** Subset of the source's streams; all of them by default. */
   streams?: string[];
   full?: boolean;
+  /** Passed to every stream run (see SyncActivityOverrides). */
+  activityOverrides?: SyncActivityOverrides;
 }
 
 export interface SyncSourceSummary {
@@ -31,7 +33,7 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
     try {
       summary.streams.push(
         await executeChild(syncStreamWorkflow, {
-          args: [{ stream, full: input.full }],
+          args: [{ stream, full: input.full, activityOverrides: input.activityOverrides }],
           workflowId: `${workflowInfo().workflowId}/${stream}`,
         }),
       );

@@ -1,8 +1,9 @@
-import { continueAsNew, proxyActivities, workflowInfo, ApplicationFailure } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, workflowInfo, ApplicationFailure, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { SyncActivities, Counts, ReadMode, StreamRunSummary, SyncPageResult } from '../activities/sync-types';
 import type { Cursor } from '../streams/types';
 
-const { beginStreamRun, syncStreamPage, finishStreamRun } = proxyActivities<SyncActivities>({
+const ACTIVITY_DEFAULTS = {
   // A Bulk API job can take minutes; heartbeats tell Temporal the activity is alive meanwhile.
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
@@ -13,7 +14,27 @@ const { beginStreamRun, syncStreamPage, finishStreamRun } = proxyActivities<Sync
     maximumAttempts: 10,
     nonRetryableErrorTypes: ['ConfigError', 'AuthError', 'UnknownStream'],
   },
-});
+} satisfies ActivityOptions;
+
+/**
+ * Overrides of the activities' timeouts and retry policy for one run. Production leaves them out;
+ * tests use short intervals so that a run under injected faults finishes in seconds, through the
+ * same policy mechanism rather than different code.
+ */
+export interface SyncActivityOverrides {
+  heartbeatTimeout?: Duration;
+  startToCloseTimeout?: Duration;
+  retry?: Pick<RetryPolicy, 'initialInterval' | 'backoffCoefficient' | 'maximumInterval' | 'maximumAttempts'>;
+}
+
+function activities(overrides: SyncActivityOverrides | undefined) {
+  return proxyActivities<SyncActivities>({
+    ...ACTIVITY_DEFAULTS,
+    ...(overrides?.heartbeatTimeout !== undefined ? { heartbeatTimeout: overrides.heartbeatTimeout } : {}),
+    ...(overrides?.startToCloseTimeout !== undefined ? { startToCloseTimeout: overrides.startToCloseTimeout } : {}),
+    retry: { ...ACTIVITY_DEFAULTS.retry, ...overrides?.retry },
+  });
+}
 
 /** State carried across continue-as-new: cursors and counts only. */
 export interface SyncStreamCarry extends Counts {
@@ -31,6 +52,7 @@ export interface SyncStreamInput {
   /** Ignore the stored cursor and re-read everything (idempotent: nothing is duplicated). */
   full?: boolean;
   carry?: SyncStreamCarry;
+  activityOverrides?: SyncActivityOverrides;
 }
 
 /**
@@ -39,6 +61,7 @@ export interface SyncStreamInput {
  */
 export async function syncStreamWorkflow(input: SyncStreamInput): Promise<StreamRunSummary> {
   const flow = input.stream.split('_')[0];
+  const { beginStreamRun, syncStreamPage, finishStreamRun } = activities(input.activityOverrides);
   let carry = input.carry;
   if (!carry) {
     const runId = workflowInfo().workflowId;
@@ -71,7 +94,7 @@ export async function syncStreamWorkflow(input: SyncStreamInput): Promise<Stream
   } catch (err) {
     failure = err;
   }
-  if (!failure && !done && !stopReason) return continueAsNew<typeof syncStreamWorkflow>({ stream: input.stream, carry });
+  if (!failure && !done && !stopReason) return continueAsNew<typeof syncStreamWorkflow>({ stream: input.stream, carry, activityOverrides: input.activityOverrides });
 
   const { runId, startedAt, cursorBefore, cursor, pages, read, written, sent, rejected, apiCalls, apiUsage } = carry;
   const summary: StreamRunSummary = {
