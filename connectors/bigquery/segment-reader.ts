@@ -1,5 +1,6 @@
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import { logger, type Logger } from '../../config/logger';
+import { createBigQueryClient } from './client';
 import { mapBigQueryError, type BigQueryErrorContext } from './errors';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
 import { parseSegmentRow, plainRow, type RejectedSegmentRow, type SegmentReadTable, type SegmentRow } from './segment-rows';
@@ -37,6 +38,8 @@ export interface SegmentReaderOptions {
    * BigQuery it needs bigquery.jobs.delete and buys nothing. Default: true with an apiEndpoint.
    */
   deleteJobsAfterRead?: boolean;
+  /** Send no credentials; default: true when apiEndpoint is a loopback address (an emulator). */
+  anonymous?: boolean;
   /** A ready client (tests); the connection options above are then ignored. */
   client?: BigQuery;
   log?: Logger;
@@ -88,16 +91,7 @@ export class SegmentReader {
   private readonly deleteJobs: boolean;
 
   constructor(private readonly opts: SegmentReaderOptions) {
-    this.bq =
-      opts.client ??
-      new BigQuery({
-        projectId: opts.projectId,
-        apiEndpoint: opts.apiEndpoint,
-        keyFilename: opts.keyFilename,
-        location: opts.location,
-        // Temporal retries the activity; the client's own retries would only multiply the wait.
-        autoRetry: false,
-      });
+    this.bq = opts.client ?? createBigQueryClient(opts);
     this.log = (opts.log ?? logger()).child({ component: 'bigquery-segment-reader' });
     this.deleteJobs = opts.deleteJobsAfterRead ?? opts.apiEndpoint !== undefined;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BigQueryTimestamp } from '@google-cloud/bigquery';
+import { BigQueryInt, BigQueryTimestamp } from '@google-cloud/bigquery';
 import { canonicalTimestamp } from './timestamp';
 
 /**
@@ -80,14 +80,16 @@ export function plainValue(v: unknown): SegmentValue {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof BigQueryTimestamp) return canonicalTimestamp(v.value);
+  // Wrapped INT64 keeps digits a double would lose.
+  if (v instanceof BigQueryInt) return String(v.value);
   if (Buffer.isBuffer(v)) return v.toString('base64');
   if (Array.isArray(v)) return v.map(plainValue);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
     if (keys.length === 1 && keys[0] === 'value' && typeof o.value === 'string') return o.value;
-    // Big.js (NUMERIC / BIGNUMERIC) and wrapped integers print exactly.
-    if (typeof (o as { toFixed?: unknown }).toFixed === 'function' || typeof (o as { integerValue?: unknown }).integerValue === 'string') return String(v);
+    // Big.js (NUMERIC / BIGNUMERIC) prints exactly.
+    if (typeof (o as { toFixed?: unknown }).toFixed === 'function') return String(v);
     return Object.fromEntries(keys.map((k) => [k, plainValue(o[k])]));
   }
   return String(v);
