@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDuckDBWarehouse } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
+import type { BronzeRecord, BronzeTableDef, ColumnDef, Row, SilverTableDef } from '../../connectors/warehouse/types';
+import type { BenchScenario } from '../scenario';
+
+/**
+ * 1,000,000 records through the DuckDB warehouse, the way a flow writes them: each batch appended
+ * to bronze (10 typed columns + the JSON payload) and merged into silver on its key. One batch is
+ * in flight while the next is generated, as concurrent activities would overlap in a worker.
+ */
+
+const TOTAL = Number(process.env.BENCH_WAREHOUSE_ROWS ?? 1_000_000);
+const BATCH = Number(process.env.BENCH_WAREHOUSE_BATCH ?? 50_000);
+
+const columns: ColumnDef[] = [
+  { name: 'id', type: 'varchar' },
+  { name: 'account_id', type: 'varchar' },
+  { name: 'email', type: 'varchar' },
+  { name: 'first_name', type: 'varchar' },
+  { name: 'last_name', type: 'varchar' },
+  { name: 'amount', type: 'double' },
+  { name: 'score', type: 'bigint' },
+  { name: 'active', type: 'boolean' },
+  { name: 'created_at', type: 'timestamp' },
+  { name: 'system_modstamp', type: 'timestamp' },
+];
+const silver: SilverTableDef = { name: 'bench_contact', columns, primaryKey: ['id'], versionColumn: 'system_modstamp' };
+const bronze: BronzeTableDef = { name: 'bench_contact', keyColumns: columns };
+
+const BASE = Date.UTC(2024, 0, 1);
+
+function batchOf(start: number, n: number): { records: BronzeRecord[]; rows: Row[] } {
+  const records: BronzeRecord[] = new Array<BronzeRecord>(n);
+  const rows: Row[] = new Array<Row>(n);
+  for (let j = 0; j < n; j++) {
+    const i = start + j;
+    const row: Row = {
+      id: `003${i.toString(36).padStart(12, '0')}`,
+      account_id: `001${(i % 50_000).toString(36).padStart(12, '0')}`,
+      email: `person.${i}@example.com`,
+      first_name: `First${i % 1000}`,
+      last_name: `Last "${i % 777}"`,
+      amount: (i % 10_000) / 100,
+      score: i % 1_000,
+      active: i % 3 !== 0,
+      created_at: new Date(BASE + i * 1000),
+      system_modstamp: new Date(BASE + i * 1000 + 5000),
+    };
+    rows[j] = row;
+    records[j] = { keys: row as BronzeRecord['keys'], payload: { attributes: { type: 'Contact' }, ...row, Description: 'bench record\nwith a newline' } };
+  }
+  return { records, rows };
+}
+
+const scenario: BenchScenario = {
+  name: 'warehouse-duckdb-1m',
+  description: `DuckDB: ${TOTAL.toLocaleString('en-US')} bronze rows (10 columns + JSON payload) appended and merged into silver, batches of ${BATCH.toLocaleString('en-US')}`,
+  async run() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-wh-'));
+    const wh = await openDuckDBWarehouse({ path: path.join(dir, 'warehouse.duckdb'), memoryLimit: process.env.BENCH_WAREHOUSE_MEMORY ?? '512MB' });
+    try {
+      await wh.ensureSchema({ bronze: [bronze], silver: [silver] });
+      const t0 = performance.now();
+      let generating = 0;
+      let inflight: Promise<unknown> | undefined;
+      let inserted = 0;
+      for (let start = 0, b = 0; start < TOTAL; start += BATCH, b++) {
+        const g = performance.now();
+        const { records, rows } = batchOf(start, Math.min(BATCH, TOTAL - start));
+        generating += performance.now() - g;
+        const previous = inflight;
+        inflight = Promise.all([wh.appendBronze(bronze, { batchId: `bench:${b}`, records }), wh.mergeSilver(silver, rows)]).then(([, m]) => {
+          inserted += m.inserted;
+        });
+        await previous;
+      }
+      await inflight;
+      const seconds = (performance.now() - t0) / 1000;
+      const [counts] = await wh.query<{ bronze: number; silver: number }>('SELECT (SELECT COUNT(*) FROM bronze.bench_contact) AS bronze, (SELECT COUNT(*) FROM silver.bench_contact) AS silver');
+      if (counts.bronze !== TOTAL || counts.silver !== TOTAL || inserted !== TOTAL)
+        throw new Error(`expected ${TOTAL} rows in bronze and silver, got ${counts.bronze} / ${counts.silver} (merge said ${inserted})`);
+      const size = fs.statSync(path.join(dir, 'warehouse.duckdb')).size;
+      return {
+        records: TOTAL,
+        seconds,
+        extra: { batch: BATCH, generate_s: (generating / 1000).toFixed(2), db_MiB: Math.round(size / 1048576), duckdb_memory_limit: process.env.BENCH_WAREHOUSE_MEMORY ?? '512MB' },
+      };
+    } finally {
+      await wh.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default scenario;
