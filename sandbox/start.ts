@@ -4,6 +4,7 @@ import { SANDBOX } from '../config/sandbox-endpoints';
 import { startAmplitudeEmulator } from './amplitude';
 import { startDriftEmulator } from './drift';
 import { startSalesforceEmulator } from './salesforce';
+import { startBigQueryEmulator } from './bigquery/emulator';
 
 export interface RunningSandbox {
   /** Service name -> base URL, for the start-up message. */
@@ -20,6 +21,15 @@ const starters: Partial<Record<ServiceName, Starter>> = {
   drift: (c) =>
     startDriftEmulator({ port: SANDBOX.drift.port, seed: c.sandbox.seed, scale: c.sandbox.scale, token: SANDBOX.drift.token }),
   amplitude: () => startAmplitudeEmulator({ port: SANDBOX.amplitude.port, apiKeys: [SANDBOX.amplitude.apiKey] }),
+  bigquery: (c) =>
+    startBigQueryEmulator({
+      port: SANDBOX.bigquery.port,
+      grpcPort: SANDBOX.bigquery.grpcPort,
+      projectId: SANDBOX.bigquery.projectId,
+      dataset: c.bigquery.dataset,
+      seed: c.sandbox.seed,
+      dataDir: `${c.dataDir}/bigquery-emulator`,
+    }),
 };
 
 /** Starts an emulator for every service the configuration leaves to the sandbox. */
