@@ -1,6 +1,6 @@
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import { logger, type Logger } from '../../config/logger';
-import { createBigQueryClient } from './client';
+import { createBigQueryClient, isLoopbackEndpoint } from './client';
 import { mapBigQueryError, type BigQueryErrorContext } from './errors';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
 import { parseSegmentRow, plainRow, type RejectedSegmentRow, type SegmentReadTable, type SegmentRow } from './segment-rows';
@@ -35,7 +35,7 @@ export interface SegmentReaderOptions {
   /**
    * Delete each query job once its rows are read. The emulator keeps every job's result in memory
    * and re-reads all of them on every request, so it slows down and grows without this; on
-   * BigQuery it needs bigquery.jobs.delete and buys nothing. Default: true with an apiEndpoint.
+   * BigQuery it needs bigquery.jobs.delete and buys nothing. Default: true for a loopback apiEndpoint.
    */
   deleteJobsAfterRead?: boolean;
   /** Send no credentials; default: true when apiEndpoint is a loopback address (an emulator). */
@@ -93,7 +93,7 @@ export class SegmentReader {
   constructor(private readonly opts: SegmentReaderOptions) {
     this.bq = opts.client ?? createBigQueryClient(opts);
     this.log = (opts.log ?? logger()).child({ component: 'bigquery-segment-reader' });
-    this.deleteJobs = opts.deleteJobsAfterRead ?? opts.apiEndpoint !== undefined;
+    this.deleteJobs = opts.deleteJobsAfterRead ?? isLoopbackEndpoint(opts.apiEndpoint);
   }
 
   get projectId(): string {

@@ -6,7 +6,7 @@ import { person } from '../../sandbox/seed/people';
 import { parseIsoMicros } from '../../sandbox/seed/segment-time';
 import { segmentExpectations } from '../../sandbox/bigquery/expectations';
 
-const opts: SegmentSeedOptions = { seed: 42, rowsPerTable: 6_000, from: '2022-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' };
+const opts: SegmentSeedOptions = { seed: 42, rowsPerTable: 4_000, from: '2022-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' };
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 describe('Segment warehouse generator', () => {
@@ -14,7 +14,7 @@ describe('Segment warehouse generator', () => {
 
   it('is a pure function of (seed, table, index)', () => {
     const again = new SegmentGenerator(opts, 'tracks');
-    expect(again.row(4_321)).toEqual(tracks[4_321]);
+    expect(again.row(3_321)).toEqual(tracks[3_321]);
     expect(again.row(17)).toEqual(new SegmentGenerator({ ...opts, rowsPerTable: 20 }, 'tracks').row(17));
     expect(new SegmentGenerator({ ...opts, seed: 7 }, 'tracks').row(17)).not.toEqual(tracks[17]);
   });
