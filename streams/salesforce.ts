@@ -21,7 +21,16 @@ function declaration(
   events: (record: SfRecord, row: Row, previous: Row | undefined, ctx: MappingContext) => MappedEvents,
 ): StreamDeclaration<SfRecord> {
   const name = `salesforce_${object.toLowerCase()}`;
-  const toRow = (record: SfRecord) => toSilverRow(specs, record);
+  // The pipeline asks for a record's row, then for its events: build the row once.
+  const rows = new WeakMap<SfRecord, Row>();
+  const toRow = (record: SfRecord) => {
+    let row = rows.get(record);
+    if (!row) {
+      row = toSilverRow(specs, record);
+      rows.set(record, row);
+    }
+    return row;
+  };
   return {
     name,
     source: 'salesforce',
