@@ -309,6 +309,24 @@ describe('Salesforce sync on Temporal, DuckDB and the emulators', () => {
     expect(w.amp.store.duplicates().length).toBeGreaterThan(0);
   });
 
+  it('stops a stream cleanly once the org’s API usage reaches the configured share, and resumes from its cursor', async () => {
+    const w = await makeWorld();
+    w.sf.setApiLimit(10_000, 9_000);
+    const summary = await runSync(w);
+    const contact = summary.streams.find((s) => s.stream === 'salesforce_contact')!;
+    // The contact load needs more than one page (Bulk, then REST): it stops after the first.
+    expect(contact).toMatchObject({ status: 'stopped', pages: 1, apiUsage: { limit: 10_000 } });
+    expect(contact.stopReason).toMatch(/API usage \d+\/10000 reached 9\d% of the daily limit \(stop share 80%\)/);
+    expect((await w.deps.warehouse.listRuns({ flow: 'salesforce' })).find((r) => r.stream === 'salesforce_contact')).toMatchObject({ status: 'stopped', error: contact.stopReason });
+
+    w.sf.setApiLimit(10_000, 0);
+    const next = await runSync(w);
+    // The next run starts a lookback window below where the stopped one ended.
+    expect(next.streams.find((s) => s.stream === 'salesforce_contact')).toMatchObject({ status: 'succeeded', cursorBefore: { id: null, hw: contact.cursorAfter } });
+    await expectSilverEqualsEmulator(w);
+    expectExactlyOnce(w.amp, expectedInitialInsertIds(w.sf));
+  });
+
   it('keeps bad data verbatim in bronze and handles it per the rules', async () => {
     const w = await makeWorld({ scale: 0.005 });
     const { sf } = w;
