@@ -104,8 +104,8 @@ export class AmplitudeSink implements EventSink {
     this.maxBytes = Math.min(opts.maxBytesPerRequest ?? 900_000, 1_000_000);
     this.concurrency = opts.concurrency ?? 4;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.ttlMs = opts.acknowledgedTtlMs ?? 60 * 60_000;
-    this.ackMax = opts.acknowledgedMax ?? 500_000;
+    this.ttlMs = opts.acknowledgedTtlMs ?? 15 * 60_000;
+    this.ackMax = opts.acknowledgedMax ?? 250_000;
     this.fetchFn = opts.fetch ?? fetch;
     this.log = opts.log?.child({ component: 'amplitude-sink' });
   }
