@@ -73,6 +73,8 @@ export interface SalesforceReaderOptions {
   bulkPollTimeoutMs?: number;
   /** A request with no answer after this is abandoned and the page retried. */
   requestTimeoutMs?: number;
+  /** Read the next page while the current one is written (default true). */
+  prefetch?: boolean;
   /** Opens the session; tests swap it. */
   connect?: (cfg: AppConfig['salesforce']) => Promise<SalesforceSession>;
 }
@@ -93,6 +95,9 @@ class CapturingTransport extends Transport {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A page read ahead is used only this fresh: an older one is read again. */
+const PREFETCH_TTL_MS = 30_000;
+const MAX_PREFETCHED = 8;
 
 export class SalesforceReader implements SourceReader {
   private readonly cfg: AppConfig['salesforce'];
@@ -104,6 +109,8 @@ export class SalesforceReader implements SourceReader {
   private readonly connectFn: (cfg: AppConfig['salesforce']) => Promise<SalesforceSession>;
   private session?: Promise<SalesforceSession>;
   private readonly log?: Logger;
+  private readonly prefetch: boolean;
+  private readonly prefetched = new Map<string, { page: Promise<SourcePage>; at: number }>();
 
   constructor(opts: SalesforceReaderOptions) {
     this.cfg = opts.config;
@@ -115,6 +122,7 @@ export class SalesforceReader implements SourceReader {
     this.bulkPollTimeoutMs = opts.bulkPollTimeoutMs ?? 10 * 60_000;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 120_000;
     this.connectFn = opts.connect ?? connectSalesforce;
+    this.prefetch = opts.prefetch ?? true;
   }
 
   async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
@@ -138,7 +146,31 @@ export class SalesforceReader implements SourceReader {
   }
 
   async readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
+    const key = `${decl.name}|${mode}|${JSON.stringify(cursor)}`;
+    const ahead = this.prefetched.get(key);
+    this.prefetched.delete(key);
+    let page = ahead && Date.now() - ahead.at < PREFETCH_TTL_MS ? await ahead.page.catch(() => undefined) : undefined;
+    page ??= await this.fetchPage(decl, cursor, mode, opts);
+    if (this.prefetch && !page.done) this.prefetchNext(decl, page);
+    return page;
+  }
+
+  private fetchPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
     return mode === 'bulk' ? this.readBulkPage(decl, cursor, opts) : this.readRestPage(decl, cursor);
+  }
+
+  /**
+   * Starts reading the next page while the pipeline writes this one, so Salesforce's time to
+   * answer overlaps ours. Only this process can use it (the next activity usually runs here); a
+   * prefetch that fails or goes stale is dropped and the page read again. Its API calls are
+   * counted when it is used.
+   */
+  private prefetchNext(decl: StreamDeclaration, page: SourcePage): void {
+    const key = `${decl.name}|${page.nextMode}|${JSON.stringify(page.nextCursor)}`;
+    const next = this.fetchPage(decl, page.nextCursor, page.nextMode, { runId: 'prefetch', progress: () => undefined });
+    next.catch(() => undefined);
+    this.prefetched.set(key, { page: next, at: Date.now() });
+    while (this.prefetched.size > MAX_PREFETCHED) this.prefetched.delete(this.prefetched.keys().next().value as string);
   }
 
   /** Number of records (deleted ones included) of an object. */

@@ -173,6 +173,20 @@ describe('SalesforceReader against the emulator', () => {
     expect(fresh.records.length).toBe(first.records.length);
   });
 
+  it('reads the next page ahead while the current one is being written', async () => {
+    const r = reader({ bulkThreshold: 1_000_000 }, { pageSize: 200 });
+    emu.faults.set({ [SALESFORCE_ROUTES.queryAll]: { latencyMs: 300 } });
+    const first = await r.readPage(contactDecl, null, 'rest', noProgress);
+    expect(first.done).toBe(false);
+    await new Promise((res) => setTimeout(res, 500));
+    const t = performance.now();
+    const second = await r.readPage(contactDecl, first.nextCursor, 'rest', noProgress);
+    expect(performance.now() - t).toBeLessThan(250);
+    expect(second.apiCalls).toBe(1);
+    const fresh = await reader({ bulkThreshold: 1_000_000 }, { pageSize: 200, prefetch: false }).readPage(contactDecl, first.nextCursor, 'rest', noProgress);
+    expect(idsOf(second.records as Record<string, unknown>[])).toEqual(idsOf(fresh.records as Record<string, unknown>[]));
+  });
+
   it('re-authenticates through refreshFn when the session expires mid-pagination', async () => {
     emu.setSessionExpiry(2);
     const before = emu.sessions.rejected;
