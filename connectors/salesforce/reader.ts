@@ -127,9 +127,8 @@ export class SalesforceReader implements SourceReader {
 
   async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
     if (!full && cursor !== null) {
-      const bulk = bulkCursorSchema.safeParse(cursor);
       // A run that died during a Bulk read: carry on with the same job (its results live 7 days).
-      if (bulk.success) return { cursor: bulk.data as unknown as Cursor, mode: 'bulk' };
+      if (bulkCursorSchema.safeParse(cursor).success) return { cursor, mode: 'bulk' };
       const rest = this.restCursor(cursor);
       if (rest.ts === null) return { cursor: { ts: null, id: null }, mode: 'rest' };
       const high = rest.hw ?? { ts: rest.ts, id: rest.id };

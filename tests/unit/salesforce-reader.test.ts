@@ -104,6 +104,11 @@ describe('SalesforceReader against the emulator', () => {
     expect(plan.mode).toBe('rest');
     expect(plan.cursor).toEqual({ ts: new Date(Date.parse(stored.ts as string) - 600_000).toISOString(), id: null, hw: { ts: stored.ts, id: stored.id } });
 
+    // A run that died during a Bulk load carries on with its job; --full starts over.
+    const midBulk = { bulk: { jobId: '7505g0000001abcAAA', locator: 'MjAwMA', snapshot: '2025-12-01T00:00:00.000Z' } };
+    expect(await r.plan(oppDecl, midBulk, false)).toEqual({ cursor: midBulk, mode: 'bulk' });
+    expect(await r.plan(oppDecl, first.cursor, true)).toEqual({ cursor: { ts: null, id: null }, mode: 'rest' });
+
     // A no-change run re-reads only the window and ends where it was.
     const quiet = await readAll(r, oppDecl, first.cursor);
     expect(quiet.cursor).toEqual(first.cursor);
