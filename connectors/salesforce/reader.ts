@@ -29,7 +29,9 @@ import { comparePositions, countQuery, fullQuery, keysetQuery, type KeysetPositi
  * polls the same job instead of starting another; locators live in the cursor. Jobs are driven
  * through `conn.request` (create, poll, one results page at a time) rather than `conn.bulk2.query`:
  * the latter downloads every page in one call and keeps the locator private, so a big object could
- * not be paged through the workflow nor resumed after a crash.
+ * not be paged through the workflow nor resumed after a crash; and, as jsforce 3.10's code reads,
+ * it pipes every results page (header row included) into one CSV parser, which mangles multi-page
+ * results. Polling backs off from 250 ms to 5 s, well past jsforce's 30 s default poll timeout.
  */
 
 export interface RestCursor {
