@@ -16,7 +16,7 @@ describe('BigQuery client', () => {
     const bq = createBigQueryClient({ projectId: 'novade-sandbox', apiEndpoint: 'http://127.0.0.1:9050' });
     expect(bq.apiEndpoint).toBe('http://127.0.0.1:9050');
     const opts = await bq.authClient.authorizeRequest({ url: 'http://127.0.0.1:9050/x', headers: { a: '1' } });
-    expect(new Headers(opts.headers as HeadersInit).get('authorization')).toBeNull();
+    expect(new Headers(opts.headers as ConstructorParameters<typeof Headers>[0]).get('authorization')).toBeNull();
     const real = createBigQueryClient({ projectId: 'novade-prod' });
     expect(real.apiEndpoint).toBe('https://bigquery.googleapis.com');
   });
