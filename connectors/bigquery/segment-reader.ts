@@ -1,9 +1,10 @@
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import { logger, type Logger } from '../../config/logger';
+import { plainApiRows, type ApiField, type ApiRow, type PlainRow } from './api-rows';
 import { createBigQueryClient, isLoopbackEndpoint } from './client';
 import { mapBigQueryError, type BigQueryErrorContext } from './errors';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
-import { parseSegmentRow, plainRow, type RejectedSegmentRow, type SegmentReadTable, type SegmentRow } from './segment-rows';
+import { parseSegmentRow, type RejectedSegmentRow, type SegmentReadTable, type SegmentRow } from './segment-rows';
 import { canonicalTimestamp } from './timestamp';
 import { PermanentError } from '../../lib/errors';
 
@@ -77,12 +78,14 @@ export interface WindowCount {
 }
 
 interface QueryResult {
-  rows: Record<string, unknown>[];
+  rows: PlainRow[];
   jobId?: string;
   bytesProcessed?: number;
 }
 
-type ResultsResponse = { pageToken?: string; totalBytesProcessed?: string | number; jobReference?: { jobId?: string; location?: string } } | undefined;
+type ResultsResponse =
+  | { pageToken?: string; totalBytesProcessed?: string | number; jobReference?: { jobId?: string; location?: string }; schema?: { fields?: ApiField[] } }
+  | undefined;
 type NextQuery = { pageToken?: string } | null | undefined;
 
 export class SegmentReader {
@@ -118,13 +121,12 @@ export class SegmentReader {
     const result = await this.run(keysetPageSql(path, limit, req.after !== undefined), params, limit, ctx);
 
     const page: SegmentPage = { rows: [], rejected: [], bytesProcessed: result.bytesProcessed, jobId: result.jobId };
-    for (const raw of result.rows) {
-      const row = plainRow(raw);
+    for (const row of result.rows) {
       const parsed = parseSegmentRow(req.table, row);
       if (parsed.ok) page.rows.push(parsed.row);
       else page.rejected.push(parsed.rejected);
     }
-    const lastRaw = result.rows.length ? plainRow(result.rows[result.rows.length - 1]) : undefined;
+    const lastRaw = result.rows.at(-1);
     if (lastRaw) {
       // A null id sorts before every id; '' as the cursor id skips it and keeps every real id.
       page.last = { timestamp: String(lastRaw.timestamp), id: typeof lastRaw.id === 'string' ? lastRaw.id : '' };
@@ -148,7 +150,7 @@ export class SegmentReader {
   async timestampRange(table: SegmentReadTable): Promise<{ min: string; max: string; rows: number } | undefined> {
     const path = tablePath(this.opts.projectId, this.opts.dataset, table);
     const { rows } = await this.run(timestampRangeSql(path), {}, 1, this.ctx(table, `finding the time range of ${table}`));
-    const r = plainRow(rows[0] ?? {});
+    const r = rows[0] ?? {};
     if (typeof r.min_timestamp !== 'string' || typeof r.max_timestamp !== 'string') return undefined;
     return { min: r.min_timestamp, max: r.max_timestamp, rows: Number(r.row_count ?? 0) };
   }
@@ -181,17 +183,17 @@ export class SegmentReader {
     const maxResults = Math.max(1, Math.min(this.opts.maxResultsPerCall ?? expectedRows, expectedRows));
     let job: Job | undefined;
     try {
-      const rows: Record<string, unknown>[] = [];
+      const apiRows: ApiRow[] = [];
       let pageToken: string | undefined;
       let response: ResultsResponse;
       let fetchFirst = false;
       if ((this.opts.queryMethod ?? 'jobs.query') === 'jobs.query') {
-        const [first, next, resp] = (await this.bq.query({ query, params, location: this.opts.location, maxResults }, { autoPaginate: false, maxResults })) as unknown as [
-          Record<string, unknown>[],
+        const [first, next, resp] = (await this.bq.query({ query, params, location: this.opts.location, maxResults }, { autoPaginate: false, maxResults, skipParsing: true })) as unknown as [
+          ApiRow[],
           NextQuery,
           ResultsResponse,
         ];
-        rows.push(...first);
+        for (const r of first) apiRows.push(r);
         response = resp;
         pageToken = next?.pageToken ?? undefined;
         const ref = resp?.jobReference;
@@ -203,12 +205,13 @@ export class SegmentReader {
       }
       while (job && (fetchFirst || pageToken !== undefined)) {
         fetchFirst = false;
-        const [page, next, resp] = (await job.getQueryResults({ maxResults, pageToken, autoPaginate: false })) as unknown as [Record<string, unknown>[], NextQuery, ResultsResponse];
-        rows.push(...page);
+        const [page, next, resp] = (await job.getQueryResults({ maxResults, pageToken, autoPaginate: false, skipParsing: true })) as unknown as [ApiRow[], NextQuery, ResultsResponse];
+        for (const r of page) apiRows.push(r);
         response ??= resp;
         pageToken = next?.pageToken ?? undefined;
       }
       const bytes = response?.totalBytesProcessed;
+      const rows = plainApiRows(response?.schema?.fields ?? [], apiRows);
       return { rows, jobId: job?.id, bytesProcessed: bytes === undefined ? undefined : Number(bytes) };
     } catch (err) {
       throw mapBigQueryError(err, ctx);

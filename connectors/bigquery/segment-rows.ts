@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { BigQueryInt, BigQueryTimestamp } from '@google-cloud/bigquery';
-import { canonicalTimestamp } from './timestamp';
+import type { PlainRow } from './api-rows';
 
 /**
  * Rows of Segment's BigQuery warehouse tables as the connector hands them on. The columns Segment
  * writes for every message are typed; the flattened property, trait and context columns a source
  * adds over the years pass through untouched, so a new property never breaks a backfill.
- * Timestamps are canonical text (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), other values plain JSON.
+ * Timestamps are canonical text (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), other values plain JSON (api-rows.ts).
  */
 export const SEGMENT_READ_TABLES = ['tracks', 'identifies', 'pages'] as const;
 export type SegmentReadTable = (typeof SEGMENT_READ_TABLES)[number];
@@ -67,39 +66,7 @@ export type SegmentRow = SegmentTrackRow | SegmentIdentifyRow | SegmentPageRow;
 
 export const SEGMENT_ROW_SCHEMAS = { tracks: SegmentTrackRow, identifies: SegmentIdentifyRow, pages: SegmentPageRow } as const;
 
-export type SegmentValue = string | number | boolean | null | SegmentValue[] | { [k: string]: SegmentValue };
-export type RawSegmentRow = Record<string, SegmentValue>;
-
-/**
- * Turns what @google-cloud/bigquery returns into plain JSON: TIMESTAMPs to canonical text, DATE /
- * DATETIME / TIME / GEOGRAPHY wrappers to their text, NUMERIC (Big) to text, BYTES to base64.
- */
-export function plainValue(v: unknown): SegmentValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof BigQueryTimestamp) return canonicalTimestamp(v.value);
-  // Wrapped INT64 keeps digits a double would lose.
-  if (v instanceof BigQueryInt) return String(v.value);
-  if (Buffer.isBuffer(v)) return v.toString('base64');
-  if (Array.isArray(v)) return v.map(plainValue);
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === 'value' && typeof o.value === 'string') return o.value;
-    // Big.js (NUMERIC / BIGNUMERIC) prints exactly.
-    if (typeof (o as { toFixed?: unknown }).toFixed === 'function') return String(v);
-    return Object.fromEntries(keys.map((k) => [k, plainValue(o[k])]));
-  }
-  return String(v);
-}
-
-export function plainRow(row: Record<string, unknown>): RawSegmentRow {
-  const out: RawSegmentRow = {};
-  for (const key of Object.keys(row)) out[key] = plainValue(row[key]);
-  return out;
-}
+export type RawSegmentRow = PlainRow;
 
 export interface RejectedSegmentRow {
   /** The row as read (plain JSON), for the dead-letter table. */

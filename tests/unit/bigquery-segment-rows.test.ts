@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BigQuery } from '@google-cloud/bigquery';
-import { parseSegmentRow, plainRow, plainValue } from '../../connectors/bigquery/segment-rows';
+import { parseSegmentRow } from '../../connectors/bigquery/segment-rows';
+import { plainApiRow, plainApiRows } from '../../connectors/bigquery/api-rows';
 import { canonicalTimestamp, isoMicros, parseIsoMicros } from '../../connectors/bigquery/timestamp';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql } from '../../connectors/bigquery/segment-query';
 import { PermanentError } from '../../lib/errors';
@@ -15,17 +15,52 @@ describe('canonical timestamps', () => {
   });
 });
 
-describe('BigQuery values to plain JSON', () => {
-  it('turns client wrappers into text and keeps scalars', () => {
-    expect(plainValue(BigQuery.timestamp('2023-05-01T10:00:00.000123Z'))).toBe('2023-05-01T10:00:00.000123Z');
-    expect(plainValue(BigQuery.date('2023-05-01'))).toBe('2023-05-01');
-    expect(plainValue(BigQuery.datetime('2023-05-01 10:00:00'))).toBe('2023-05-01 10:00:00');
-    expect(plainValue(Buffer.from('hi'))).toBe('aGk=');
-    expect(plainValue(12n)).toBe('12');
-    expect(plainValue(undefined)).toBeNull();
-    expect(plainValue([1, 'a', null])).toEqual([1, 'a', null]);
-    expect(plainValue({ a: BigQuery.timestamp('2023-05-01T10:00:00Z'), b: true })).toEqual({ a: '2023-05-01T10:00:00.000000Z', b: true });
-    expect(plainValue(BigQuery.int('9007199254740993'))).toBe('9007199254740993');
+describe('BigQuery API rows to plain JSON', () => {
+  const fields = [
+    { name: 'ts', type: 'TIMESTAMP' },
+    { name: 'n', type: 'INTEGER' },
+    { name: 'big', type: 'INT64' },
+    { name: 'f', type: 'FLOAT' },
+    { name: 'b', type: 'BOOLEAN' },
+    { name: 'd', type: 'DATE' },
+    { name: 'num', type: 'NUMERIC' },
+    { name: 's', type: 'STRING' },
+    { name: 'tags', type: 'STRING', mode: 'REPEATED' },
+    { name: 'rec', type: 'RECORD', fields: [{ name: 'at', type: 'TIMESTAMP' }, { name: 'ok', type: 'BOOL' }] },
+    { name: 'none', type: 'STRING' },
+  ];
+
+  it('converts each type from its wire form, timestamps to canonical text', () => {
+    const row = plainApiRow(fields, {
+      f: [
+        { v: '1682935200000123' },
+        { v: '42' },
+        { v: '9007199254740993' },
+        { v: '1.5' },
+        { v: 'true' },
+        { v: '2023-05-01' },
+        { v: '12.340000001' },
+        { v: 'héllo' },
+        { v: [{ v: 'a' }, { v: 'b' }] },
+        { v: { f: [{ v: '1.6829352E9' }, { v: 'false' }] } },
+        { v: null },
+      ],
+    });
+    expect(row).toEqual({
+      ts: '2023-05-01T10:00:00.000123Z',
+      n: 42,
+      big: '9007199254740993',
+      f: 1.5,
+      b: true,
+      d: '2023-05-01',
+      num: '12.340000001',
+      s: 'héllo',
+      tags: ['a', 'b'],
+      rec: { at: '2023-05-01T10:00:00.000000Z', ok: false },
+      none: null,
+    });
+    expect(plainApiRow([{ name: 'ts', type: 'TIMESTAMP' }], { f: [{ v: '2023-05-01 10:00:00.5+00' }] })).toEqual({ ts: '2023-05-01T10:00:00.500000Z' });
+    expect(plainApiRows([{ name: 'x', type: 'STRING', mode: 'REPEATED' }], [{ f: [{ v: null }] }])).toEqual([{ x: [] }]);
   });
 });
 
@@ -33,14 +68,14 @@ const base = {
   id: 'ajs-next-1',
   anonymous_id: 'anon-1',
   user_id: null,
-  timestamp: BigQuery.timestamp('2023-05-01T10:00:00Z'),
-  loaded_at: BigQuery.timestamp('2023-05-01T12:00:00Z'),
+  timestamp: '2023-05-01T10:00:00.000000Z',
+  loaded_at: '2023-05-01T12:00:00.000000Z',
   uuid_ts: null,
 };
 
 describe('Segment row schemas', () => {
   it('accepts a track and passes its flattened property columns through', () => {
-    const parsed = parseSegmentRow('tracks', plainRow({ ...base, event: 'form_submitted', event_text: 'Form Submitted', form_type: 'ncr', item_count: 3 }));
+    const parsed = parseSegmentRow('tracks', ({ ...base, event: 'form_submitted', event_text: 'Form Submitted', form_type: 'ncr', item_count: 3 }));
     expect(parsed).toEqual({
       ok: true,
       row: expect.objectContaining({ id: 'ajs-next-1', timestamp: '2023-05-01T10:00:00.000000Z', event: 'form_submitted', form_type: 'ncr', item_count: 3 }),
@@ -48,21 +83,21 @@ describe('Segment row schemas', () => {
   });
 
   it('rejects a track without an event name with the reason, keeping the row', () => {
-    const row = plainRow({ ...base, event: null, event_text: null });
+    const row = ({ ...base, event: null, event_text: null });
     const parsed = parseSegmentRow('tracks', row);
     expect(parsed).toEqual({ ok: false, rejected: { row, reason: 'event: event is null' } });
   });
 
   it('rejects rows without id or timestamp and malformed timestamps', () => {
-    expect(parseSegmentRow('pages', plainRow({ ...base, id: null }))).toMatchObject({ ok: false, rejected: { reason: 'id: id is missing' } });
-    expect(parseSegmentRow('pages', plainRow({ ...base, id: '' }))).toMatchObject({ ok: false, rejected: { reason: 'id: id is empty' } });
-    expect(parseSegmentRow('identifies', plainRow({ ...base, timestamp: null }))).toMatchObject({ ok: false, rejected: { reason: 'timestamp: timestamp is missing' } });
-    expect(parseSegmentRow('identifies', { ...plainRow(base), loaded_at: '2023-05-01' })).toMatchObject({ ok: false, rejected: { reason: expect.stringMatching(/^loaded_at: expected a canonical UTC timestamp/) } });
+    expect(parseSegmentRow('pages', ({ ...base, id: null }))).toMatchObject({ ok: false, rejected: { reason: 'id: id is missing' } });
+    expect(parseSegmentRow('pages', ({ ...base, id: '' }))).toMatchObject({ ok: false, rejected: { reason: 'id: id is empty' } });
+    expect(parseSegmentRow('identifies', ({ ...base, timestamp: null }))).toMatchObject({ ok: false, rejected: { reason: 'timestamp: timestamp is missing' } });
+    expect(parseSegmentRow('identifies', { ...(base), loaded_at: '2023-05-01' })).toMatchObject({ ok: false, rejected: { reason: expect.stringMatching(/^loaded_at: expected a canonical UTC timestamp/) } });
   });
 
   it('accepts identifies and pages with their traits and fields', () => {
-    expect(parseSegmentRow('identifies', plainRow({ ...base, email: 'A@B.SG', plan: 'pro' }))).toMatchObject({ ok: true, row: { email: 'A@B.SG', plan: 'pro' } });
-    expect(parseSegmentRow('pages', plainRow({ ...base, name: 'Pricing', path: '/pricing', url: 'https://x/pricing' }))).toMatchObject({ ok: true, row: { path: '/pricing' } });
+    expect(parseSegmentRow('identifies', ({ ...base, email: 'A@B.SG', plan: 'pro' }))).toMatchObject({ ok: true, row: { email: 'A@B.SG', plan: 'pro' } });
+    expect(parseSegmentRow('pages', ({ ...base, name: 'Pricing', path: '/pricing', url: 'https://x/pricing' }))).toMatchObject({ ok: true, row: { path: '/pricing' } });
   });
 });
 
