@@ -44,8 +44,8 @@ export type CellValue = string | number | bigint | boolean | Date | null | JsonV
 export type Row = Record<string, CellValue>;
 
 export interface BronzeRecord {
-  /** Values of the bronze key columns. */
-  keys: Record<string, string | number | null>;
+  /** Values of the bronze key columns (booleans for boolean key columns, Date or ISO text for timestamps). */
+  keys: Record<string, string | number | boolean | Date | null>;
   /** The record as received, stored verbatim as JSON text. */
   payload: unknown;
 }

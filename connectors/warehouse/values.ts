@@ -21,6 +21,8 @@ export function toDate(column: string, value: unknown): Date {
 
 /** ISO text without an offset is UTC here, as engines print it (`2024-01-01 10:00:00`). */
 function parseTimestampText(s: string): number {
+  // The common case (toISOString, most APIs) carries its zone: no need to look closer.
+  if (s.charCodeAt(s.length - 1) === 90 /* Z */) return Date.parse(s);
   const t = s.trim();
   if (/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(t)) return Date.parse(`${t.replace(' ', 'T')}${t.length > 10 ? 'Z' : 'T00:00:00Z'}`);
   return Date.parse(t);
