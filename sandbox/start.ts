@@ -4,7 +4,7 @@ import { SANDBOX } from '../config/sandbox-endpoints';
 import { startAmplitudeEmulator } from './amplitude';
 import { startDriftEmulator } from './drift';
 import { startSalesforceEmulator } from './salesforce';
-import { startBigQueryEmulator } from './bigquery/emulator';
+import { startBigQueryEmulator, segmentRowsForScale } from './bigquery';
 
 export interface RunningSandbox {
   /** Service name -> base URL, for the start-up message. */
@@ -28,7 +28,8 @@ const starters: Partial<Record<ServiceName, Starter>> = {
       projectId: SANDBOX.bigquery.projectId,
       dataset: c.bigquery.dataset,
       seed: c.sandbox.seed,
-      dataDir: `${c.dataDir}/bigquery-emulator`,
+      rowsPerTable: segmentRowsForScale(c.sandbox.scale),
+      dataDir: c.dataDir,
     }),
 };
 
