@@ -70,13 +70,19 @@ const scenario: BenchScenario = {
       const cpu0 = process.cpuUsage();
       let generating = 0;
       let inserted = 0;
+      // Bronze and silver of a batch load side by side (as two activities would), while the next
+      // batch is being made: at most two batches alive at a time.
+      let inflight: Promise<void> = Promise.resolve();
       for (let start = 0, b = 0; start < TOTAL; start += BATCH, b++) {
         const g = performance.now();
         const { records, rows } = batchOf(start, Math.min(BATCH, TOTAL - start));
         generating += performance.now() - g;
-        await wh.appendBronze(bronze, { batchId: `bench:${b}`, records });
-        inserted += (await wh.mergeSilver(silver, rows)).inserted;
+        await inflight;
+        inflight = Promise.all([wh.appendBronze(bronze, { batchId: `bench:${b}`, records }), wh.mergeSilver(silver, rows)]).then(([, merged]) => {
+          inserted += merged.inserted;
+        });
       }
+      await inflight;
       const [counts] = await wh.query<{ bronze: number; silver: number }>('SELECT (SELECT COUNT(*) FROM bronze.bench_contact) AS bronze, (SELECT COUNT(*) FROM silver.bench_contact) AS silver');
       // Closing checkpoints what the WAL still holds: part of the cost of loading.
       await wh.close();
@@ -85,16 +91,13 @@ const scenario: BenchScenario = {
       if (counts.bronze !== TOTAL || counts.silver !== TOTAL || inserted !== TOTAL)
         throw new Error(`expected ${TOTAL} rows in bronze and silver, got ${counts.bronze} / ${counts.silver} (merge said ${inserted})`);
       const size = fs.statSync(path.join(dir, 'warehouse.duckdb')).size;
-      // Measured: the warehouse's work (append, merge, final checkpoint), not the making of the
-      // synthetic records, which the notes show apart.
-      const seconds = wall - generating / 1000;
       return {
         records: TOTAL,
-        seconds,
+        // End to end, generating the records included (it overlaps the loads; generate_s says how much it cost).
+        seconds: wall,
         extra: {
           batch: BATCH,
           generate_s: (generating / 1000).toFixed(2),
-          with_generation_rows_per_s: Math.round(TOTAL / wall),
           cpu_s: ((cpu.user + cpu.system) / 1e6).toFixed(1),
           db_MiB: Math.round(size / 1048576),
           duckdb_memory_limit: memoryLimit,

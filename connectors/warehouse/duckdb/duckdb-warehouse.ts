@@ -96,30 +96,44 @@ export async function openDuckDBWarehouse(opts: DuckDBWarehouseOptions): Promise
     throw describeOpenError(file, err);
   }
   const writer = await instance.connect();
+  const bronzeWriter = await instance.connect();
   const reader = await instance.connect();
   logger().debug({ path: file, readOnly: opts.readOnly === true }, 'duckdb warehouse opened');
-  return new DuckDBWarehouse(instance, writer, reader, opts);
+  return new DuckDBWarehouse(instance, { writer, bronzeWriter, reader }, opts);
+}
+
+/** A connection and the queue that gives it one task (one transaction) at a time. */
+interface Lane {
+  conn: DuckDBConnection;
+  queue: SerialQueue;
 }
 
 /**
- * The embedded warehouse. One process writes the file (the worker). Inside it, every write goes
- * through one connection and one queue, so concurrent activities never share a transaction; reads
- * use a second connection and see committed data only.
+ * The embedded warehouse. One process writes the file (the worker). Inside it, writes go through
+ * two lanes, each one connection with one queue, so concurrent activities never share a
+ * transaction: bronze appends on one, everything else (silver, ops, schema) on the other. The two
+ * write disjoint tables, so a bronze load and a silver merge run side by side without conflicts.
+ * Reads use a third connection and see committed data only.
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
-  private readonly writes = new SerialQueue();
+  private readonly main: Lane;
+  private readonly bronzeLane: Lane;
   private readonly reads = new SerialQueue();
+  private readonly reader: DuckDBConnection;
   private readonly ensured = new Set<string>();
   private migrated?: Promise<void>;
   private closed = false;
 
   constructor(
     private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    connections: { writer: DuckDBConnection; bronzeWriter: DuckDBConnection; reader: DuckDBConnection },
     private readonly opts: DuckDBWarehouseOptions,
-  ) {}
+  ) {
+    this.main = { conn: connections.writer, queue: new SerialQueue() };
+    this.bronzeLane = { conn: connections.bronzeWriter, queue: new SerialQueue() };
+    this.reader = connections.reader;
+  }
 
   // ---- plumbing ----
 
@@ -132,15 +146,15 @@ export class DuckDBWarehouse implements Warehouse {
     return { rows: reader.getRowObjectsJS() as RawRow[], changed: reader.rowsChanged };
   }
 
-  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.writer.run('BEGIN TRANSACTION');
+  private async inTransaction<T>(fn: () => Promise<T>, lane: Lane = this.main): Promise<T> {
+    await lane.conn.run('BEGIN TRANSACTION');
     try {
       const result = await fn();
-      await this.writer.run('COMMIT');
+      await lane.conn.run('COMMIT');
       return result;
     } catch (err) {
       try {
-        await this.writer.run('ROLLBACK');
+        await lane.conn.run('ROLLBACK');
       } catch (rollbackErr) {
         logger().warn({ err: rollbackErr }, 'duckdb rollback failed');
       }
@@ -148,10 +162,10 @@ export class DuckDBWarehouse implements Warehouse {
     }
   }
 
-  private write<T>(fn: () => Promise<T>): Promise<T> {
+  private write<T>(fn: () => Promise<T>, lane: Lane = this.main): Promise<T> {
     this.assertOpen();
     if (this.opts.readOnly) throw new PermanentError('ConfigError', 'This DuckDB warehouse was opened read-only; only the worker writes.');
-    return this.writes.run(fn);
+    return lane.queue.run(fn);
   }
 
   private read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -166,7 +180,7 @@ export class DuckDBWarehouse implements Warehouse {
   private schemaTarget(): SchemaTarget {
     return {
       dialect: d,
-      run: async (stmt) => (await DuckDBWarehouse.exec(this.writer, stmt)).rows,
+      run: async (stmt) => (await DuckDBWarehouse.exec(this.main.conn, stmt)).rows,
       atomically: (fn) => this.inTransaction(fn),
     };
   }
@@ -225,12 +239,13 @@ export class DuckDBWarehouse implements Warehouse {
       }
     });
 
-    return this.write(() =>
+    const lane = this.bronzeLane;
+    const load = () =>
       this.inTransaction(async () => {
-        const seen = await DuckDBWarehouse.exec(this.writer, selectWhereSql(d, BRONZE_BATCHES, { table_name: def.name, batch_id: batch.batchId }));
+        const seen = await DuckDBWarehouse.exec(lane.conn, selectWhereSql(d, BRONZE_BATCHES, { table_name: def.name, batch_id: batch.batchId }));
         if (seen.rows.length > 0) return { inserted: 0, alreadyLoaded: true };
         if (records.length > 0) {
-          const appender = await this.writer.createAppender(def.name, 'bronze');
+          const appender = await lane.conn.createAppender(def.name, 'bronze');
           try {
             appendRows(appender, table.columns, sources, records.length);
           } finally {
@@ -238,13 +253,13 @@ export class DuckDBWarehouse implements Warehouse {
           }
         }
         await DuckDBWarehouse.exec(
-          this.writer,
+          lane.conn,
           upsertRowSql(d, BRONZE_BATCHES, [def.name, batch.batchId, String(records.length), ingestedAt.toISOString(), new Date().toISOString()]),
         );
         await this.beforeCommit('appendBronze', def.name);
         return { inserted: records.length, alreadyLoaded: false };
-      }),
-    );
+      }, lane);
+    return this.write(load, lane);
   }
 
   // ---- silver ----
@@ -264,20 +279,20 @@ export class DuckDBWarehouse implements Warehouse {
 
     return this.write(() =>
       this.inTransaction(async () => {
-        await this.writer.run(`CREATE OR REPLACE TEMP TABLE ${d.quote(staging)} (${columnDefs(d, columns)})`);
-        const appender = await this.writer.createAppender(staging, 'main', 'temp');
+        await this.main.conn.run(`CREATE OR REPLACE TEMP TABLE ${d.quote(staging)} (${columnDefs(d, columns)})`);
+        const appender = await this.main.conn.createAppender(staging, 'main', 'temp');
         try {
           appendRows(appender, columns, sources, rows.length);
         } finally {
           appender.closeSync();
         }
-        const count = async () => Number((await DuckDBWarehouse.exec(this.writer, { sql: `SELECT COUNT(*) AS n FROM ${d.table('silver', def.name)}`, params: {} })).rows[0].n);
+        const count = async () => Number((await DuckDBWarehouse.exec(this.main.conn, { sql: `SELECT COUNT(*) AS n FROM ${d.table('silver', def.name)}`, params: {} })).rows[0].n);
         const before = await count();
         const p = new Params(d);
         const mergedAt = p.cast('timestamp', new Date().toISOString());
-        const merge = await DuckDBWarehouse.exec(this.writer, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt)));
+        const merge = await DuckDBWarehouse.exec(this.main.conn, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt)));
         const inserted = (await count()) - before;
-        await this.writer.run(`DROP TABLE temp.main.${d.quote(staging)}`);
+        await this.main.conn.run(`DROP TABLE temp.main.${d.quote(staging)}`);
         await this.beforeCommit('mergeSilver', def.name);
         const updated = merge.changed - inserted;
         return { inserted, updated, unchanged: rows.length - inserted - updated };
@@ -310,7 +325,7 @@ export class DuckDBWarehouse implements Warehouse {
     const stmt = upsertRowSql(d, SYNC_STATE, syncStateCells(stream, cursor, new Date()));
     await this.ready();
     await this.write(async () => {
-      await DuckDBWarehouse.exec(this.writer, stmt);
+      await DuckDBWarehouse.exec(this.main.conn, stmt);
     });
   }
 
@@ -318,7 +333,7 @@ export class DuckDBWarehouse implements Warehouse {
     const stmt = upsertRowSql(d, SYNC_RUNS, syncRunCells(run, new Date()));
     await this.ready();
     await this.write(async () => {
-      await DuckDBWarehouse.exec(this.writer, stmt);
+      await DuckDBWarehouse.exec(this.main.conn, stmt);
     });
   }
 
@@ -343,7 +358,7 @@ export class DuckDBWarehouse implements Warehouse {
     return this.write(() =>
       this.inTransaction(async () => {
         let inserted = 0;
-        for (const s of statements) inserted += (await DuckDBWarehouse.exec(this.writer, s)).changed;
+        for (const s of statements) inserted += (await DuckDBWarehouse.exec(this.main.conn, s)).changed;
         await this.beforeCommit(op, table.name);
         return inserted;
       }),
@@ -405,11 +420,12 @@ export class DuckDBWarehouse implements Warehouse {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.writes.drain(), this.reads.drain()]);
+    await Promise.allSettled([this.main.queue.drain(), this.bronzeLane.queue.drain(), this.reads.drain()]);
     // Checkpoint asynchronously: closeSync would do it on the event loop's thread.
     if (!this.opts.readOnly)
-      await this.writer.run('CHECKPOINT').catch((err: unknown) => logger().warn({ err }, 'duckdb checkpoint on close failed'));
-    this.writer.closeSync();
+      await this.main.conn.run('CHECKPOINT').catch((err: unknown) => logger().warn({ err }, 'duckdb checkpoint on close failed'));
+    this.main.conn.closeSync();
+    this.bronzeLane.conn.closeSync();
     this.reader.closeSync();
     this.instance.closeSync();
   }
