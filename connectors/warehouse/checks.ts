@@ -1,5 +1,4 @@
 import type { Dialect, RawRow, Statement } from './dialect';
-import { CHECK_RESULTS } from './ops-tables';
 import { SYS, silverTable } from './table-defs';
 import type { CheckOptions, CheckResult, SilverTableDef } from './types';
 import { decodeCell } from './values';
@@ -18,7 +17,7 @@ export interface CheckTarget {
 
 const plain = (sql: string): Statement => ({ sql, params: {} });
 
-/** The statement measuring one silver table; `bronzeKeys` when its bronze twin holds every key column. */
+/** The statement measuring one silver table; `withBronze` when its bronze twin holds every key column. */
 export function checkSql(d: Dialect, def: SilverTableDef, withBronze: boolean): string {
   const q = d.quote;
   const silver = d.table('silver', def.name);
@@ -37,7 +36,7 @@ export function checkSql(d: Dialect, def: SilverTableDef, withBronze: boolean): 
     const notNull = pk.map((k) => `b.${k} IS NOT NULL`).join(' AND ');
     const join = pk.map((k) => `s.${k} = bk.${k}`).join(' AND ');
     parts.push(
-      `(SELECT COUNT(*) FROM (SELECT DISTINCT ${keyCols} FROM ${d.table('bronze', def.name)} AS b WHERE ${notNull}) AS bk ` +
+      `(SELECT COUNT(*) FROM (SELECT DISTINCT ${keyCols} FROM ${bronze} AS b WHERE ${notNull}) AS bk ` +
         `LEFT JOIN ${silver} AS s ON ${join} WHERE s.${pk[0]} IS NULL) AS missing_in_silver`,
       `(SELECT COUNT(*) FROM ${bronze} AS b WHERE ${anyNull('b')}) AS bronze_null_keys`,
     );
@@ -52,7 +51,8 @@ export async function runChecks(target: CheckTarget, tables: SilverTableDef[], o
   for (const def of tables) {
     silverTable(def);
     const table = `silver.${def.name}`;
-    const result = (check: CheckResult['check'], passed: boolean, observed: number, detail?: string): CheckResult => ({ check, table, passed, observed, detail, checkedAt: now });
+    const result = (check: CheckResult['check'], passed: boolean, observed: number, detail?: string): CheckResult =>
+      detail === undefined ? { check, table, passed, observed, checkedAt: now } : { check, table, passed, observed, detail, checkedAt: now };
     if (!(await target.tableExists('silver', def.name))) {
       const detail = `${table} does not exist (run ensureSchema first)`;
       results.push(result('duplicate_keys', false, -1, detail), result('null_keys', false, -1, detail), result('bronze_silver_reconciliation', false, -1, detail), result('freshness', false, -1, detail));
@@ -95,5 +95,3 @@ export async function runChecks(target: CheckTarget, tables: SilverTableDef[], o
 export function checkResultCells(results: CheckResult[]): (string | null)[][] {
   return results.map((r) => [r.check, r.table, r.passed ? 'true' : 'false', String(r.observed), r.detail ?? null, r.checkedAt.toISOString()]);
 }
-
-export const CHECK_RESULT_COLUMNS = CHECK_RESULTS.columns;

@@ -20,6 +20,8 @@ interface Sent {
 
 class FakeExecutor implements SqlExecutor {
   readonly sent: Sent[] = [];
+  /** Columns of the tables created so far, for DESCRIBE. */
+  private readonly tables = new Map<string, string[]>();
   /** Distinct ordinals staged per staging table. */
   private readonly staged = new Map<string, number>();
   answers: { match: RegExp; rows: RawRow[] | ((s: Sent) => RawRow[]) }[] = [];
@@ -38,6 +40,10 @@ class FakeExecutor implements SqlExecutor {
     }
     const insert = /^INSERT INTO (`[^ ]+`) \(/.exec(sql);
     if (insert) this.staged.set(insert[1], (this.staged.get(insert[1]) ?? 0) + (sql.match(/\), \(/g)?.length ?? 0) + 1);
+    const create = /^CREATE TABLE IF NOT EXISTS (`[^ ]+`) \((.*)\) USING DELTA/.exec(sql);
+    if (create) this.tables.set(create[1], [...create[2].matchAll(/`([^`]+)` [A-Z]+/g)].map((m) => m[1]));
+    const describe = /^DESCRIBE TABLE (`[^ ]+`)$/.exec(sql);
+    if (describe) return (this.tables.get(describe[1]) ?? []).map((col_name) => ({ col_name }));
     const copy = /^COPY INTO (`[^ ]+`) FROM/.exec(sql);
     if (copy) this.staged.set(copy[1], this.copyRows);
     if (sql.startsWith('PUT ')) this.putFiles.push(fs.readFileSync(/^PUT '([^']+)'/.exec(sql)![1], 'utf8'));

@@ -126,10 +126,3 @@ export function appendRows(appender: DuckDBAppender, columns: readonly PhysicalC
   for (let start = 0; start < rows; start += CHUNK_ROWS) appender.appendDataChunk(buildChunk(columns, sources, start, Math.min(CHUNK_ROWS, rows - start)));
   appender.flushSync();
 }
-
-/** All chunks of `rows` rows. */
-export function buildChunks(columns: readonly PhysicalColumn[], sources: readonly ColumnSource[], rows: number): DuckDBDataChunk[] {
-  const chunks: DuckDBDataChunk[] = [];
-  for (let start = 0; start < rows; start += CHUNK_ROWS) chunks.push(buildChunk(columns, sources, start, Math.min(CHUNK_ROWS, rows - start)));
-  return chunks;
-}
