@@ -63,7 +63,8 @@ const scenario: BenchScenario = {
   async run() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-wh-'));
     const memoryLimit = process.env.BENCH_WAREHOUSE_MEMORY ?? '512MB';
-    const wh = await openDuckDBWarehouse({ path: path.join(dir, 'warehouse.duckdb'), memoryLimit, checkpointThreshold: process.env.BENCH_WAREHOUSE_CHECKPOINT });
+    const threads = process.env.BENCH_WAREHOUSE_THREADS ? Number(process.env.BENCH_WAREHOUSE_THREADS) : undefined;
+    const wh = await openDuckDBWarehouse({ path: path.join(dir, 'warehouse.duckdb'), memoryLimit, threads, checkpointThreshold: process.env.BENCH_WAREHOUSE_CHECKPOINT });
     try {
       await wh.ensureSchema({ bronze: [bronze], silver: [silver] });
       const t0 = performance.now();
