@@ -1,24 +1,15 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { buildConfig } from '../../config/config';
 import { ensureSchedules, scheduleDefs } from '../../client/schedules';
+import { freePort } from '../helpers/ports';
 import { TEMPORAL_CLI, TEST_OUTPUT } from '../helpers/paths';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('Temporal Web UI', () => {
   let env: TestWorkflowEnvironment;

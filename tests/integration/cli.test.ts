@@ -1,4 +1,3 @@
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -8,16 +7,9 @@ import { startDevServer, type DevServer } from '../../lib/dev-server';
 import { createLogger } from '../../config/logger';
 import { runCli } from '../../client/cli';
 import { CliContext } from '../../client/cli-context';
+import { freePort } from '../helpers/ports';
 import { TEMPORAL_CLI } from '../helpers/paths';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 class Capture extends Writable {
   text = '';

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -8,6 +11,7 @@ import { describeSchedules, ensureSchedules, pauseSchedule, resolveSchedule, res
 import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
 import { createLogger } from '../../config/logger';
+import { createWarehouse } from '../../connectors/warehouse';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 
 let env: TestWorkflowEnvironment;
@@ -31,7 +35,8 @@ describe('Temporal platform on the real dev server', () => {
 
   it('runs a workflow on a worker and reports a bad request as a non-retryable failure', async () => {
     const config = configFor('platform-test');
-    const deps: ActivityDeps = { config, log: createLogger({ level: 'silent' }), warehouse: undefined as never, streams: new Map(), readers: {}, sink: { send: async () => ({ sent: 0, rejected: [] }) } };
+    const warehouse = await createWarehouse({ kind: 'duckdb', path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'novade-platform-')), 'w.duckdb') });
+    const deps: ActivityDeps = { config, log: createLogger({ level: 'silent' }), warehouse, streams: new Map(), readers: {}, sink: { send: async () => ({ sent: 0, rejected: [] }) } };
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'platform-test', workflowBundle: bundle, activities: createActivities(deps) });
     const [err, streamErr] = await worker.runUntil(
       Promise.all([
@@ -44,6 +49,7 @@ describe('Temporal platform on the real dev server', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.message).toBe('Unknown source "hubspot". Known: salesforce, drift.');
     expect((streamErr as WorkflowFailedError).cause?.message).toContain('Unknown salesforce stream(s) salesforce_case');
+    await warehouse.close();
   });
 
   it('creates the schedules idempotently, and pause, resume and trigger them', async () => {

@@ -2,20 +2,15 @@ import type { ConnectionOptions, OpenSessionRequest } from '@databricks/sql/dist
 import type IDBSQLLogger from '@databricks/sql/dist/contracts/IDBSQLLogger';
 import type { LogLevel } from '@databricks/sql/dist/contracts/IDBSQLLogger';
 import type { ExecuteStatementOptions } from '@databricks/sql/dist/contracts/IDBSQLSession';
+import type { WarehouseConfig } from '../../../config/config';
 import { logger } from '../../../config/logger';
 import type { RawRow } from '../dialect';
 import type { DatabricksTarget } from './errors';
 import { describeDatabricksError } from './errors';
 import type { ExecuteOptions, SqlExecutor } from './sql-executor';
 
-export interface DbsqlConfig {
-  host: string;
-  httpPath: string;
-  token?: string;
-  clientId?: string;
-  clientSecret?: string;
-  catalog: string;
-}
+/** The connection part of the platform's Databricks settings (config/config.ts). */
+export type DbsqlConfig = Omit<Extract<WarehouseConfig, { kind: 'databricks' }>, 'kind' | 'volume'>;
 
 /** The parts of the driver this executor uses, so tests can stand in for it. */
 export interface DriverOperation {
