@@ -3,7 +3,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production NOVADE_SKIP_SETUP=1
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install, not npm ci: the lock lists only linux-x64 native packages (see README "Development").
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 USER node
 CMD ["npm", "run", "worker"]
