@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { buildConfig, type AppConfig } from '../../config/config';
+import type { Logger } from '../../config/logger';
+import { SANDBOX } from '../../config/sandbox-endpoints';
+import { defaultTemporalBinary, startDevServer } from '../../lib/dev-server';
+import { freePort } from '../../lib/free-port';
+import { Stack } from '../../lib/stack';
+import { connectTemporal } from '../../lib/temporal';
+import type { ActivityDeps } from '../../activities/deps';
+import { buildDeps } from '../../workers/deps';
+import { createWorker } from '../../workers/worker';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/salesforce';
+import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
+import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
+import { startBigQueryEmulator, type BigQueryEmulator } from '../../sandbox/bigquery';
+
+/**
+ * The demo's ephemeral platform: every emulator on a free port, a Temporal dev server whose state
+ * lives in a temporary directory, the worker in this process. Nothing touches `.data/` or the fixed
+ * sandbox ports, so the demo runs beside a running `npm start`.
+ */
+
+export interface DemoStackOptions {
+  log: Logger;
+  /** Sandbox size: 1 is the full seeded org; the demo's default keeps it under a minute. */
+  scale: number;
+  /** Physical Segment rows per BigQuery table (duplicates included). */
+  segmentRowsPerTable: number;
+  /** Event time range of the Segment rows, ISO-8601. */
+  segmentFrom: string;
+  segmentTo: string;
+}
+
+export interface DemoStack {
+  dir: string;
+  config: AppConfig;
+  client: Client;
+  deps: ActivityDeps;
+  sf: SalesforceEmulator;
+  drift: DriftEmulator;
+  amp: AmplitudeEmulator;
+  bq: BigQueryEmulator;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
+  const { log } = opts;
+  const stack = new Stack(log);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-demo-'));
+  stack.add({ name: 'demo directory', stop: async () => fs.rmSync(dir, { recursive: true, force: true }) });
+  try {
+    const [sf, drift, amp, bq] = await Promise.all([
+      startSalesforceEmulator({ port: 0, scale: opts.scale }),
+      startDriftEmulator({ port: 0, scale: opts.scale, token: SANDBOX.drift.token }),
+      startAmplitudeEmulator({ port: 0, apiKeys: [SANDBOX.amplitude.apiKey] }),
+      startBigQueryEmulator({
+        projectId: SANDBOX.bigquery.projectId,
+        rowsPerTable: opts.segmentRowsPerTable,
+        from: opts.segmentFrom,
+        to: opts.segmentTo,
+        log,
+      }),
+    ]);
+    stack.add({ name: 'Salesforce emulator', stop: () => sf.close() });
+    stack.add({ name: 'Drift emulator', stop: () => drift.close() });
+    stack.add({ name: 'Amplitude emulator', stop: () => amp.close() });
+    stack.add({ name: 'BigQuery emulator', stop: () => bq.close() });
+
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const server = await startDevServer({
+      binary: defaultTemporalBinary(),
+      dbFile: path.join(dir, 'temporal.db'),
+      port,
+      uiPort,
+      namespace: 'default',
+      headless: true,
+      log,
+    });
+    stack.add({ name: 'Temporal dev server', stop: server.stop });
+
+    // The emulators stand in for the real services through the same variables an operator sets.
+    const config = buildConfig(
+      {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_UI_URL: server.uiUrl,
+        TEMPORAL_TASK_QUEUE: 'novade-demo',
+        DATA_DIR: dir,
+        SALESFORCE_LOGIN_URL: sf.url,
+        SALESFORCE_AUTH: 'client_credentials',
+        SALESFORCE_CLIENT_ID: SANDBOX.salesforce.clientId,
+        SALESFORCE_CLIENT_SECRET: SANDBOX.salesforce.clientSecret,
+        DRIFT_BASE_URL: drift.url,
+        DRIFT_TOKEN: SANDBOX.drift.token,
+        DRIFT_VERIFICATION_TOKEN: SANDBOX.drift.verificationToken,
+        AMPLITUDE_SERVER_URL: amp.url,
+        AMPLITUDE_API_KEY: SANDBOX.amplitude.apiKey,
+        BIGQUERY_PROJECT: bq.projectId,
+        BIGQUERY_API_ENDPOINT: bq.url,
+        SEGMENT_DATASET: bq.dataset,
+        LOG_LEVEL: 'warn',
+      },
+      dir,
+    );
+
+    const temporal = await connectTemporal(config.temporal);
+    stack.add({ name: 'Temporal client', stop: temporal.close });
+    const deps = await buildDeps(config, log);
+    stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
+    const worker: Worker = await createWorker({ config, deps });
+    const running = worker.run();
+    stack.add({
+      name: 'worker',
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    });
+    return { dir, config, client: temporal.client, deps, sf, drift, amp, bq, uiUrl: server.uiUrl, stop: () => stack.stopAll() };
+  } catch (err) {
+    await stack.stopAll();
+    throw err;
+  }
+}
