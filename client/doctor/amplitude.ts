@@ -1,4 +1,4 @@
-import { errorText, fail, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
+import { fail, fetchErrorText, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
 
 const KEY_FIX = 'AMPLITUDE_API_KEY is not the API key of an Amplitude project: copy it from Settings > Projects > <project> > General, and check AMPLITUDE_ZONE (us or eu) matches the project\'s data residency';
 
@@ -14,13 +14,12 @@ export async function amplitudeChecks(ctx: DoctorContext): Promise<DoctorCheck[]
   let res: Response;
   try {
     res = await withTimeout(
-      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ api_key: apiKey, identification: '[]' }).toString() }),
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ api_key: apiKey, identification: '[]' }).toString(), signal: AbortSignal.timeout(ctx.timeoutMs) }),
       ctx.timeoutMs,
       `POST ${url}`,
     );
   } catch (err) {
-    const cause = (err as { cause?: unknown })?.cause;
-    return [fail(service, 'API key valid', `cannot reach ${serverUrl}: ${errorText(err)}${cause ? ` (${errorText(cause)})` : ''}`, ctx.config.sandboxed.includes('amplitude') ? SANDBOX_FIX : 'check AMPLITUDE_ZONE / AMPLITUDE_SERVER_URL and the network')];
+    return [fail(service, 'API key valid', `cannot reach ${serverUrl}: ${fetchErrorText(err, ctx.timeoutMs)}`, ctx.config.sandboxed.includes('amplitude') ? SANDBOX_FIX : 'check AMPLITUDE_ZONE / AMPLITUDE_SERVER_URL and the network')];
   }
   const text = (await res.text().catch(() => '')).trim().slice(0, 200);
   if (/invalid_api_key|invalid api key/i.test(text) || res.status === 401 || res.status === 403) return [fail(service, 'API key valid', `Amplitude answered HTTP ${res.status} ${text}`, KEY_FIX)];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorText, fail, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
+import { fail, fetchErrorText, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
 
 /** What the Drift sync reads: contacts, conversations and their messages, users and their meetings. */
 export const DRIFT_REQUIRED_SCOPES = ['contact_read', 'conversation_read', 'user_read'] as const;
@@ -16,12 +16,12 @@ export async function driftChecks(ctx: DoctorContext): Promise<DoctorCheck[]> {
   let res: Response;
   try {
     res = await withTimeout(
-      fetch(`${base}/app/token_info`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ access_token: token }) }),
+      fetch(`${base}/app/token_info`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ access_token: token }), signal: AbortSignal.timeout(ctx.timeoutMs) }),
       ctx.timeoutMs,
       `POST ${base}/app/token_info`,
     );
   } catch (err) {
-    return [fail(service, 'token valid', `cannot reach ${base}: ${errorText(err)}${causeText(err)}`, ctx.config.sandboxed.includes('drift') ? SANDBOX_FIX : 'check DRIFT_BASE_URL (https://driftapi.com) and the network')];
+    return [fail(service, 'token valid', `cannot reach ${base}: ${fetchErrorText(err, ctx.timeoutMs)}`, ctx.config.sandboxed.includes('drift') ? SANDBOX_FIX : 'check DRIFT_BASE_URL (https://driftapi.com) and the network')];
   }
   if (res.status === 401 || res.status === 403 || res.status === 404) return [fail(service, 'token valid', `token_info answered HTTP ${res.status}: ${await bodyText(res)}`, TOKEN_FIX)];
   if (!res.ok) return [fail(service, 'token valid', `token_info answered HTTP ${res.status}: ${await bodyText(res)}`, 'Drift had a problem: try again; if it persists, check status.drift.com')];
@@ -39,19 +39,15 @@ export async function driftChecks(ctx: DoctorContext): Promise<DoctorCheck[]> {
 
   // token_info takes the token in its body; a real read proves the token works as a Bearer token too.
   try {
-    const list = await withTimeout(fetch(`${base}/conversations/list?limit=1`, { headers: { Authorization: `Bearer ${token}` } }), ctx.timeoutMs, 'GET /conversations/list');
+    const list = await withTimeout(fetch(`${base}/conversations/list?limit=1`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(ctx.timeoutMs) }), ctx.timeoutMs, 'GET /conversations/list');
     if (list.ok) out.push(pass(service, 'read conversations', 'GET /conversations/list answers'));
     else if (list.status === 401 || list.status === 403) out.push(fail(service, 'read conversations', `HTTP ${list.status}: ${await bodyText(list)}`, TOKEN_FIX));
     else if (list.status === 429) out.push(fail(service, 'read conversations', 'HTTP 429: rate limited right now', 'another integration is using the org\'s Drift rate limit: try again in a minute', false));
     else out.push(fail(service, 'read conversations', `HTTP ${list.status}: ${await bodyText(list)}`, 'try again; if it persists, check status.drift.com'));
   } catch (err) {
-    out.push(fail(service, 'read conversations', errorText(err), 'check DRIFT_BASE_URL and the network'));
+    out.push(fail(service, 'read conversations', fetchErrorText(err, ctx.timeoutMs), 'check DRIFT_BASE_URL and the network'));
   }
   return out;
 }
 
 const bodyText = async (res: Response) => (await res.text().catch(() => '')).slice(0, 200);
-const causeText = (err: unknown) => {
-  const cause = (err as { cause?: unknown })?.cause;
-  return cause ? ` (${errorText(cause)})` : '';
-};

@@ -45,3 +45,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** A failed fetch in words: its timeout, or the network error underneath "fetch failed". */
+export function fetchErrorText(err: unknown, timeoutMs: number): string {
+  const name = (err as { name?: unknown })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause ? `${errorText(err)} (${errorText(cause)})` : errorText(err);
+}

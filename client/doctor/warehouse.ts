@@ -37,6 +37,7 @@ function duckdbChecks(file: string): DoctorCheck[] {
   let dir = path.dirname(file);
   while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   try {
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is a file, not a directory`);
     fs.accessSync(dir, fs.constants.W_OK);
     return [pass(service, 'file writable', `${file} does not exist yet; the worker creates it (${dir} is writable)`)];
   } catch (err) {
