@@ -7,7 +7,13 @@ export class CliContext {
   private cfg?: AppConfig;
   private temporal?: TemporalClient;
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+  /** `config` set: use it instead of reading the environment (tests, embedding). */
+  constructor(
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    config?: AppConfig,
+  ) {
+    this.cfg = config;
+  }
 
   get config(): AppConfig {
     this.cfg ??= loadConfigOrExit();

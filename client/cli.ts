@@ -3,6 +3,8 @@ import { CliContext } from './cli-context';
 import { registerSchedules } from './commands/schedules';
 import { registerSync } from './commands/sync';
 import { registerDemo } from './commands/demo';
+import { registerDoctor } from './commands/doctor';
+import { registerStatus } from './commands/status';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -10,6 +12,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerSchedules(program, ctx);
   registerSync(program, ctx);
   registerDemo(program, ctx);
+  registerDoctor(program, ctx);
+  registerStatus(program, ctx);
   return program;
 }
 

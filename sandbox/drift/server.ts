@@ -9,6 +9,7 @@ import { PerMinuteLimiter } from './rate-limit';
 import { DriftStore, type ConversationCursor } from './store';
 import { DRIFT_EVENT_TYPES, DriftWebhooks, webhookConfigSchema, type EmittedEvent, type WebhookConfigInput } from './webhooks';
 import type { OutboundStats } from '../amplitude/outbound-queue';
+import { DRIFT_SANDBOX_SCOPES, registerTokenInfoRoute, TOKEN_INFO_PATH } from './token-info';
 
 /**
  * HTTP emulator of Drift's REST API (driftapi.com) for the endpoints the Drift sync reads: conversations
@@ -34,6 +35,8 @@ export interface DriftEmulatorOptions {
   now?: () => Date;
   /** Messages per page of /conversations/{id}/messages (not documented by Drift); default 50. */
   messagesPageSize?: number;
+  /** Scopes `POST /app/token_info` reports for the token; default DRIFT_SANDBOX_SCOPES. */
+  scopes?: readonly string[];
 }
 
 export interface DriftEmulator {
@@ -47,6 +50,8 @@ export interface DriftEmulator {
   /** Every webhook event the data changes produced, delivered or not. */
   emittedEvents(type?: EmittedEvent['type']): EmittedEvent[];
   setRateLimit(perMinute: number | undefined): void;
+  /** Scopes `POST /app/token_info` reports from now on. */
+  setScopes(scopes: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -110,7 +115,7 @@ export async function startDriftEmulator(opts: DriftEmulatorOptions = {}): Promi
   const app = Fastify({ logger: false });
   installFaults(app, faults, respondToFault);
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/__sandbox/')) return;
+    if (req.url.startsWith('/__sandbox/') || req.url === TOKEN_INFO_PATH) return;
     const auth = req.headers.authorization;
     if (auth !== `Bearer ${token}`) return driftError(reply, 401, 'authentication_error', auth ? 'Invalid access token' : 'Missing Authorization header');
     const wait = limiter.take(token, now().getTime());
@@ -208,6 +213,8 @@ export async function startDriftEmulator(opts: DriftEmulatorOptions = {}): Promi
     return user ? { data: user } : driftError(reply, 404, 'not_found', 'User not found');
   });
 
+  let scopes: readonly string[] = opts.scopes ?? DRIFT_SANDBOX_SCOPES;
+  registerTokenInfoRoute(app, { token, orgId: world.orgId, appId: 'novade-sandbox-app', scopes: () => scopes, createdAt: now().getTime() });
   registerControlRoutes(app, { store, webhooks, limiter });
 
   await app.listen({ port: opts.port ?? SANDBOX.drift.port, host: opts.host ?? '127.0.0.1' });
@@ -226,6 +233,9 @@ export async function startDriftEmulator(opts: DriftEmulatorOptions = {}): Promi
     webhookStats: () => webhooks.stats(),
     emittedEvents: (type) => webhooks.emitted(type),
     setRateLimit: (perMinute) => limiter.set(perMinute),
+    setScopes: (next) => {
+      scopes = next;
+    },
     close: async () => {
       webhooks.close();
       await app.close();

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { connectSalesforce, credentialsHint, errorCodeOf, toSalesforceError, type SalesforceSession } from '../../connectors/salesforce';
+import { salesforceDeclarations } from '../../streams/salesforce';
+import { errorText, fail, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
+
+const limitsSchema = z.looseObject({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
+const describeSchema = z.looseObject({ name: z.string(), queryable: z.boolean(), fields: z.array(z.looseObject({ name: z.string() })) });
+
+const API_DISABLED = new Set(['API_DISABLED_FOR_ORG', 'API_CURRENTLY_DISABLED', 'FUNCTIONALITY_NOT_ENABLED']);
+const NO_ACCESS = new Set(['INVALID_TYPE', 'NOT_FOUND', 'INSUFFICIENT_ACCESS', 'INSUFFICIENT_ACCESS_OR_READONLY']);
+const isNetwork = (err: unknown) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|socket hang up|ECONNRESET|no answer within/i.test(`${errorText(err)} ${errorText((err as { cause?: unknown })?.cause)}`);
+
+/**
+ * Salesforce: login with the configured flow, the REST API usable (API Enabled), the daily API
+ * allowance left, and read access to every object and field the streams sync (describe).
+ */
+export async function salesforceChecks(ctx: DoctorContext): Promise<DoctorCheck[]> {
+  const cfg = ctx.config.salesforce;
+  const service = serviceLabel(ctx.config, 'salesforce');
+  const sandboxed = ctx.config.sandboxed.includes('salesforce');
+  let session: SalesforceSession;
+  try {
+    session = await withTimeout(connectSalesforce(cfg), ctx.timeoutMs, `logging in at ${cfg.loginUrl}`);
+  } catch (err) {
+    if (isNetwork(err))
+      return [fail(service, 'login', `cannot reach ${cfg.loginUrl}: ${errorText(err)}`, sandboxed ? SANDBOX_FIX : 'check SALESFORCE_LOGIN_URL (your My Domain URL, e.g. https://novade.my.salesforce.com) and the network')];
+    return [fail(service, 'login', `${cfg.auth} flow refused: ${errorCodeOf(err) || 'error'}: ${errorText(err)}`, `check ${credentialsHint(cfg)}, and that the connected app allows the ${cfg.auth} flow for the integration user`)];
+  }
+  const { conn } = session;
+  const out: DoctorCheck[] = [pass(service, 'login', `${cfg.auth} flow as ${conn.instanceUrl}`)];
+
+  // /limits is the cheapest REST call: it proves the API is enabled for the user and reads the allowance.
+  try {
+    const limits = limitsSchema.parse(await withTimeout(conn.request(`/limits`), ctx.timeoutMs, 'reading /limits'));
+    out.push(pass(service, 'API enabled', `REST API v${cfg.apiVersion} answers`));
+    const { Max, Remaining } = limits.DailyApiRequests;
+    const usedShare = Max > 0 ? (Max - Remaining) / Max : 1;
+    const detail = `${Remaining.toLocaleString('en-US')} of ${Max.toLocaleString('en-US')} left (${Math.round(usedShare * 100)} % used)`;
+    out.push(
+      usedShare < cfg.apiUsageStopShare
+        ? pass(service, 'daily API calls', detail, false)
+        : fail(service, 'daily API calls', `${detail}: syncs stop at ${Math.round(cfg.apiUsageStopShare * 100)} % (SALESFORCE_API_USAGE_STOP_SHARE)`, 'wait for the rolling 24-hour window to free calls, find which integration uses them (Setup > System Overview), or raise SALESFORCE_API_USAGE_STOP_SHARE', false),
+    );
+  } catch (err) {
+    const code = errorCodeOf(err);
+    out.push(
+      API_DISABLED.has(code)
+        ? fail(service, 'API enabled', `${code}: ${errorText(err)}`, 'give the integration user the "API Enabled" permission (profile or permission set); the org edition must include API access')
+        : fail(service, 'API enabled', toSalesforceError(err, { doing: 'reading /limits', credentialsHint: credentialsHint(cfg) }).message, 'check the integration user\'s API access and SALESFORCE_API_VERSION'),
+    );
+    return out;
+  }
+
+  const decls = salesforceDeclarations({ userIdField: cfg.userIdField });
+  const described = await Promise.all(
+    decls.map(async (decl): Promise<DoctorCheck> => {
+      const check = `read ${decl.object}`;
+      try {
+        const d = describeSchema.parse(await withTimeout(conn.request(`/sobjects/${decl.object}/describe`), ctx.timeoutMs, `describing ${decl.object}`));
+        if (!d.queryable) return fail(service, check, `${decl.object} is not queryable for the integration user`, `give the integration user Read on ${decl.object} (profile or permission set)`);
+        const visible = new Set(d.fields.map((f) => f.name.toLowerCase()));
+        const missing = decl.fields.filter((f) => !visible.has(f.toLowerCase()));
+        if (missing.length > 0)
+          return fail(
+            service,
+            check,
+            `fields not visible: ${missing.join(', ')}`,
+            `grant the integration user read access (field-level security) to ${missing.map((f) => `${decl.object}.${f}`).join(', ')}${missing.includes(cfg.userIdField) ? `, or change SALESFORCE_USER_ID_FIELD` : ''}`,
+          );
+        return pass(service, check, `${decl.fields.length} fields readable`);
+      } catch (err) {
+        const code = errorCodeOf(err);
+        if (NO_ACCESS.has(code)) return fail(service, check, `${code}: ${errorText(err)}`, `give the integration user Read on ${decl.object} (profile or permission set)`);
+        return fail(service, check, toSalesforceError(err, { doing: `describing ${decl.object}`, credentialsHint: credentialsHint(cfg) }).message, 'try again; if it persists, check the Salesforce status page');
+      }
+    }),
+  );
+  return [...out, ...described];
+}
