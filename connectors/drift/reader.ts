@@ -1,0 +1,266 @@
+import { z } from 'zod';
+import type { AppConfig } from '../../config/config';
+import type { Logger } from '../../config/logger';
+import { PermanentError } from '../../lib/errors';
+import type { ReadOptions, SourcePage, SourceReader } from '../../streams/pipeline';
+import type { Cursor, StreamDeclaration } from '../../streams/types';
+import type { ReadMode } from '../../activities/sync-types';
+import { DriftClient, StaleListCursor, type ListPosition } from './client';
+import type { ConversationListItem } from './schemas';
+
+/**
+ * Reads Drift for the generic sync (streams/pipeline.ts).
+ *
+ * Conversations, their messages and their contacts: Drift has no "updated since" filter, but lists
+ * conversations newest `updatedAt` first. A run is a pass down that list from the top until it meets a
+ * conversation not updated since the stored `since` (inclusive, so two conversations updated in the same
+ * millisecond are not split by a run boundary; what is re-read is skipped by its silver version). Each
+ * stream walks the list from its own cursor and keeps from each page only the conversations that
+ * changed: their full model (the list shows a few fields), all their messages (new ones are recognised
+ * by silver, messages never change), or their contact (Drift cannot list contacts; a conversation's
+ * visitor is who changed). When the pass ends, `since` becomes the newest updatedAt the pass started
+ * from: a conversation updated during the pass leads the next one. A pass in progress lives in the cursor
+ * (`pass.next`), so a crashed run carries on; a list cursor Drift has forgotten restarts the pass.
+ *
+ * Meetings: listed by slot start (last 30 days up to a horizon, at most 1,000 per call, so a full window
+ * is halved until it fits) and kept when updated since the cursor.
+ *
+ * Targeted reads (mode `targeted`): the records a webhook named (conversations, contacts, meetings, playbook
+ * goals), fetched now and pushed through the same pipeline without touching the stream's cursor.
+ *
+ * What a page fetched is remembered per run for a while, so a page retried after a 429 asks Drift only
+ * for what it does not have yet: a long 429 storm slows the run down but every attempt makes progress.
+ */
+
+export interface DriftReaderOptions {
+  config: AppConfig['drift'];
+  log?: Logger;
+  /** Requests in flight at once within a page. */
+  concurrency?: number;
+  /** How far ahead of now meetings are listed. */
+  meetingHorizonDays?: number;
+  timeoutMs?: number;
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+const positionSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('next'), token: z.string() }), z.object({ kind: z.literal('page_token'), token: z.string() })]);
+const passCursorSchema = z.object({ since: z.number().nullable(), pass: z.object({ top: z.number().nullable(), next: positionSchema }).nullable().optional() });
+type PassCursor = z.infer<typeof passCursorSchema>;
+const meetingCursorSchema = z.object({
+  since: z.number().nullable(),
+  pass: z.object({ top: z.number().nullable(), from: z.number(), to: z.number(), end: z.number() }).nullable().optional(),
+});
+type MeetingCursor = z.infer<typeof meetingCursorSchema>;
+
+export const targetsSchema = z.object({
+  conversationIds: z.array(z.number().int()).optional(),
+  contactIds: z.array(z.number().int()).optional(),
+  meetings: z.array(z.object({ eventId: z.string(), slotStart: z.number().int() })).optional(),
+  goals: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+/** What a webhook asks the sync to read now (the cursor of a targeted read). */
+export type DriftTargets = z.infer<typeof targetsSchema>;
+
+const DAY = 86_400_000;
+/** Drift's meetings endpoint serves the last 30 days only. */
+const MEETINGS_LOOKBACK_MS = 30 * DAY;
+const MEETINGS_PER_CALL = 1_000;
+const CACHE_TTL_MS = 10 * 60_000;
+const CACHE_MAX = 5_000;
+
+const meetingItemSchema = z.looseObject({ eventId: z.string(), updatedAt: z.number() });
+const conversationRefSchema = z.looseObject({ id: z.number(), contactId: z.number() });
+
+export class DriftReader implements SourceReader {
+  private readonly log?: Logger;
+  private readonly concurrency: number;
+  private readonly horizonMs: number;
+  private readonly now: () => number;
+  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
+
+  constructor(private readonly opts: DriftReaderOptions) {
+    this.log = opts.log?.child({ component: 'drift-reader' });
+    this.concurrency = opts.concurrency ?? 8;
+    this.horizonMs = (opts.meetingHorizonDays ?? 365) * DAY;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** A client per page: its call count is that page's. */
+  private client(): DriftClient {
+    return new DriftClient({ baseUrl: this.opts.config.baseUrl, token: this.opts.config.token, timeoutMs: this.opts.timeoutMs, fetch: this.opts.fetch });
+  }
+
+  async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
+    if (full || cursor === null) return { cursor: { since: null }, mode: 'rest' };
+    const schema = decl.object === 'meetings' ? meetingCursorSchema : passCursorSchema;
+    if (!schema.safeParse(cursor).success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
+    return { cursor, mode: 'rest' };
+  }
+
+  async readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
+    const api = this.client();
+    if (mode === 'targeted') return this.readTargeted(api, decl, cursor, opts);
+    if (decl.object === 'meetings') return this.readMeetingsPage(api, decl, cursor);
+    if (decl.object === 'playbook_goals') return { records: [], nextCursor: cursor, nextMode: 'rest', done: true, apiCalls: 0 };
+    return this.readPassPage(api, decl, cursor, opts);
+  }
+
+  // ---- conversations list pass ----------------------------------------------------------------------
+
+  private async readPassPage(api: DriftClient, decl: StreamDeclaration, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
+    const parsed = passCursorSchema.safeParse(cursor ?? { since: null });
+    if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
+    const at: PassCursor = parsed.data;
+    let page;
+    try {
+      page = await api.listConversations(at.pass?.next ?? null);
+    } catch (err) {
+      if (!(err instanceof StaleListCursor)) throw err;
+      // Starting over costs re-reads that silver recognises; `since` is unchanged, so nothing is skipped.
+      this.log?.warn({ stream: decl.name, reason: err.message }, 'Drift list cursor expired, restarting the pass');
+      return { records: [], nextCursor: { since: at.since }, nextMode: 'rest', done: false, apiCalls: api.calls };
+    }
+    const since = at.since;
+    const changed = page.items.filter((c) => since === null || c.updatedAt >= since);
+    const reachedOld = changed.length < page.items.length;
+    const firstTop = page.items.reduce<number | null>((m, c) => (m === null || c.updatedAt > m ? c.updatedAt : m), null);
+    const top = at.pass ? at.pass.top : maxOf(firstTop, since);
+    const done = reachedOld || page.next === null;
+    const records = await this.recordsOf(api, decl, changed, opts.runId);
+    const nextCursor: PassCursor = done || !page.next ? { since: maxOf(top, since) } : { since, pass: { top, next: page.next } };
+    return { records, nextCursor, nextMode: 'rest', done, apiCalls: api.calls };
+  }
+
+  private async recordsOf(api: DriftClient, decl: StreamDeclaration, changed: Pick<ConversationListItem, 'id' | 'updatedAt' | 'contactId'>[], runId: string): Promise<unknown[]> {
+    switch (decl.object) {
+      case 'conversations':
+        return (await mapLimit(changed, this.concurrency, (c) => this.cached(`${runId}|conversation|${c.id}|${c.updatedAt}`, () => api.conversation(c.id)))).filter((c) => c !== undefined);
+      case 'messages':
+        return (await mapLimit(changed, this.concurrency, (c) => this.cached(`${runId}|messages|${c.id}|${c.updatedAt}`, () => api.messages(c.id)) as Promise<unknown[]>)).flat();
+      case 'contacts': {
+        const ids = [...new Set(changed.map((c) => c.contactId).filter((id): id is number => typeof id === 'number'))];
+        return this.contacts(api, ids, runId);
+      }
+      default:
+        throw new PermanentError('UnknownStream', `The Drift reader does not know the object "${decl.object}" of stream ${decl.name}.`);
+    }
+  }
+
+  /** Contacts stamped with when they were read: Drift gives no modification time, a later read is newer. */
+  private async contacts(api: DriftClient, ids: number[], runId: string): Promise<unknown[]> {
+    const found = await mapLimit(ids, this.concurrency, (id) =>
+      this.cached(`${runId}|contact|${id}`, async () => {
+        const contact = await api.contact(id);
+        return contact && typeof contact === 'object' ? { ...contact, _observedAt: this.now() } : undefined;
+      }),
+    );
+    return found.filter((c) => c !== undefined);
+  }
+
+  // ---- meetings ------------------------------------------------------------------------------------
+
+  private async readMeetingsPage(api: DriftClient, decl: StreamDeclaration, cursor: Cursor): Promise<SourcePage> {
+    const parsed = meetingCursorSchema.safeParse(cursor ?? { since: null });
+    if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
+    const { since } = parsed.data;
+    const now = this.now();
+    const pass = parsed.data.pass ?? { top: since, from: now - MEETINGS_LOOKBACK_MS, to: now + this.horizonMs, end: now + this.horizonMs };
+    let to = pass.to;
+    let meetings = await api.meetings(pass.from, to);
+    // A full answer may have been cut at 1,000: narrow the window until it is not.
+    while (meetings.length >= MEETINGS_PER_CALL && to > pass.from) {
+      to = pass.from + Math.floor((to - pass.from) / 2);
+      meetings = await api.meetings(pass.from, to);
+    }
+    if (meetings.length >= MEETINGS_PER_CALL) this.log?.warn({ stream: decl.name, at: pass.from }, 'more than 1,000 meetings start in the same millisecond: some may be missed');
+    let top = pass.top;
+    const records: unknown[] = [];
+    for (const m of meetings) {
+      const item = meetingItemSchema.safeParse(m);
+      // An unreadable meeting is still passed on: the pipeline keeps it in bronze and dead-letters it.
+      if (!item.success || since === null || item.data.updatedAt >= since) records.push(m);
+      if (item.success) top = maxOf(top, item.data.updatedAt);
+    }
+    const done = to >= pass.end;
+    const nextCursor: MeetingCursor = done ? { since: maxOf(top, since) } : { since, pass: { top, from: to + 1, to: pass.end, end: pass.end } };
+    return { records, nextCursor, nextMode: 'rest', done, apiCalls: api.calls };
+  }
+
+  // ---- targeted (webhooks) ---------------------------------------------------------------------------
+
+  private async readTargeted(api: DriftClient, decl: StreamDeclaration, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
+    const parsed = targetsSchema.safeParse(cursor);
+    if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift targets for ${decl.name}: ${z.prettifyError(parsed.error)}`);
+    const t = parsed.data;
+    const page = (records: unknown[]): SourcePage => ({ records, nextCursor: cursor, nextMode: 'targeted', done: true, apiCalls: api.calls });
+    const conversationIds = [...new Set(t.conversationIds ?? [])];
+    const conversation = (id: number) => this.cached(`${opts.runId}|conversation|${id}`, () => api.conversation(id));
+    switch (decl.object) {
+      case 'conversations':
+        return page((await mapLimit(conversationIds, this.concurrency, conversation)).filter((c) => c !== undefined));
+      case 'messages':
+        return page((await mapLimit(conversationIds, this.concurrency, (id) => this.cached(`${opts.runId}|messages|${id}`, () => api.messages(id)) as Promise<unknown[]>)).flat());
+      case 'contacts': {
+        const ofConversations = (await mapLimit(conversationIds, this.concurrency, conversation)).flatMap((c) => {
+          const ref = conversationRefSchema.safeParse(c);
+          return ref.success ? [ref.data.contactId] : [];
+        });
+        return page(await this.contacts(api, [...new Set([...(t.contactIds ?? []), ...ofConversations])], opts.runId));
+      }
+      case 'meetings': {
+        const found = await mapLimit(t.meetings ?? [], this.concurrency, async (m) => {
+          const list = await api.meetings(m.slotStart, m.slotStart);
+          return list.filter((x) => meetingItemSchema.safeParse(x).data?.eventId === m.eventId);
+        });
+        return page(found.flat());
+      }
+      case 'playbook_goals':
+        return page(t.goals ?? []);
+      default:
+        throw new PermanentError('UnknownStream', `The Drift reader does not know the object "${decl.object}" of stream ${decl.name}.`);
+    }
+  }
+
+  // ---- cache ---------------------------------------------------------------------------------------
+
+  private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < CACHE_TTL_MS) return hit.value as Promise<T>;
+    const value = load();
+    this.cache.set(key, { at: now, value });
+    // A failed read is forgotten at once: the retry asks again.
+    value.catch(() => {
+      if (this.cache.get(key)?.value === value) this.cache.delete(key);
+    });
+    while (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    return value;
+  }
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+/** Maps with at most `limit` calls in flight; rejects with the first failure (the others still finish into the cache). */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
