@@ -84,3 +84,23 @@ export const playbookGoalSchema = z.looseObject({
   receivedAt: epochMs,
 });
 export type PlaybookGoalRecord = z.infer<typeof playbookGoalSchema>;
+
+/** A playbook goal as a webhook hands it over (the goal record without validation leeway: it travels in workflow history). */
+export const goalTargetSchema = z.object({
+  id: z.string().min(1),
+  conversationId: id,
+  playbookId: id,
+  goalId: z.string().min(1),
+  goalMessage: z.string().nullable().optional(),
+  contactId: id.nullable().optional(),
+  receivedAt: epochMs,
+});
+
+/** What a webhook asks the sync to read now: the cursor of a targeted read (JSON, small). */
+export const targetsSchema = z.object({
+  conversationIds: z.array(id).optional(),
+  contactIds: z.array(id).optional(),
+  meetings: z.array(z.object({ eventId: z.string(), slotStart: epochMs })).optional(),
+  goals: z.array(goalTargetSchema).optional(),
+});
+export type DriftTargets = z.infer<typeof targetsSchema>;

@@ -7,6 +7,7 @@ import type { Cursor, StreamDeclaration } from '../../streams/types';
 import type { ReadMode } from '../../activities/sync-types';
 import { DriftClient, StaleListCursor, type ListPosition } from './client';
 import type { ConversationListItem } from './schemas';
+import { targetsSchema } from '../../mappings/drift-records';
 
 /**
  * Reads Drift for the generic sync (streams/pipeline.ts).
@@ -52,15 +53,6 @@ const meetingCursorSchema = z.object({
   pass: z.object({ top: z.number().nullable(), from: z.number(), to: z.number(), end: z.number() }).nullable().optional(),
 });
 type MeetingCursor = z.infer<typeof meetingCursorSchema>;
-
-export const targetsSchema = z.object({
-  conversationIds: z.array(z.number().int()).optional(),
-  contactIds: z.array(z.number().int()).optional(),
-  meetings: z.array(z.object({ eventId: z.string(), slotStart: z.number().int() })).optional(),
-  goals: z.array(z.record(z.string(), z.unknown())).optional(),
-});
-/** What a webhook asks the sync to read now (the cursor of a targeted read). */
-export type DriftTargets = z.infer<typeof targetsSchema>;
 
 const DAY = 86_400_000;
 /** Drift's meetings endpoint serves the last 30 days only. */
