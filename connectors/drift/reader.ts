@@ -38,6 +38,8 @@ export interface DriftReaderOptions {
   log?: Logger;
   /** Requests in flight at once within a page. */
   concurrency?: number;
+  /** Read the next page while the current one is written (default true). */
+  prefetch?: boolean;
   /** How far ahead of now meetings are listed. */
   meetingHorizonDays?: number;
   timeoutMs?: number;
@@ -69,11 +71,13 @@ export class DriftReader implements SourceReader {
   private readonly concurrency: number;
   private readonly horizonMs: number;
   private readonly now: () => number;
+  private readonly prefetch: boolean;
   private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(private readonly opts: DriftReaderOptions) {
     this.log = opts.log?.child({ component: 'drift-reader' });
-    this.concurrency = opts.concurrency ?? 8;
+    this.concurrency = opts.concurrency ?? 16;
+    this.prefetch = opts.prefetch ?? true;
     this.horizonMs = (opts.meetingHorizonDays ?? 365) * DAY;
     this.now = opts.now ?? Date.now;
   }
@@ -106,7 +110,7 @@ export class DriftReader implements SourceReader {
     const at: PassCursor = parsed.data;
     let page;
     try {
-      page = await api.listConversations(at.pass?.next ?? null);
+      page = await this.listPage(api, opts.runId, at.pass?.next ?? null);
     } catch (err) {
       if (!(err instanceof StaleListCursor)) throw err;
       // Starting over costs re-reads that silver recognises; `since` is unchanged, so nothing is skipped.
@@ -121,7 +125,24 @@ export class DriftReader implements SourceReader {
     const done = reachedOld || page.next === null;
     const records = await this.recordsOf(api, decl, changed, opts.runId);
     const nextCursor: PassCursor = done || !page.next ? { since: maxOf(top, since) } : { since, pass: { top, next: page.next } };
+    if (!done && page.next && this.prefetch) this.prefetchNext(decl, page.next, since, opts.runId);
     return { records, nextCursor, nextMode: 'rest', done, apiCalls: api.calls };
+  }
+
+  /** The list pages of a run are remembered like the rest: a retried or prefetched page is not listed twice. */
+  private listPage(api: DriftClient, runId: string, at: ListPosition | null) {
+    return this.cached(`${runId}|list|${at ? `${at.kind}:${at.token}` : 'top'}`, () => api.listConversations(at));
+  }
+
+  /**
+   * Reads the next page into the cache while the pipeline writes this one, so Drift's answers overlap
+   * our writes. Failures are dropped (the page reads again); its calls are not counted in the summary.
+   */
+  private prefetchNext(decl: StreamDeclaration, next: ListPosition, since: number | null, runId: string): void {
+    const api = this.client();
+    void this.listPage(api, runId, next)
+      .then((page) => this.recordsOf(api, decl, page.items.filter((c) => since === null || c.updatedAt >= since), runId))
+      .catch(() => undefined);
   }
 
   private async recordsOf(api: DriftClient, decl: StreamDeclaration, changed: Pick<ConversationListItem, 'id' | 'updatedAt' | 'contactId'>[], runId: string): Promise<unknown[]> {
