@@ -15,6 +15,8 @@ export interface DriftClientOptions {
   /** A request with no answer after this is abandoned (TransientError). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Called for every HTTP request, for the run summary's API call count. */
+  onCall?: () => void;
 }
 
 /** Where the next page of the conversations list is: a legacy `next` cursor or a newer `page_token`. */
@@ -129,6 +131,7 @@ export class DriftClient {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     this.calls++;
+    this.opts.onCall?.();
     let res: Response;
     try {
       res = await this.fetchFn(url, { headers: { Authorization: `Bearer ${this.opts.token}`, Accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });

@@ -48,7 +48,16 @@ export interface DriftReaderOptions {
 }
 
 const positionSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('next'), token: z.string() }), z.object({ kind: z.literal('page_token'), token: z.string() })]);
-const passCursorSchema = z.object({ since: z.number().nullable(), pass: z.object({ top: z.number().nullable(), next: positionSchema }).nullable().optional() });
+/**
+ * `since`: updatedAt the next pass reads down to; `sinceIds`: the conversations at exactly `since` the
+ * last pass already read, skipped unless they change again (without them every tick would re-read
+ * whatever shares the newest millisecond). `pass`: the pass in progress.
+ */
+const passCursorSchema = z.object({
+  since: z.number().nullable(),
+  sinceIds: z.array(z.number()).optional(),
+  pass: z.object({ top: z.number().nullable(), topIds: z.array(z.number()).optional(), next: positionSchema }).nullable().optional(),
+});
 type PassCursor = z.infer<typeof passCursorSchema>;
 const meetingCursorSchema = z.object({
   since: z.number().nullable(),
@@ -60,6 +69,8 @@ const DAY = 86_400_000;
 /** Drift's meetings endpoint serves the last 30 days only. */
 const MEETINGS_LOOKBACK_MS = 30 * DAY;
 const MEETINGS_PER_CALL = 1_000;
+/** Beyond this many conversations at one millisecond, the rest are simply read again next time. */
+const MAX_SINCE_IDS = 1_000;
 const CACHE_TTL_MS = 10 * 60_000;
 const CACHE_MAX = 5_000;
 
@@ -72,6 +83,7 @@ export class DriftReader implements SourceReader {
   private readonly horizonMs: number;
   private readonly now: () => number;
   private readonly prefetch: boolean;
+  private readonly runCalls = new Map<string, number>();
   private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(private readonly opts: DriftReaderOptions) {
@@ -82,9 +94,16 @@ export class DriftReader implements SourceReader {
     this.now = opts.now ?? Date.now;
   }
 
-  /** A client per page: its call count is that page's. */
-  private client(): DriftClient {
-    return new DriftClient({ baseUrl: this.opts.config.baseUrl, token: this.opts.config.token, timeoutMs: this.opts.timeoutMs, fetch: this.opts.fetch });
+  /** Every request counts for its run, prefetches and failed attempts included; a page reports what accrued since the last one. */
+  private client(runId: string): DriftClient {
+    const onCall = () => this.runCalls.set(runId, (this.runCalls.get(runId) ?? 0) + 1);
+    return new DriftClient({ baseUrl: this.opts.config.baseUrl, token: this.opts.config.token, timeoutMs: this.opts.timeoutMs, fetch: this.opts.fetch, onCall });
+  }
+
+  private takeCalls(runId: string): number {
+    const n = this.runCalls.get(runId) ?? 0;
+    this.runCalls.delete(runId);
+    return n;
   }
 
   async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
@@ -95,11 +114,13 @@ export class DriftReader implements SourceReader {
   }
 
   async readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
-    const api = this.client();
-    if (mode === 'targeted') return this.readTargeted(api, decl, cursor, opts);
-    if (decl.object === 'meetings') return this.readMeetingsPage(api, decl, cursor);
-    if (decl.object === 'playbook_goals') return { records: [], nextCursor: cursor, nextMode: 'rest', done: true, apiCalls: 0 };
-    return this.readPassPage(api, decl, cursor, opts);
+    const api = this.client(opts.runId);
+    let page: SourcePage;
+    if (mode === 'targeted') page = await this.readTargeted(api, decl, cursor, opts);
+    else if (decl.object === 'meetings') page = await this.readMeetingsPage(api, decl, cursor);
+    else if (decl.object === 'playbook_goals') page = { records: [], nextCursor: cursor, nextMode: 'rest', done: true, apiCalls: 0 };
+    else page = await this.readPassPage(api, decl, cursor, opts);
+    return { ...page, apiCalls: this.takeCalls(opts.runId) };
   }
 
   // ---- conversations list pass ----------------------------------------------------------------------
@@ -115,17 +136,18 @@ export class DriftReader implements SourceReader {
       if (!(err instanceof StaleListCursor)) throw err;
       // Starting over costs re-reads that silver recognises; `since` is unchanged, so nothing is skipped.
       this.log?.warn({ stream: decl.name, reason: err.message }, 'Drift list cursor expired, restarting the pass');
-      return { records: [], nextCursor: { since: at.since }, nextMode: 'rest', done: false, apiCalls: api.calls };
+      return { records: [], nextCursor: { since: at.since, sinceIds: at.sinceIds ?? [] }, nextMode: 'rest', done: false, apiCalls: api.calls };
     }
     const since = at.since;
-    const changed = page.items.filter((c) => since === null || c.updatedAt >= since);
-    const reachedOld = changed.length < page.items.length;
+    const changed = page.items.filter(isChanged(at));
+    const reachedOld = since !== null && page.items.some((c) => c.updatedAt < since);
     const firstTop = page.items.reduce<number | null>((m, c) => (m === null || c.updatedAt > m ? c.updatedAt : m), null);
     const top = at.pass ? at.pass.top : maxOf(firstTop, since);
+    const topIds = [...new Set([...(at.pass?.topIds ?? (top === since ? (at.sinceIds ?? []) : [])), ...page.items.filter((c) => c.updatedAt === top).map((c) => c.id)])].slice(0, MAX_SINCE_IDS);
     const done = reachedOld || page.next === null;
     const records = await this.recordsOf(api, decl, changed, opts.runId);
-    const nextCursor: PassCursor = done || !page.next ? { since: maxOf(top, since) } : { since, pass: { top, next: page.next } };
-    if (!done && page.next && this.prefetch) this.prefetchNext(decl, page.next, since, opts.runId);
+    const nextCursor: PassCursor = done || !page.next ? { since: maxOf(top, since), sinceIds: topIds } : { since, sinceIds: at.sinceIds ?? [], pass: { top, topIds, next: page.next } };
+    if (!done && page.next && this.prefetch) this.prefetchNext(decl, page.next, at, opts.runId);
     return { records, nextCursor, nextMode: 'rest', done, apiCalls: api.calls };
   }
 
@@ -138,10 +160,10 @@ export class DriftReader implements SourceReader {
    * Reads the next page into the cache while the pipeline writes this one, so Drift's answers overlap
    * our writes. Failures are dropped (the page reads again); its calls are not counted in the summary.
    */
-  private prefetchNext(decl: StreamDeclaration, next: ListPosition, since: number | null, runId: string): void {
-    const api = this.client();
+  private prefetchNext(decl: StreamDeclaration, next: ListPosition, at: PassCursor, runId: string): void {
+    const api = this.client(runId);
     void this.listPage(api, runId, next)
-      .then((page) => this.recordsOf(api, decl, page.items.filter((c) => since === null || c.updatedAt >= since), runId))
+      .then((page) => this.recordsOf(api, decl, page.items.filter(isChanged(at)), runId))
       .catch(() => undefined);
   }
 
@@ -250,6 +272,12 @@ export class DriftReader implements SourceReader {
     while (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
     return value;
   }
+}
+
+/** Updated since the last pass: after `since`, or at `since` and not read by that pass. */
+function isChanged(at: PassCursor): (c: { id: number; updatedAt: number }) => boolean {
+  const seen = new Set(at.sinceIds ?? []);
+  return (c) => at.since === null || c.updatedAt > at.since || (c.updatedAt === at.since && !seen.has(c.id));
 }
 
 function maxOf(a: number | null, b: number | null): number | null {

@@ -172,6 +172,8 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     expect(first.failed).toEqual([]);
     expect(first.streams.map((s) => [s.stream, s.status])).toEqual(STREAMS.map((s) => [s, 'succeeded']));
     expect(first.streams.find((s) => s.stream === 'drift_messages')!.read).toBe(drift.store.messageCount());
+    // One list call per page plus one call per conversation at least.
+    expect(first.streams.find((s) => s.stream === 'drift_messages')!.apiCalls).toBeGreaterThan(drift.store.conversationCount());
     await expectSilverEqualsEmulator(w);
     const initial = expectedInsertIds(w);
     expectExactlyOnce(amp, initial);
@@ -215,8 +217,9 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
       `drift:meeting:${meeting.eventId}:booked`,
     ]);
     expectExactlyOnce(amp, expected);
-    // Only the changed conversations were read again.
-    expect(second.streams.find((s) => s.stream === 'drift_conversations')!.read).toBeLessThanOrEqual(4);
+    // Only the two conversations that changed were read again (the meeting does not touch its conversation).
+    expect(second.streams.find((s) => s.stream === 'drift_conversations')!.read).toBe(2);
+    expect(second.streams.find((s) => s.stream === 'drift_messages')!.read).toBe(drift.store.messagesOf(oldest.id)!.length + drift.store.messagesOf(anonymous.id)!.length);
     expect(amp.store.byInsertId(`drift:message:${identifiedMessage.id}:received`)?.event).toMatchObject({ user_id: 'new.visitor@bauwerk.example.com', device_id: `drift-contact:${anonymous.contactId}` });
     expect(amp.store.byInsertId(`drift:meeting:${meeting.eventId}:booked`)?.event).toMatchObject({ event_properties: { conversation_id: known.id, channel: 'CONVERSATION' } });
 
@@ -225,6 +228,9 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     const quiet = await runSync(w);
     expect(quiet.failed).toEqual([]);
     expect(quiet.streams.every((s) => s.sent === 0)).toBe(true);
+    // What shares the newest updatedAt was read by the last pass and is not read again.
+    expect(quiet.streams.filter((s) => s.stream !== 'drift_meetings').map((s) => [s.stream, s.read])).toEqual(STREAMS.filter((s) => s !== 'drift_meetings').map((s) => [s, 0]));
+    expect(quiet.streams.every((s) => s.apiCalls > 0)).toBe(true);
     expect(amp.store.count()).toBe(before);
     await expectSilverEqualsEmulator(w);
   });
