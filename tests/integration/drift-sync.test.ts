@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
+import { createActivities } from '../../activities';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../helpers/temporal';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
@@ -248,6 +250,34 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     expect(seconds).toBeGreaterThan(3);
     await expectSilverEqualsEmulator(w);
     expectExactlyOnce(w.amp, expectedInsertIds(w));
+  });
+
+  it('delivers exactly once with Drift 5xx and resets, Amplitude 5xx, and a worker killed mid-run', async () => {
+    const w = await makeWorld();
+    w.drift.faults.set({ 'GET /conversations/:id/messages': { errorRate: 0.1, statuses: [500, 502, 'reset'] }, 'GET /contacts/:id': { errorRate: 0.1, statuses: [503] } });
+    w.amp.faults.set({ 'POST /2/httpapi': { errorRate: 0.2, statuses: [500, 503], retryAfterSeconds: 0 } });
+    const handle = await env.client.workflow.start('syncSourceWorkflow', {
+      taskQueue: w.taskQueue,
+      workflowId: `drift-kill-${w.taskQueue}`,
+      args: [{ source: 'drift', activityOverrides: { ...FAST, heartbeatTimeout: '3s' as Duration } }],
+    });
+    // The first worker dies with pages in flight: no grace, its activities never report back.
+    const doomed = await Worker.create({ connection: env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: bundle, activities: createActivities(w.deps), shutdownGraceTime: '1ms' });
+    const running = doomed.run();
+    const deadline = Date.now() + 60_000;
+    while (w.amp.store.count() < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    doomed.shutdown();
+    await running;
+    const expected = expectedInsertIds(w);
+    expect(w.amp.store.count()).toBeGreaterThan(0);
+    expect(w.amp.store.count()).toBeLessThan(expected.size);
+
+    const rescuer = await createWorker({ config: w.config, deps: w.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: w.taskQueue });
+    const summary = (await rescuer.runUntil(handle.result())) as SyncSourceSummary;
+    expect(summary.failed).toEqual([]);
+    expect(w.drift.faults.injected.size).toBeGreaterThan(0);
+    await expectSilverEqualsEmulator(w);
+    expectExactlyOnce(w.amp, expected);
   });
 
   it('restarts a pass whose list cursor Drift no longer accepts, and rejects a bad token with a message saying what to fix', async () => {
