@@ -38,6 +38,8 @@ export interface DriftReaderOptions {
   log?: Logger;
   /** Requests in flight at once within a page. */
   concurrency?: number;
+  /** Conversations listed per pipeline page (several Drift list pages); default 500. */
+  conversationsPerPage?: number;
   /** Read the next page while the current one is written (default true). */
   prefetch?: boolean;
   /** How far ahead of now meetings are listed. */
@@ -83,6 +85,7 @@ export class DriftReader implements SourceReader {
   private readonly horizonMs: number;
   private readonly now: () => number;
   private readonly prefetch: boolean;
+  private readonly conversationsPerPage: number;
   private readonly runCalls = new Map<string, number>();
   private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
@@ -90,6 +93,7 @@ export class DriftReader implements SourceReader {
     this.log = opts.log?.child({ component: 'drift-reader' });
     this.concurrency = opts.concurrency ?? 16;
     this.prefetch = opts.prefetch ?? true;
+    this.conversationsPerPage = opts.conversationsPerPage ?? 500;
     this.horizonMs = (opts.meetingHorizonDays ?? 365) * DAY;
     this.now = opts.now ?? Date.now;
   }
@@ -129,25 +133,37 @@ export class DriftReader implements SourceReader {
     const parsed = passCursorSchema.safeParse(cursor ?? { since: null });
     if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
     const at: PassCursor = parsed.data;
-    let page;
-    try {
-      page = await this.listPage(api, opts.runId, at.pass?.next ?? null);
-    } catch (err) {
-      if (!(err instanceof StaleListCursor)) throw err;
-      // Starting over costs re-reads that silver recognises; `since` is unchanged, so nothing is skipped.
-      this.log?.warn({ stream: decl.name, reason: err.message }, 'Drift list cursor expired, restarting the pass');
-      return { records: [], nextCursor: { since: at.since, sinceIds: at.sinceIds ?? [] }, nextMode: 'rest', done: false, apiCalls: api.calls };
-    }
     const since = at.since;
-    const changed = page.items.filter(isChanged(at));
-    const reachedOld = since !== null && page.items.some((c) => c.updatedAt < since);
-    const firstTop = page.items.reduce<number | null>((m, c) => (m === null || c.updatedAt > m ? c.updatedAt : m), null);
-    const top = at.pass ? at.pass.top : maxOf(firstTop, since);
-    const topIds = [...new Set([...(at.pass?.topIds ?? (top === since ? (at.sinceIds ?? []) : [])), ...page.items.filter((c) => c.updatedAt === top).map((c) => c.id)])].slice(0, MAX_SINCE_IDS);
-    const done = reachedOld || page.next === null;
+    let top = at.pass?.top ?? null;
+    let topIds = at.pass?.topIds ?? [];
+    let position = at.pass?.next ?? null;
+    const changed: ConversationListItem[] = [];
+    let done = false;
+    // Several list pages per pipeline page: each page costs a Temporal round trip, a list page only 100 conversations.
+    for (let listed = 0; !done && listed < this.conversationsPerPage; ) {
+      let page;
+      try {
+        page = await this.listPage(api, opts.runId, position);
+      } catch (err) {
+        if (!(err instanceof StaleListCursor)) throw err;
+        // Starting over costs re-reads that silver recognises; `since` is unchanged, so nothing is skipped.
+        this.log?.warn({ stream: decl.name, reason: err.message }, 'Drift list cursor expired, restarting the pass');
+        return { records: [], nextCursor: { since, sinceIds: at.sinceIds ?? [] }, nextMode: 'rest', done: false, apiCalls: api.calls };
+      }
+      if (!at.pass && listed === 0) {
+        // The first page of a pass fixes where the next pass will stop.
+        top = maxOf(page.items.reduce<number | null>((m, c) => maxOf(m, c.updatedAt), null), since);
+        topIds = top === since ? [...(at.sinceIds ?? [])] : [];
+      }
+      topIds = [...new Set([...topIds, ...page.items.filter((c) => c.updatedAt === top).map((c) => c.id)])].slice(0, MAX_SINCE_IDS);
+      changed.push(...page.items.filter(isChanged(at)));
+      listed += page.items.length;
+      done = (since !== null && page.items.some((c) => c.updatedAt < since)) || page.next === null;
+      position = page.next;
+    }
     const records = await this.recordsOf(api, decl, changed, opts.runId);
-    const nextCursor: PassCursor = done || !page.next ? { since: maxOf(top, since), sinceIds: topIds } : { since, sinceIds: at.sinceIds ?? [], pass: { top, topIds, next: page.next } };
-    if (!done && page.next && this.prefetch) this.prefetchNext(decl, page.next, at, opts.runId);
+    const nextCursor: PassCursor = done || !position ? { since: maxOf(top, since), sinceIds: topIds } : { since, sinceIds: at.sinceIds ?? [], pass: { top, topIds, next: position } };
+    if (!done && position && this.prefetch) this.prefetchNext(decl, position, at, opts.runId);
     return { records, nextCursor, nextMode: 'rest', done, apiCalls: api.calls };
   }
 

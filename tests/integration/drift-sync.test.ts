@@ -14,6 +14,7 @@ import { createLogger } from '../../config/logger';
 import { buildDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
+import { DriftReader } from '../../connectors/drift';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { resolveUserId } from '../../mappings/identity';
@@ -70,6 +71,8 @@ async function makeWorld(opts: { scale?: number } = {}): Promise<World> {
   config.drift = { ...config.drift, baseUrl: drift.url };
   config.amplitude.serverUrl = amp.url;
   const deps = await buildDeps(config, log);
+  // Small pipeline pages (one Drift list page each), so every run is a pass over several pages.
+  deps.readers.drift = new DriftReader({ config: config.drift, log, conversationsPerPage: 40 });
   const w: World = {
     drift,
     amp,
@@ -174,6 +177,7 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     expect(first.failed).toEqual([]);
     expect(first.streams.map((s) => [s.stream, s.status])).toEqual(STREAMS.map((s) => [s, 'succeeded']));
     expect(first.streams.find((s) => s.stream === 'drift_messages')!.read).toBe(drift.store.messageCount());
+    expect(first.streams.find((s) => s.stream === 'drift_conversations')!.pages).toBeGreaterThanOrEqual(2);
     // One list call per page plus one call per conversation at least.
     expect(first.streams.find((s) => s.stream === 'drift_messages')!.apiCalls).toBeGreaterThan(drift.store.conversationCount());
     await expectSilverEqualsEmulator(w);
