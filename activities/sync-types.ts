@@ -1,7 +1,8 @@
 import type { Cursor } from '../streams/types';
 
 /** What crosses the workflow/activity boundary of a sync: cursors and counts, never records. */
-export type ReadMode = 'rest' | 'bulk';
+/** `targeted`: specific records a webhook named, read outside the stream's cursor sequence. */
+export type ReadMode = 'rest' | 'bulk' | 'targeted';
 
 export interface BeginStreamRunInput {
   stream: string;

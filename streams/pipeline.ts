@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DeadLetter, Row, Warehouse } from '../connectors/warehouse/types';
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { identifyToEvent } from '../mappings/amplitude-types';
-import type { Cursor, MappingContext, StreamDeclaration } from './types';
+import type { Cursor, MappingContext, RelatedRows, StreamDeclaration } from './types';
 import type { ReadMode, SyncPageResult } from '../activities/sync-types';
 
 /**
@@ -54,9 +54,18 @@ export interface PipelineDeps {
   apiUsageStopShare?: number;
 }
 
-export function batchIdOf(stream: string, cursor: Cursor, mode: ReadMode): string {
-  const digest = createHash('sha256').update(JSON.stringify(cursor)).digest('hex').slice(0, 16);
+export function batchIdOf(stream: string, cursor: Cursor, mode: ReadMode, content?: string): string {
+  const hash = createHash('sha256').update(JSON.stringify(cursor));
+  // A read that can see new records for the same cursor (the head of a newest-first list, a webhook's
+  // targeted read) is another batch, or bronze would skip what it added as "already loaded".
+  if (content !== undefined) hash.update(content);
+  const digest = hash.digest('hex').slice(0, 16);
   return `${stream}:${mode}:${digest}`;
+}
+
+/** Keys and versions of a page, as received: what makes one delivery of a cursor differ from another. */
+function contentOf(decl: StreamDeclaration, records: unknown[]): string {
+  return records.map((r) => `${keyOf(decl, r)}@${String((r as Record<string, unknown> | null)?.[decl.cursorField] ?? '')}`).join(',');
 }
 
 function keyOf(decl: StreamDeclaration, record: unknown): string {
@@ -85,7 +94,7 @@ export async function syncPage(
 
   // Bronze keeps every record exactly as received, valid or not.
   await warehouse.appendBronze(decl.bronze, {
-    batchId: batchIdOf(decl.name, input.cursor, input.mode),
+    batchId: batchIdOf(decl.name, input.cursor, input.mode, decl.source === 'salesforce' ? undefined : contentOf(decl, page.records)),
     records: page.records.map((r) => ({ keys: { [decl.bronze.keyColumns[0].name]: keyOf(decl, r) || null }, payload: r })),
   });
 
@@ -114,14 +123,21 @@ export async function syncPage(
   if (newest.size > 0)
     for (const row of await warehouse.lookupSilver(decl.silver, [...newest.keys()])) previous.set(String(row[pkColumn]), row);
 
-  const events: AmplitudeEvent[] = [];
-  const changed: Row[] = [];
+  const fresh: { key: string; record: Record<string, unknown>; row: Row }[] = [];
   for (const [key, { record, row }] of newest) {
     const before = previous.get(key);
     // Already merged at this version: a lookback re-read or a retried page. Nothing new to say.
     if (before && compareVersions(row[version], before[version]) <= 0) continue;
+    fresh.push({ key, record, row });
+  }
+  const related = await lookupRelated(warehouse, decl, fresh.map((f) => f.record));
+
+  const events: AmplitudeEvent[] = [];
+  const changed: Row[] = [];
+  for (const { key, record, row } of fresh) {
+    const before = previous.get(key);
     changed.push(row);
-    const mapped = decl.toEvents(record, before, deps.mapping);
+    const mapped = decl.toEvents(record, before, deps.mapping, related);
     if (mapped.unsendable) dead(key, mapped.unsendable, record);
     if (mapped.identify) events.push(identifyToEvent(mapped.identify));
     events.push(...mapped.events);
@@ -135,8 +151,9 @@ export async function syncPage(
   const merge = changed.length > 0 ? await warehouse.mergeSilver(decl.silver, changed, { deleted: (row) => row._deleted === true }) : undefined;
   if (deadLetters.length > 0) await warehouse.writeDeadLetters(deadLetters);
 
-  // Last: the cursor moves only once every destination has the page.
-  await warehouse.setSyncState(decl.name, page.nextCursor);
+  // Last: the cursor moves only once every destination has the page. A targeted read (a webhook's
+  // fast path) is outside the stream's sequence and leaves the cursor to the poll.
+  if (input.mode !== 'targeted') await warehouse.setSyncState(decl.name, page.nextCursor);
 
   let stop: string | undefined;
   if (page.apiUsage && deps.apiUsageStopShare !== undefined && page.apiUsage.limit > 0) {
@@ -157,6 +174,20 @@ export async function syncPage(
     done: page.done,
     stop,
   };
+}
+
+const NO_RELATED: RelatedRows = { get: () => undefined };
+
+/** The silver rows the declaration's lookups name, one query per lookup for the whole page. */
+async function lookupRelated(warehouse: Warehouse, decl: StreamDeclaration, records: Record<string, unknown>[]): Promise<RelatedRows> {
+  if (!decl.lookups?.length || records.length === 0) return NO_RELATED;
+  const found = new Map<string, Map<string, Row>>();
+  for (const lookup of decl.lookups) {
+    const keys = [...new Set(records.map((r) => lookup.key(r)).filter((k): k is string => k !== null && k !== ''))];
+    const rows = keys.length > 0 ? await warehouse.lookupSilver(lookup.table, keys) : [];
+    found.set(lookup.name, new Map(rows.map((row) => [String(row[lookup.table.primaryKey[0]]), row])));
+  }
+  return { get: (lookup, key) => (key === null || key === undefined ? undefined : found.get(lookup)?.get(key)) };
 }
 
 /** Versions are timestamps (ISO text or Date) or numbers (epoch ms). */

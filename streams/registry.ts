@@ -1,4 +1,5 @@
 import { salesforceDeclarations, type SalesforceStreamOptions } from './salesforce';
+import { driftDeclarations } from './drift';
 import type { StreamDeclaration } from './types';
 
 /**
@@ -7,7 +8,7 @@ import type { StreamDeclaration } from './types';
  * Other sources add their declarations here.
  */
 export function buildStreamDeclarations(opts: { salesforce: SalesforceStreamOptions }): ReadonlyMap<string, StreamDeclaration> {
-  const all: StreamDeclaration[] = [...salesforceDeclarations(opts.salesforce)];
+  const all: StreamDeclaration[] = [...salesforceDeclarations(opts.salesforce), ...driftDeclarations()];
   return new Map(all.map((d) => [d.name, d]));
 }
 

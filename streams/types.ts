@@ -35,7 +35,24 @@ export interface StreamDeclaration<R = Record<string, unknown>> {
   toRow(record: R): Row;
   isDeleted(record: R): boolean;
   /** Events to send; `previous` is the silver row before this change (undefined when new). */
-  toEvents(record: R, previous: Row | undefined, ctx: MappingContext): MappedEvents;
+  toEvents(record: R, previous: Row | undefined, ctx: MappingContext, related?: RelatedRows): MappedEvents;
+  /**
+   * Current silver rows of other streams the events need (a Drift message's contact, for its user id),
+   * looked up once per page. A missing row is not an error: the mapping decides what to send without it.
+   */
+  lookups?: Lookup<R>[];
+}
+
+export interface Lookup<R> {
+  /** What the mapping asks `related` for, e.g. `contact`. */
+  name: string;
+  table: SilverTableDef;
+  /** Primary key value of the related row, or null when the record names none. */
+  key(record: R): string | null;
+}
+
+export interface RelatedRows {
+  get(lookup: string, key: string | null | undefined): Row | undefined;
 }
 
 export interface MappedEvents {

@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import type { ActivityDeps } from '../activities/deps';
 import { createWarehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
+import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
 
@@ -20,7 +21,7 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     log,
     warehouse,
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
-    readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }) },
+    readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
     sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
   };
 }

@@ -2,3 +2,4 @@
 export { syncStreamWorkflow } from './sync-stream';
 export { syncSourceWorkflow } from './sync-source';
 export { statusWorkflow } from './status';
+export { driftWebhookWorkflow } from './drift-webhook';

@@ -39,7 +39,7 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
       );
     } catch (err) {
       // One broken stream must not starve the others; the run still fails at the end.
-      summary.failed.push({ stream, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
+      summary.failed.push({ stream, error: rootMessage(err) });
     }
   }
   if (summary.failed.length)
@@ -49,4 +49,11 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
       summary,
     );
   return summary;
+}
+
+/** The innermost message (child → activity → the connector's ApplicationFailure): the one that says what to fix. */
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
 }

@@ -27,7 +27,7 @@ export interface SyncActivityOverrides {
   retry?: Pick<RetryPolicy, 'initialInterval' | 'backoffCoefficient' | 'maximumInterval' | 'maximumAttempts'>;
 }
 
-function activities(overrides: SyncActivityOverrides | undefined) {
+export function activities(overrides: SyncActivityOverrides | undefined) {
   return proxyActivities<SyncActivities>({
     ...ACTIVITY_DEFAULTS,
     ...(overrides?.heartbeatTimeout !== undefined ? { heartbeatTimeout: overrides.heartbeatTimeout } : {}),

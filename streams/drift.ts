@@ -1,0 +1,108 @@
+import type { z } from 'zod';
+import type { Row } from '../connectors/warehouse/types';
+import {
+  DRIFT_SILVER,
+  contactEvents,
+  contactRow,
+  conversationEvents,
+  conversationRow,
+  meetingEvents,
+  meetingRow,
+  messageEvents,
+  messageRow,
+  playbookGoalEvents,
+  playbookGoalRow,
+} from '../mappings/drift';
+import {
+  conversationSchema,
+  meetingSchema,
+  messageSchema,
+  playbookGoalSchema,
+  syncedContactSchema,
+  type DriftConversationRecord,
+  type DriftMeetingRecord,
+  type DriftMessageRecord,
+  type PlaybookGoalRecord,
+  type SyncedContactRecord,
+} from '../mappings/drift-records';
+import type { Lookup, MappedEvents, MappingContext, RelatedRows, StreamDeclaration } from './types';
+
+/**
+ * The Drift streams. Contacts sync first in a run (streams/names.ts), so the other streams find the
+ * visitor's email in silver for their events' user_id; messages and goals also read their conversation
+ * (inbox, playbook, agent). `drift_playbook_goals` has no REST source: only webhooks feed it.
+ */
+
+type Key = 'conversations' | 'messages' | 'contacts' | 'meetings' | 'playbook_goals';
+
+function declaration<R>(spec: {
+  object: Key;
+  primaryKey: string;
+  cursorField: string;
+  schema: z.ZodType<R>;
+  toRow: (record: R) => Row;
+  toEvents: (record: R, previous: Row | undefined, ctx: MappingContext, related?: RelatedRows) => MappedEvents;
+  lookups?: Lookup<R>[];
+}): StreamDeclaration<R> {
+  const silver = DRIFT_SILVER[spec.object];
+  return {
+    name: silver.name,
+    source: 'drift',
+    object: spec.object,
+    primaryKey: spec.primaryKey,
+    cursorField: spec.cursorField,
+    fields: [],
+    schema: spec.schema,
+    bronze: { name: silver.name, keyColumns: [{ name: 'id', type: 'varchar' }] },
+    silver,
+    toRow: spec.toRow,
+    isDeleted: () => false,
+    toEvents: spec.toEvents,
+    lookups: spec.lookups,
+  };
+}
+
+const contactLookup = <R>(key: (r: R) => number | null | undefined): Lookup<R> => ({
+  name: 'contact',
+  table: DRIFT_SILVER.contacts,
+  key: (r) => {
+    const k = key(r);
+    return k === null || k === undefined ? null : String(k);
+  },
+});
+const conversationLookup = <R>(key: (r: R) => number): Lookup<R> => ({ name: 'conversation', table: DRIFT_SILVER.conversations, key: (r) => String(key(r)) });
+
+export function driftDeclarations(): StreamDeclaration[] {
+  return [
+    declaration<SyncedContactRecord>({ object: 'contacts', primaryKey: 'id', cursorField: '_observedAt', schema: syncedContactSchema, toRow: contactRow, toEvents: contactEvents }),
+    declaration<DriftConversationRecord>({
+      object: 'conversations',
+      primaryKey: 'id',
+      cursorField: 'updatedAt',
+      schema: conversationSchema,
+      toRow: conversationRow,
+      toEvents: conversationEvents,
+      lookups: [contactLookup((c) => c.contactId)],
+    }),
+    declaration<DriftMessageRecord>({
+      object: 'messages',
+      primaryKey: 'id',
+      cursorField: 'createdAt',
+      schema: messageSchema,
+      toRow: messageRow,
+      toEvents: messageEvents,
+      // A visitor's message is written by the conversation's contact: the author id is that contact.
+      lookups: [conversationLookup((m) => m.conversationId), contactLookup((m) => (m.author.type === 'contact' ? m.author.id : null))],
+    }),
+    declaration<DriftMeetingRecord>({ object: 'meetings', primaryKey: 'eventId', cursorField: 'updatedAt', schema: meetingSchema, toRow: meetingRow, toEvents: meetingEvents, lookups: [contactLookup((m) => m.schedulerId)] }),
+    declaration<PlaybookGoalRecord>({
+      object: 'playbook_goals',
+      primaryKey: 'id',
+      cursorField: 'receivedAt',
+      schema: playbookGoalSchema,
+      toRow: playbookGoalRow,
+      toEvents: playbookGoalEvents,
+      lookups: [conversationLookup((g) => g.conversationId), contactLookup((g) => g.contactId)],
+    }),
+  ] as unknown as StreamDeclaration[];
+}

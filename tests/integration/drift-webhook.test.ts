@@ -1,0 +1,190 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowClient } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDevServer } from '../helpers/temporal';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { buildConfig, type AppConfig } from '../../config/config';
+import { createLogger } from '../../config/logger';
+import { SANDBOX } from '../../config/sandbox-endpoints';
+import { buildDeps } from '../../workers/deps';
+import { createWorker } from '../../workers/worker';
+import type { ActivityDeps } from '../../activities/deps';
+import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
+import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
+import { handleDriftWebhook, type DriftWebhookDeps } from '../../webhook/drift';
+import type { DriftWebhookSummary } from '../../workflows/drift-webhook';
+import type { SyncSourceSummary } from '../../workflows/sync-source';
+
+/**
+ * Drift webhooks through the handler (no HTTP: the server mounts it), the real Temporal dev server and
+ * worker, DuckDB and the emulators. Webhook bodies are the events the Drift emulator emitted for its
+ * own data changes, wrapped as Drift posts them.
+ */
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+const log = createLogger({ level: 'silent' });
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
+}, 180_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+interface World {
+  drift: DriftEmulator;
+  amp: AmplitudeEmulator;
+  deps: ActivityDeps;
+  config: AppConfig;
+  worker: Worker;
+  hook: DriftWebhookDeps;
+  clock: { t: number };
+  close(): Promise<void>;
+}
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+let queues = 0;
+async function makeWorld(): Promise<World> {
+  const clock = { t: Date.now() };
+  const drift = await startDriftEmulator({ port: 0, scale: 0.02, now: () => new Date(clock.t) });
+  const amp = await startAmplitudeEmulator({ port: 0 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-hook-'));
+  const taskQueue = `drift-hook-${process.pid}-${++queues}`;
+  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir }, dir);
+  config.drift = { ...config.drift, baseUrl: drift.url };
+  config.amplitude.serverUrl = amp.url;
+  const deps = await buildDeps(config, log);
+  const worker = await createWorker({ config, deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue });
+  const hook: DriftWebhookDeps = { client: env.client.workflow, taskQueue, verificationToken: SANDBOX.drift.verificationToken, log };
+  const w: World = {
+    drift,
+    amp,
+    deps,
+    config,
+    worker,
+    hook,
+    clock,
+    close: async () => {
+      await deps.warehouse.close();
+      await drift.close();
+      await amp.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  world = w;
+  return w;
+}
+
+/** The last event of this type the emulator emitted, as Drift posts it. */
+function delivery(w: World, type: Parameters<DriftEmulator['emittedEvents']>[0]) {
+  const e = w.drift.emittedEvents(type).at(-1)!;
+  return { type: e.type, token: SANDBOX.drift.verificationToken, orgId: w.drift.store.orgId, data: JSON.parse(JSON.stringify(e.data)) as unknown };
+}
+
+async function poll(w: World): Promise<SyncSourceSummary> {
+  return env.client.workflow.execute('syncSourceWorkflow', { taskQueue: w.hook.taskQueue, workflowId: `drift-poll-${w.hook.taskQueue}-${Date.now()}`, args: [{ source: 'drift' }] });
+}
+
+/** Posts through the handler and waits for the workflow it fed. */
+async function post(w: World, body: unknown): Promise<DriftWebhookSummary> {
+  const res = await handleDriftWebhook(w.hook, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const { workflowId } = res.body as { workflowId: string };
+  return env.client.workflow.getHandle(workflowId).result() as Promise<DriftWebhookSummary>;
+}
+
+const count = (w: World, insertId: string) => w.amp.store.list().filter((e) => e.insertId === insertId).length;
+
+describe('Drift webhooks through Temporal', () => {
+  it('a webhook event then the poll of the same conversation yields one event; duplicates and goals count once', async () => {
+    const w = await makeWorld();
+    await w.worker.runUntil(async () => {
+      const first = await poll(w);
+      expect(first.failed).toEqual([]);
+      const sentByPoll = w.amp.store.count();
+
+      // A known visitor writes into an old conversation.
+      w.clock.t += 60_000;
+      const conversation = w.drift.store.listConversations({ limit: 1_000 }).page.find((c) => typeof w.drift.store.contact(c.contactId)!.attributes.email === 'string' && w.drift.store.contact(c.contactId)!.attributes.email!.includes('@'))!;
+      const message = w.drift.store.addMessage(conversation.id, { author: { type: 'contact' }, body: 'Is the inspections module available offline?' });
+      const body = delivery(w, 'new_message');
+      const fast = await post(w, body);
+      expect(fast.sent).toBe(1);
+      const insertId = `drift:message:${message.id}:received`;
+      expect(count(w, insertId)).toBe(1);
+      expect(w.amp.store.byInsertId(insertId)?.event.device_id).toBe(`drift-contact:${conversation.contactId}`);
+      const [row] = await w.deps.warehouse.query(`SELECT body FROM silver.drift_messages WHERE id = ?`, [message.id]);
+      expect(row?.body).toBe('Is the inspections module available offline?');
+
+      // Drift delivers the same event again: nothing new.
+      const again = await post(w, body);
+      expect(again.sent).toBe(0);
+
+      // The poll reads the same conversation: still one event, and its cursor moved past it.
+      const second = await poll(w);
+      expect(second.failed).toEqual([]);
+      expect(second.streams.reduce((n, s) => n + s.sent, 0)).toBe(0);
+      expect(count(w, insertId)).toBe(1);
+      expect(w.amp.store.count()).toBe(sentByPoll + 1);
+
+      // A playbook goal exists only as a webhook: it lands in silver and Amplitude once.
+      const goal = w.drift.store.playbookGoalMet(conversation.id);
+      const goalBody = delivery(w, 'playbook_goal_met');
+      await post(w, goalBody);
+      await post(w, goalBody);
+      const goalId = `drift:playbook-goal:${goal.conversationId}:${goal.playbookId}:${goal.goalId}`;
+      expect(count(w, goalId)).toBe(1);
+      expect(w.amp.store.byInsertId(goalId)?.event).toMatchObject({ event_type: 'Drift Playbook Goal Met', device_id: `drift-contact:${conversation.contactId}`, event_properties: { conversation_id: conversation.id, goal_id: goal.goalId } });
+      expect(w.amp.store.byInsertId(goalId)?.event.user_id).toBe(w.drift.store.contact(conversation.contactId)!.attributes.email!.trim().toLowerCase());
+
+      // A new conversation by a new visitor who then gives an email, and a meeting: all through webhooks first.
+      w.clock.t += 1_000;
+      const created = w.drift.store.createConversation({ body: 'Hi, pricing for 200 users?' });
+      await post(w, delivery(w, 'new_conversation'));
+      w.drift.store.identifyContact(created.conversation.contactId, { email: 'Ops.Lead@Constructa.example.com' });
+      await post(w, delivery(w, 'contact_identified'));
+      const meeting = w.drift.store.bookMeeting({ conversationId: created.conversation.id });
+      await post(w, delivery(w, 'new_meeting'));
+      expect(count(w, `drift:conversation:${created.conversation.id}:started`)).toBe(1);
+      expect(w.amp.store.list().filter((e) => e.event.event_type === 'Drift Email Captured' && e.event.user_id === 'ops.lead@constructa.example.com')).toHaveLength(1);
+      expect(w.amp.store.byInsertId(`drift:meeting:${meeting.eventId}:booked`)?.event).toMatchObject({ user_id: 'ops.lead@constructa.example.com', event_properties: { conversation_id: created.conversation.id } });
+
+      const before = w.amp.store.count();
+      const third = await poll(w);
+      expect(third.failed).toEqual([]);
+      expect(w.amp.store.count()).toBe(before);
+      expect(w.amp.store.violations()).toEqual([]);
+    });
+  });
+
+  it('refuses a wrong token, a malformed body, ignores unused types, and answers 503 when Temporal does not accept the event', async () => {
+    const w = await makeWorld();
+    // The worker runs so that the accepted-but-unknown conversation's workflow does not outlive the test's queue.
+    await w.worker.runUntil(async () => {
+      const good = { type: 'new_message', token: SANDBOX.drift.verificationToken, orgId: 21000, data: { conversationId: 1 } };
+      expect((await handleDriftWebhook(w.hook, { ...good, token: 'guess' })).status).toBe(401);
+      expect((await handleDriftWebhook(w.hook, { ...good, token: `${SANDBOX.drift.verificationToken}x` })).status).toBe(401);
+      const malformed = await handleDriftWebhook(w.hook, { type: 'new_message', orgId: 21000 });
+      expect(malformed.status).toBe(400);
+      expect(JSON.stringify(malformed.body)).toMatch(/token/);
+      expect((await handleDriftWebhook(w.hook, { ...good, data: { body: 'no conversation' } })).status).toBe(400);
+      expect(await handleDriftWebhook(w.hook, { ...good, type: 'button_action' })).toEqual({ status: 200, body: { ignored: 'button_action' } });
+      const unconfigured = await handleDriftWebhook({ ...w.hook, verificationToken: undefined }, good);
+      expect(unconfigured.status).toBe(503);
+      expect(JSON.stringify(unconfigured.body)).toMatch(/DRIFT_VERIFICATION_TOKEN/);
+      const nowhere = new WorkflowClient({ connection: env.client.connection, namespace: 'no-such-namespace' });
+      expect((await handleDriftWebhook({ ...w.hook, client: nowhere }, good)).status).toBe(503);
+    });
+  });
+});
