@@ -22,7 +22,23 @@ const FLOWS: { name: string; run: Flow }[] = [
     name: 'Salesforce sync',
     run: (s) => runSyncFlow(s, 'salesforce', { sourceCount: () => OBJECT_NAMES.reduce((n, o) => n + s.sf.store.count(o), 0), insertIdPrefix: 'sf:' }),
   },
+  {
+    name: 'Drift sync',
+    run: (s) => runSyncFlow(s, 'drift', { sourceCount: () => driftRecords(s), insertIdPrefix: 'drift:' }),
+  },
 ];
+
+/**
+ * What Drift's API can show: every conversation and message, the visitors of those conversations
+ * (Drift cannot list contacts) and the meetings of the last 30 days or ahead.
+ */
+function driftRecords(s: DemoStack): number {
+  const { store } = s.drift;
+  const conversations = store.listConversations({ limit: Number.MAX_SAFE_INTEGER }).page;
+  const visitors = new Set(conversations.map((c) => c.contactId)).size;
+  const meetings = store.allMeetings().filter((m) => m.slotStart >= Date.now() - 30 * 86_400_000).length;
+  return conversations.length + store.messageCount() + visitors + meetings;
+}
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const say = opts.say ?? (() => undefined);
