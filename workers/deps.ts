@@ -5,6 +5,7 @@ import { createWarehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
+import { PlatformMetrics } from '../lib/metrics';
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
@@ -22,5 +23,6 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }) },
     sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+    metrics: new PlatformMetrics({ processMetrics: true }),
   };
 }

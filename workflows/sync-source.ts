@@ -2,6 +2,7 @@ import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/work
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
 import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
+import { apiUsageProblems, reconcileAlertsSafely, streamFailureProblem } from './alerting';
 
 export interface SyncSourceInput {
   source: string;
@@ -37,11 +38,14 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
           workflowId: `${workflowInfo().workflowId}/${stream}`,
         }),
       );
+      await reconcileAlertsSafely(`sync:${stream}`, [], input.activityOverrides);
     } catch (err) {
       // One broken stream must not starve the others; the run still fails at the end.
       summary.failed.push({ stream, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
+      await reconcileAlertsSafely(`sync:${stream}`, [streamFailureProblem(input.source, stream, err, summary.failed[summary.failed.length - 1].error)], input.activityOverrides);
     }
   }
+  await reconcileAlertsSafely(`api_usage:${input.source}`, apiUsageProblems(input.source, summary.streams), input.activityOverrides);
   if (summary.failed.length)
     throw ApplicationFailure.nonRetryable(
       `${input.source} sync failed for ${summary.failed.map((f) => `${f.stream} (${f.error})`).join('; ')}`,
