@@ -19,16 +19,17 @@ export interface CatchUpResult {
 export async function catchUpStream(
   warehouse: Warehouse,
   decl: StreamDeclaration,
+  /** batchSize: keys per page (all of a key's bronze versions come together). */
   opts: { batchSize?: number; progress?: (done: CatchUpResult) => void } = {},
 ): Promise<CatchUpResult> {
-  const limit = opts.batchSize ?? 5_000;
+  const keys = opts.batchSize ?? 5_000;
   await warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
   const result: CatchUpResult = { stream: decl.name, scanned: 0, merged: 0, invalid: 0 };
   const pk = decl.silver.primaryKey[0];
   const version = decl.silver.versionColumn;
-  let after: { batchId: string; row: number } | undefined;
+  let afterKey: string | undefined;
   for (;;) {
-    const page = await warehouse.unmergedBronze(decl.bronze, decl.silver, { after, limit });
+    const page = await warehouse.unmergedBronze(decl.bronze, decl.silver, { afterKey, keys });
     if (page.length === 0) break;
     result.scanned += page.length;
     const newest = new Map<string, Row>();
@@ -47,10 +48,10 @@ export async function catchUpStream(
       const merge = await warehouse.mergeSilver(decl.silver, [...newest.values()], { deleted: (row) => row._deleted === true });
       result.merged += merge.inserted + merge.updated;
     }
-    const last = page[page.length - 1];
-    after = { batchId: last.batchId, row: last.row };
+    const pageKeys = new Set(page.map((r) => r.key));
+    afterKey = page[page.length - 1].key;
     opts.progress?.({ ...result });
-    if (page.length < limit) break;
+    if (pageKeys.size < keys) break;
   }
   return result;
 }

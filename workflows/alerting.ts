@@ -1,4 +1,4 @@
-import { ChildWorkflowFailure, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { log, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { OpsActivities, ReconcileResult } from '../activities/ops-types';
 import type { StreamRunSummary } from '../activities/sync-types';
 import type { Problem } from '../connectors/alerts/types';
@@ -32,16 +32,23 @@ export async function reconcileAlertsSafely(scope: string, problems: Problem[], 
   }
 }
 
-/** The problem of a stream run that failed after its retries, with the child run to link to. */
-export function streamFailureProblem(source: string, stream: string, err: unknown, message: string): Problem {
-  const child = err instanceof ChildWorkflowFailure ? err.execution : undefined;
-  return {
-    key: `sync_failed:${stream}`,
-    title: `${source} sync of ${stream} failed after its retries`,
-    detail: message,
-    ...(child?.workflowId ? { workflowId: child.workflowId } : {}),
-    ...(child?.runId ? { runId: child.runId } : {}),
-  };
+/**
+ * One problem per source, whatever the number of failing streams: a broken credential or an
+ * outage fails every stream at once and should page once. The link is the source run, which
+ * shows each stream's child run and its failure.
+ */
+export function syncFailureProblems(source: string, failed: { stream: string; error: string }[]): Problem[] {
+  if (failed.length === 0) return [];
+  const info = workflowInfo();
+  return [
+    {
+      key: `sync_failed:${source}`,
+      title: `${source} sync failed after its retries (${failed.map((f) => f.stream).join(', ')})`,
+      detail: failed.map((f) => `${f.stream}: ${f.error}`).join('\n'),
+      workflowId: info.workflowId,
+      runId: info.runId,
+    },
+  ];
 }
 
 /** The Salesforce daily API allowance stop (SALESFORCE_API_USAGE_STOP_SHARE) as a problem of the source. */

@@ -2,7 +2,7 @@ import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/work
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
 import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
-import { apiUsageProblems, reconcileAlertsSafely, streamFailureProblem } from './alerting';
+import { apiUsageProblems, reconcileAlertsSafely, syncFailureProblems } from './alerting';
 
 export interface SyncSourceInput {
   source: string;
@@ -38,13 +38,13 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
           workflowId: `${workflowInfo().workflowId}/${stream}`,
         }),
       );
-      await reconcileAlertsSafely(`sync:${stream}`, [], input.activityOverrides);
     } catch (err) {
       // One broken stream must not starve the others; the run still fails at the end.
       summary.failed.push({ stream, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
-      await reconcileAlertsSafely(`sync:${stream}`, [streamFailureProblem(input.source, stream, err, summary.failed[summary.failed.length - 1].error)], input.activityOverrides);
     }
   }
+  // A run of a few streams may raise the source's alert but not declare it recovered.
+  if (!input.streams || summary.failed.length) await reconcileAlertsSafely(`sync:${input.source}`, syncFailureProblems(input.source, summary.failed), input.activityOverrides);
   await reconcileAlertsSafely(`api_usage:${input.source}`, apiUsageProblems(input.source, summary.streams), input.activityOverrides);
   if (summary.failed.length)
     throw ApplicationFailure.nonRetryable(

@@ -1,3 +1,4 @@
+import { PermanentError } from '../../lib/errors';
 import type { Dialect, RawRow, Statement } from './dialect';
 import { ALERT_STATE, DEAD_LETTERS } from './ops-tables';
 import { Params, selectWhereSql, upsertRowSql } from './sql';
@@ -51,31 +52,34 @@ export async function saveAlertState(t: OpsTarget, state: AlertState): Promise<v
   await t.write(upsertRowSql(t.dialect, ALERT_STATE, alertStateCells(state, new Date())));
 }
 
-/** Bronze rows whose key has no silver row, keyset-paged on the bronze identity (_batch_id, _row). */
-export function unmergedBronzeSql(d: Dialect, bronze: BronzeTableDef, silver: SilverTableDef, after: { batchId: string; row: number } | undefined, limit: number): Statement {
+/**
+ * Bronze rows of the next `keys` keys without a silver row, keyset-paged on the key: a page holds
+ * every version of its keys.
+ */
+export function unmergedBronzeSql(d: Dialect, bronze: BronzeTableDef, silver: SilverTableDef, afterKey: string | undefined, keys: number): Statement {
   const q = d.quote;
   const b = bronzeTable(bronze);
   silverTable(silver);
-  const types = new Map(silver.columns.map((c) => [c.name, c.type]));
+  if (silver.primaryKey.length !== 1) throw new PermanentError('InvalidRequest', `Organize needs a single-column key; silver.${silver.name} has ${silver.primaryKey.join(', ')}.`);
+  const k = q(silver.primaryKey[0]);
+  const type = silver.columns.find((c) => c.name === silver.primaryKey[0])!.type;
+  const typed = `CAST(b.${k} AS ${d.type(type)})`;
   const p = new Params(d);
-  const keys = silver.primaryKey;
-  const notNull = keys.map((k) => `b.${q(k)} IS NOT NULL`).join(' AND ');
-  const join = keys.map((k) => `s.${q(k)} = CAST(b.${q(k)} AS ${d.type(types.get(k)!)})`).join(' AND ');
-  const conds = [notNull, `NOT EXISTS (SELECT 1 FROM ${d.table('silver', silver.name)} AS s WHERE ${join})`];
-  if (after) {
-    const batch = p.cast('varchar', after.batchId);
-    conds.push(`(b.${q(SYS.batchId)} > ${batch} OR (b.${q(SYS.batchId)} = ${batch} AND b.${q(SYS.row)} > ${p.cast('bigint', String(after.row))}))`);
-  }
-  const n = Math.max(1, Math.floor(limit));
+  const conds = [`b.${k} IS NOT NULL`, `NOT EXISTS (SELECT 1 FROM ${d.table('silver', silver.name)} AS s WHERE s.${k} = ${typed})`];
+  if (afterKey !== undefined) conds.push(`${typed} > ${p.cast(type, afterKey)}`);
+  const n = Math.max(1, Math.floor(keys));
+  const bronzeName = d.table('bronze', b.name);
   return p.statement(
-    `SELECT CAST(b.${q(SYS.payload)} AS ${d.type('varchar')}) AS ${q('payload')}, b.${q(SYS.batchId)} AS ${q('batch_id')}, b.${q(SYS.row)} AS ${q('row_no')} ` +
-      `FROM ${d.table('bronze', b.name)} AS b WHERE ${conds.join(' AND ')} ORDER BY b.${q(SYS.batchId)}, b.${q(SYS.row)} LIMIT ${n}`,
+    `SELECT CAST(r.${q(SYS.payload)} AS ${d.type('varchar')}) AS ${q('payload')}, CAST(pk.${q('k')} AS ${d.type('varchar')}) AS ${q('key')} ` +
+      `FROM (SELECT DISTINCT ${typed} AS ${q('k')} FROM ${bronzeName} AS b WHERE ${conds.join(' AND ')} ORDER BY ${q('k')} LIMIT ${n}) AS pk ` +
+      `JOIN ${bronzeName} AS r ON CAST(r.${k} AS ${d.type(type)}) = pk.${q('k')} ` +
+      `ORDER BY pk.${q('k')}, r.${q(SYS.batchId)}, r.${q(SYS.row)}`,
   );
 }
 
-export async function unmergedBronze(t: OpsTarget, bronze: BronzeTableDef, silver: SilverTableDef, opts: { after?: { batchId: string; row: number }; limit: number }): Promise<UnmergedBronze[]> {
-  const rows = await t.read(unmergedBronzeSql(t.dialect, bronze, silver, opts.after, opts.limit));
-  return rows.map((r) => ({ batchId: String(r.batch_id), row: Number(r.row_no), payload: decodeCell('json', r.payload) }));
+export async function unmergedBronze(t: OpsTarget, bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]> {
+  const rows = await t.read(unmergedBronzeSql(t.dialect, bronze, silver, opts.afterKey, opts.keys));
+  return rows.map((r) => ({ key: String(r.key), payload: decodeCell('json', r.payload) }));
 }
 
 export function purgeBronzeSql(d: Dialect, bronze: BronzeTableDef, before: Date): Statement {

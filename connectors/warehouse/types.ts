@@ -144,8 +144,8 @@ export interface AlertState {
 
 /** A bronze record whose key has no silver row yet (organize merges it). */
 export interface UnmergedBronze {
-  batchId: string;
-  row: number;
+  /** The key, as text. */
+  key: string;
   payload: unknown;
 }
 
@@ -192,10 +192,12 @@ export interface Warehouse {
   saveAlertState(state: AlertState): Promise<void>;
 
   /**
-   * Bronze records whose key is not in silver, in (_batch_id, _row) order after `after`; the
-   * organize flow merges them. Records without a key are left out (the checks report them).
+   * Every bronze record of the first `keys` keys (in key order, after `afterKey`) that have no
+   * silver row: all versions of a key come in the same call, so a caller merging page by page never
+   * loses a newer version to a key it merged a page before. Records without a key are left out
+   * (the checks report them). Single-column keys.
    */
-  unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { after?: { batchId: string; row: number }; limit: number }): Promise<UnmergedBronze[]>;
+  unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]>;
   /** Retention: deletes bronze rows ingested before `before`; answers how many. The batch ledger is kept, so a re-delivered old batch stays a no-op. */
   purgeBronze(bronze: BronzeTableDef, before: Date): Promise<number>;
   /** Dead letters recorded since `since`, per flow. */

@@ -356,7 +356,7 @@ export class DatabricksWarehouse implements Warehouse {
     await organizeOps.saveAlertState(this.opsTarget(), state);
   }
 
-  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { after?: { batchId: string; row: number }; limit: number }): Promise<UnmergedBronze[]> {
+  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]> {
     await this.ready([bronzeTable(bronze), silverTable(silver)]);
     return organizeOps.unmergedBronze(this.opsTarget(), bronze, silver, opts);
   }

@@ -424,7 +424,7 @@ export class DuckDBWarehouse implements Warehouse {
     await organizeOps.saveAlertState(this.opsTarget(), state);
   }
 
-  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { after?: { batchId: string; row: number }; limit: number }): Promise<UnmergedBronze[]> {
+  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]> {
     await this.ready([bronzeTable(bronze), silverTable(silver)]);
     return organizeOps.unmergedBronze(this.opsTarget(), bronze, silver, opts);
   }
@@ -441,7 +441,8 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   /** DuckDB compacts on checkpoint by itself; there is no per-table OPTIMIZE. */
-  async compact(): Promise<string[]> {
+  async compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]> {
+    void tables;
     return [];
   }
 
