@@ -1,4 +1,4 @@
-import { log, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure, log, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { OpsActivities, ReconcileResult } from '../activities/ops-types';
 import type { StreamRunSummary } from '../activities/sync-types';
 import type { Problem } from '../connectors/alerts/types';
@@ -30,6 +30,16 @@ export async function reconcileAlertsSafely(scope: string, problems: Problem[], 
     log.error('alerts could not be reconciled', { scope, problems: problems.map((p) => p.key), error: err instanceof Error ? err.message : String(err) });
     return undefined;
   }
+}
+
+/**
+ * The message of what actually failed: a child workflow's failure wraps an activity failure
+ * ("Activity task failed"), which wraps the connector's error with its what-to-fix message.
+ */
+export function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && (e instanceof ChildWorkflowFailure || e instanceof ActivityFailure) && e.cause instanceof Error; depth++) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**

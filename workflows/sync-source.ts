@@ -2,7 +2,7 @@ import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/work
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
 import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
-import { apiUsageProblems, reconcileAlertsSafely, syncFailureProblems } from './alerting';
+import { apiUsageProblems, reconcileAlertsSafely, rootMessage, syncFailureProblems } from './alerting';
 
 export interface SyncSourceInput {
   source: string;
@@ -40,7 +40,7 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
       );
     } catch (err) {
       // One broken stream must not starve the others; the run still fails at the end.
-      summary.failed.push({ stream, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
+      summary.failed.push({ stream, error: rootMessage(err) });
     }
   }
   // A run of a few streams may raise the source's alert but not declare it recovered.
