@@ -311,3 +311,34 @@ describe('organize', () => {
     }
   });
 });
+
+describe('retention', () => {
+  it('keeps everything by default; with BRONZE_RETENTION it deletes only older bronze rows, never silver', async () => {
+    const w = await makeWorld();
+    expect((await sync(w)).summary?.failed).toEqual([]);
+    const wh = w.deps.warehouse;
+    const contact = STREAM_DECLARATIONS.get('salesforce_contact')!;
+    const count = async (sql: string) => Number((await wh.query<{ n: number }>(sql))[0].n);
+    const bronzeBefore = await count('SELECT COUNT(*) AS n FROM bronze.salesforce_contact');
+    const silverBefore = await count('SELECT COUNT(*) AS n FROM silver.salesforce_contact');
+    const retention = (input: Record<string, unknown> = {}) =>
+      env.client.workflow.execute('retentionWorkflow', { taskQueue: w.taskQueue, workflowId: `retention-${w.taskQueue}-${++runs}`, args: [input] }) as Promise<{ before?: string; purged: { table: string; deleted: number }[] }>;
+
+    expect(await retention()).toEqual({ purged: [] });
+    expect(await count('SELECT COUNT(*) AS n FROM bronze.salesforce_contact')).toBe(bronzeBefore);
+
+    const old = new Date(Date.now() - 100 * 86_400_000);
+    await wh.appendBronze(contact.bronze, { batchId: 'old-batch', ingestedAt: old, records: [{ keys: { id: 'x1' }, payload: { Id: 'x1' } }, { keys: { id: 'x2' }, payload: { Id: 'x2' } }] });
+    w.deps.config.ops.bronzeRetentionSeconds = 90 * 86_400;
+    const result = await retention({ streams: ['salesforce_contact', 'salesforce_lead'] });
+    expect(result.purged).toEqual([
+      { table: 'bronze.salesforce_contact', deleted: 2 },
+      { table: 'bronze.salesforce_lead', deleted: 0 },
+    ]);
+    expect(Date.parse(result.before!)).toBeGreaterThan(old.getTime());
+    expect(await count('SELECT COUNT(*) AS n FROM bronze.salesforce_contact')).toBe(bronzeBefore);
+    expect(await count('SELECT COUNT(*) AS n FROM silver.salesforce_contact')).toBe(silverBefore);
+    const metrics = await w.deps.metrics!.registry.getSingleMetricAsString('novade_bronze_purged_rows_total');
+    expect(metrics).toContain('novade_bronze_purged_rows_total{table="bronze.salesforce_contact"} 2');
+  });
+});
