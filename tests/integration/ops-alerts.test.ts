@@ -312,6 +312,22 @@ describe('organize', () => {
   });
 });
 
+describe('organize failures', () => {
+  it('a step that fails is alerted once, the other steps still run, and the next good run recovers', async () => {
+    const w = await makeWorld();
+    const broken = await organize(w, { streams: ['salesforce_contact', 'hubspot_deals'], skipBackfillCheck: true });
+    expect(broken.failedStreams.map((f) => f.stream)).toEqual(['hubspot_deals']);
+    expect(broken.failedStreams[0].error).toMatch(/Unknown stream "hubspot_deals"\. Known: salesforce_account/);
+    expect(broken.streams.map((s) => s.stream)).toEqual(['salesforce_contact']);
+    expect(broken.failedSteps.map((f) => f.step)).toEqual(['checks', 'compaction']);
+    expect(Object.keys(broken.deadLetters)).toEqual([]);
+    expect(w.received.map((m) => m.text.split(':')[0]).sort()).toEqual(['🔴 Organize could not merge bronze into silver for hubspot_deals', '🔴 Organize step checks failed', '🔴 Organize step compaction failed']);
+    const healed = await organize(w, { skipBackfillCheck: true });
+    expect(healed.failedSteps).toEqual([]);
+    expect(w.received.slice(3).map((m) => m.text.split(':')[0])).toEqual(['✅ Recovered', '✅ Recovered', '✅ Recovered']);
+  });
+});
+
 describe('retention', () => {
   it('keeps everything by default; with BRONZE_RETENTION it deletes only older bronze rows, never silver', async () => {
     const w = await makeWorld();
