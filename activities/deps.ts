@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Warehouse } from '../connectors/warehouse/types';
+import type { PlatformMetrics } from '../lib/metrics';
 import type { EventSink, SourceReader } from '../streams/pipeline';
 import type { SourceName, StreamDeclaration } from '../streams/types';
 
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   streams: ReadonlyMap<string, StreamDeclaration>;
   readers: Partial<Record<SourceName, SourceReader>>;
   sink: EventSink;
+  /** The worker's Prometheus metrics (lib/metrics.ts); activities keep their own when absent. */
+  metrics?: PlatformMetrics;
 }

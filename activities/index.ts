@@ -1,12 +1,15 @@
 import type { ActivityDeps } from './deps';
 import { createSyncActivities } from './sync';
 import { createStatusActivities } from './status';
+import { meterSyncActivities } from './metered-sync';
+import { createOpsActivities } from './ops';
 
 /** Every activity the worker registers; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createSyncActivities(deps),
     ...createStatusActivities(deps),
+    ...meterSyncActivities(createSyncActivities(deps), deps.metrics),
+    ...createOpsActivities(deps),
   };
 }
 

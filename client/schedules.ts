@@ -40,6 +40,22 @@ export function scheduleDefs(config: AppConfig): ScheduleDef[] {
       args: [{ source: 'drift' }],
       every: config.schedules.syncInterval,
     },
+    {
+      name: 'organize',
+      scheduleId: 'organize',
+      description: 'Bronze -> silver catch-up, data-quality checks, dead-letter and backfill watch, alerts, compaction',
+      workflowType: 'organizeWorkflow',
+      args: [{}],
+      every: config.schedules.organizeInterval,
+    },
+    {
+      name: 'retention',
+      scheduleId: 'bronze-retention',
+      description: 'Deletes bronze rows older than BRONZE_RETENTION (empty: keeps everything)',
+      workflowType: 'retentionWorkflow',
+      args: [{}],
+      every: config.ops.retentionInterval,
+    },
   ];
 }
 

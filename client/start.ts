@@ -7,6 +7,7 @@ import { connectTemporal } from '../lib/temporal';
 import { installRuntime } from '../workers/runtime';
 import { createWorker } from '../workers/worker';
 import { buildDeps } from '../workers/deps';
+import { startAppMetrics } from '../workers/app-metrics';
 import { startSandbox } from '../sandbox/start';
 import { ensureSchedules } from './schedules';
 import { readyMessage, sandboxBanner } from './banner';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
 
     const deps = await buildDeps(config, log);
     stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
+    stack.add({ name: 'platform metrics', stop: await startAppMetrics(config, deps, log) });
     worker = await createWorker({ config, deps });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
     // run() resolves once a signal has shut the worker down and it has drained.

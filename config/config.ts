@@ -1,7 +1,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import dotenv from 'dotenv';
-import { parseEnv, type Env, type ServiceName, ConfigError } from './env';
+import { parseEnv, durationSeconds, type Env, type ServiceName, ConfigError } from './env';
 import { SANDBOX } from './sandbox-endpoints';
 
 export { ConfigError } from './env';
@@ -59,6 +59,19 @@ export interface AppConfig {
   bigquery: { projectId: string; apiEndpoint?: string; keyFilename?: string; dataset: string; tables: string[] };
   webhook: { host: string; port: number; secret: string; secretHeader: string; bodyLimitBytes: number };
   alerts: { url?: string; format: 'teams' | 'slack' };
+  /** Organize, retention and alert thresholds (issue #9). */
+  ops: {
+    deadLettersThreshold: number;
+    deadLettersWindowSeconds: number;
+    backfillStallMinutes: number;
+    /** Freshness threshold in seconds per silver table name. */
+    freshnessSeconds: Record<string, number>;
+    /** Bronze rows older than this are deleted by the retention schedule; undefined keeps everything. */
+    bronzeRetentionSeconds?: number;
+    retentionInterval: string;
+    /** host:port of the worker's own Prometheus metrics (records, runs, checks); the SDK's are on temporal.metricsBind. */
+    appMetricsBind: string;
+  };
   sandbox: { seed: number; scale: number };
 }
 
@@ -160,6 +173,15 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
     },
     alerts: { url: env.ALERT_WEBHOOK_URL, format: env.ALERT_FORMAT },
+    ops: {
+      deadLettersThreshold: env.ALERT_DEAD_LETTERS_THRESHOLD,
+      deadLettersWindowSeconds: durationSeconds(env.ALERT_DEAD_LETTERS_WINDOW),
+      backfillStallMinutes: env.ALERT_BACKFILL_STALL_MINUTES,
+      freshnessSeconds: env.CHECK_FRESHNESS,
+      bronzeRetentionSeconds: env.BRONZE_RETENTION === undefined ? undefined : durationSeconds(env.BRONZE_RETENTION),
+      retentionInterval: env.RETENTION_INTERVAL,
+      appMetricsBind: env.APP_METRICS_BIND,
+    },
     sandbox: { seed: env.SANDBOX_SEED, scale: env.SANDBOX_SCALE },
   };
 }

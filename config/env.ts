@@ -31,6 +31,34 @@ const list = (def: string[]) =>
     z.array(z.string().regex(/^[A-Za-z0-9_]+$/, 'expected names made of letters, digits and _')).min(1),
   );
 
+const DURATION = /^(\d+)([smhd])$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** `90d`, `6h`, `30m` or `45s` in seconds. */
+export function durationSeconds(text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text}`);
+  return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
+}
+const durationText = (example: string) => z.string().regex(DURATION, `expected a duration such as ${example} (s, m, h or d)`);
+const duration = (def: string) => z.preprocess(blankToUndefined, durationText(def).default(def));
+const optionalDuration = (example: string) => z.preprocess(blankToUndefined, durationText(example).optional());
+/** `table=duration` pairs: per-table freshness thresholds of the organize checks. */
+const tableDurations = z.preprocess(
+  (v) => (blankToUndefined(v) === undefined ? '' : v),
+  z.string().transform((v, ctx) => {
+    const out: Record<string, number> = {};
+    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+[smhd])$/.exec(part);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not table=duration; expected e.g. salesforce_contact=6h,salesforce_opportunity=1d` });
+        return z.NEVER;
+      }
+      out[m[1]] = durationSeconds(m[2]);
+    }
+    return out;
+  }),
+);
+
 /** Databricks wants the workspace host alone, e.g. adb-1234567890123456.7.azuredatabricks.net. */
 const databricksHost = z.preprocess(
   blankToUndefined,
@@ -114,6 +142,13 @@ export const envSchema = z.object({
 
   ALERT_WEBHOOK_URL: url(),
   ALERT_FORMAT: z.enum(['teams', 'slack']).default('teams'),
+  ALERT_DEAD_LETTERS_THRESHOLD: int(100, 0),
+  ALERT_DEAD_LETTERS_WINDOW: duration('24h'),
+  ALERT_BACKFILL_STALL_MINUTES: int(30, 1, 7 * 24 * 60),
+  CHECK_FRESHNESS: tableDurations,
+  BRONZE_RETENTION: optionalDuration('90d'),
+  RETENTION_INTERVAL: duration('24h'),
+  APP_METRICS_BIND: hostPort('0.0.0.0:9465'),
 
   SANDBOX: z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' }).default('auto'),
   SANDBOX_SEED: int(42),

@@ -6,6 +6,7 @@ import { SalesforceReader } from '../connectors/salesforce';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
+import { PlatformMetrics } from '../lib/metrics';
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
@@ -23,5 +24,6 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
     sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+    metrics: new PlatformMetrics({ processMetrics: true }),
   };
 }

@@ -3,3 +3,5 @@ export { syncStreamWorkflow } from './sync-stream';
 export { syncSourceWorkflow } from './sync-source';
 export { statusWorkflow } from './status';
 export { driftWebhookWorkflow } from './drift-webhook';
+export { organizeWorkflow } from './organize';
+export { retentionWorkflow } from './retention';

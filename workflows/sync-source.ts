@@ -2,6 +2,7 @@ import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/work
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
 import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
+import { apiUsageProblems, reconcileAlertsSafely, rootMessage, syncFailureProblems } from './alerting';
 
 export interface SyncSourceInput {
   source: string;
@@ -42,6 +43,9 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
       summary.failed.push({ stream, error: rootMessage(err) });
     }
   }
+  // A run of a few streams may raise the source's alert but not declare it recovered.
+  if (!input.streams || summary.failed.length) await reconcileAlertsSafely(`sync:${input.source}`, syncFailureProblems(input.source, summary.failed), input.activityOverrides);
+  await reconcileAlertsSafely(`api_usage:${input.source}`, apiUsageProblems(input.source, summary.streams), input.activityOverrides);
   if (summary.failed.length)
     throw ApplicationFailure.nonRetryable(
       `${input.source} sync failed for ${summary.failed.map((f) => `${f.stream} (${f.error})`).join('; ')}`,

@@ -1,6 +1,6 @@
 import { logger } from '../../config/logger';
 import type { Dialect, RawRow, Statement } from './dialect';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_MIGRATIONS, SYNC_RUNS, SYNC_STATE } from './ops-tables';
+import { ALERT_STATE, BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_MIGRATIONS, SYNC_RUNS, SYNC_STATE } from './ops-tables';
 import { createSchemaSql, createTableSql, upsertRowSql } from './sql';
 import type { PhysicalTable } from './table-defs';
 import { LAYERS } from './table-defs';
@@ -27,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'ops tables: sync_state, sync_runs, dead_letters, check_results, bronze_batches',
     steps: [SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES].map((table) => ({ kind: 'createTable' as const, table })),
   },
+  { version: 2, name: 'ops.alert_state: open alerts and watched progress', steps: [{ kind: 'createTable', table: ALERT_STATE }] },
 ];
 
 /** What the runner needs from an adapter. */

@@ -67,4 +67,23 @@ export const BRONZE_BATCHES = ops('bronze_batches', ['table_name', 'batch_id'], 
   col('loaded_at', 'timestamp'),
 ]);
 
-export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES];
+/**
+ * Durable alert state (migration 2): one row per problem key. `open` rows are the problems alerted
+ * and not yet recovered (so each is alerted once); `observed` rows remember a progress reading and
+ * since when it has not moved (backfill stall detection). A recovered problem becomes `resolved`.
+ */
+export const ALERT_STATE = ops('alert_state', ['alert_key'], [
+  col('alert_key', 'varchar'),
+  col('scope', 'varchar'),
+  col('status', 'varchar'),
+  col('title', 'varchar'),
+  col('detail', 'varchar', true),
+  col('link', 'varchar', true),
+  col('since', 'timestamp'),
+  col('last_seen', 'timestamp'),
+  col('notified_at', 'timestamp', true),
+  col('resolved_at', 'timestamp', true),
+  col('updated_at', 'timestamp'),
+]);
+
+export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES, ALERT_STATE];

@@ -126,6 +126,29 @@ export interface CheckOptions {
   freshnessSeconds?: Record<string, number>;
 }
 
+/** A row of ops.alert_state (see ops-tables.ts). */
+export interface AlertState {
+  key: string;
+  /** The part of the platform that reports this problem; a reconcile only touches its own scope. */
+  scope: string;
+  status: 'open' | 'resolved' | 'observed';
+  title: string;
+  detail?: string;
+  /** Temporal Web UI link of the run concerned. */
+  link?: string;
+  since: Date;
+  lastSeen: Date;
+  notifiedAt?: Date;
+  resolvedAt?: Date;
+}
+
+/** A bronze record whose key has no silver row yet (organize merges it). */
+export interface UnmergedBronze {
+  /** The key, as text. */
+  key: string;
+  payload: unknown;
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'databricks';
 
@@ -162,6 +185,25 @@ export interface Warehouse {
    * recording the same results again adds nothing). Both adapters implement it.
    */
   recordChecks?(results: CheckResult[]): Promise<void>;
+
+  /** ops.alert_state rows, of one scope or all. */
+  listAlertStates(scope?: string): Promise<AlertState[]>;
+  /** Inserts or replaces (by key) a row of ops.alert_state. */
+  saveAlertState(state: AlertState): Promise<void>;
+
+  /**
+   * Every bronze record of the first `keys` keys (in key order, after `afterKey`) that have no
+   * silver row: all versions of a key come in the same call, so a caller merging page by page never
+   * loses a newer version to a key it merged a page before. Records without a key are left out
+   * (the checks report them). Single-column keys.
+   */
+  unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]>;
+  /** Retention: deletes bronze rows ingested before `before`; answers how many. The batch ledger is kept, so a re-delivered old batch stays a no-op. */
+  purgeBronze(bronze: BronzeTableDef, before: Date): Promise<number>;
+  /** Dead letters recorded since `since`, per flow. */
+  countDeadLettersSince(since: Date): Promise<Record<string, number>>;
+  /** Compacts the tables where the engine supports it (OPTIMIZE on Databricks); answers the tables compacted. */
+  compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]>;
 
   /** Read-only SQL for tests, status and reconciliation. Never used by flows to write. */
   query<T extends Row = Row>(sql: string, params?: CellValue[]): Promise<T[]>;

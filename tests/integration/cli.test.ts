@@ -59,6 +59,8 @@ describe('npx novade against a file-backed dev server', () => {
     expect(rows.map((x) => [x.name, x.every, x.missing])).toEqual([
       ['salesforce', '1h', false],
       ['drift', '1h', false],
+      ['organize', '1h', false],
+      ['retention', '24h', false],
     ]);
     expect((await cli('schedules', 'pause', 'hubspot')).code).toBe(1);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WarehouseHooks } from '../../connectors/warehouse/hooks';
 import { OPS_TABLES } from '../../connectors/warehouse/ops-tables';
+import { MIGRATIONS } from '../../connectors/warehouse/migrations';
 import type { BronzeTableDef, Row, SilverTableDef, Warehouse } from '../../connectors/warehouse/types';
 import { PermanentError } from '../../lib/errors';
 
@@ -100,7 +101,7 @@ export function warehouseContract(opts: ContractOptions): void {
         await t.reopen();
         await wh().ensureSchema({ bronze: [b], silver: [s] });
         const migrations = await wh().query(`SELECT version FROM ${t.table('ops', 'schema_migrations')} ORDER BY version`);
-        expect(migrations.map((m) => Number(m.version))).toEqual([1]);
+        expect(migrations.map((m) => Number(m.version))).toEqual(MIGRATIONS.map((m) => m.version));
         for (const table of OPS_TABLES) await wh().query(`SELECT * FROM ${t.table('ops', table.name)} LIMIT 1`);
         const row = await wh().query(`SELECT * FROM ${t.table('silver', s.name)} LIMIT 1`);
         expect(row).toEqual([]);

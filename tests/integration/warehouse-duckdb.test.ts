@@ -10,6 +10,7 @@ import type { WarehouseHooks } from '../../connectors/warehouse/hooks';
 import type { SilverTableDef } from '../../connectors/warehouse/types';
 import { PermanentError } from '../../lib/errors';
 import { warehouseContract } from './warehouse-contract';
+import { warehouseOpsContract } from './warehouse-ops-contract';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-wh-duckdb-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,6 +28,23 @@ warehouseContract({
         await target.warehouse.close();
         target.warehouse = await openDuckDBWarehouse({ path: file, hooks });
       },
+      exec: (sql: string) => target.warehouse.query(sql),
+      table: (layer: string, name: string) => `"${layer}"."${name}"`,
+      close: () => target.warehouse.close(),
+    };
+    return target;
+  },
+});
+
+warehouseOpsContract({
+  name: 'DuckDB',
+  setup: async () => {
+    const file = path.join(tmp, 'ops-contract', 'warehouse.duckdb');
+    const hooks: WarehouseHooks = {};
+    const target = {
+      warehouse: await openDuckDBWarehouse({ path: file, hooks }),
+      hooks,
+      reopen: async () => undefined,
       exec: (sql: string) => target.warehouse.query(sql),
       table: (layer: string, name: string) => `"${layer}"."${name}"`,
       close: () => target.warehouse.close(),

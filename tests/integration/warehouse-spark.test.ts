@@ -4,6 +4,7 @@ import type { WarehouseHooks } from '../../connectors/warehouse/hooks';
 import type { SilverTableDef } from '../../connectors/warehouse/types';
 import { SparkExecutor } from '../helpers/spark-executor';
 import { warehouseContract } from './warehouse-contract';
+import { warehouseOpsContract } from './warehouse-ops-contract';
 
 /**
  * Databricks SQL dialect tier: the Databricks adapter's own statements (DDL, staging INSERTs within
@@ -37,6 +38,24 @@ warehouseContract({
       reopen: async () => {
         target.warehouse = open();
       },
+      exec: (sql: string) => executor.execute(sql),
+      table: (layer: string, name: string) => `spark_catalog.${layer}.${name}`,
+      close: async () => undefined,
+    };
+    return target;
+  },
+});
+
+warehouseOpsContract({
+  name: 'Databricks dialect on Spark + Delta',
+  timeoutMs: SLOW,
+  setup: async () => {
+    const executor = await startSpark();
+    const hooks: WarehouseHooks = {};
+    const target = {
+      warehouse: new DatabricksWarehouse({ executor, catalog: 'spark_catalog', hooks }),
+      hooks,
+      reopen: async () => undefined,
       exec: (sql: string) => executor.execute(sql),
       table: (layer: string, name: string) => `spark_catalog.${layer}.${name}`,
       close: async () => undefined,

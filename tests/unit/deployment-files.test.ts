@@ -12,7 +12,7 @@ describe('deployment files', () => {
 
   it('docker-compose.yml parses and runs Temporal on PostgreSQL set up by admin-tools (no auto-setup)', () => {
     const services = compose.services;
-    expect(Object.keys(services)).toEqual(['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'worker', 'webhook']);
+    expect(Object.keys(services)).toEqual(['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'worker', 'webhook', 'prometheus', 'grafana']);
     expect(services.postgresql.image).toBe('postgres:16');
     expect(services.temporal.image).toMatch(/^temporalio\/server:/);
     expect(services['temporal-admin-tools'].image).toMatch(/^temporalio\/admin-tools:/);
@@ -26,6 +26,24 @@ describe('deployment files', () => {
     expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/scripts/create-namespace.sh'))).toBe(true);
     expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/dynamicconfig/development-sql.yaml'))).toBe(true);
     expect(fs.existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
+  });
+
+  it('Prometheus scrapes both worker endpoints and Grafana is provisioned with its datasource and the dashboard', () => {
+    const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    const worker = compose.services.worker as { environment: Record<string, string>; ports: string[] };
+    const portOf = (bind: string) => bind.split(':').pop();
+    expect(targets.sort()).toEqual([`worker:${portOf(worker.environment.APP_METRICS_BIND)}`, `worker:${portOf(worker.environment.WORKER_METRICS_BIND)}`].sort());
+    for (const m of [compose.services.prometheus, compose.services.grafana].flatMap((s) => s.volumes as string[]).filter((v) => v.startsWith('./')))
+      expect(fs.existsSync(path.join(ROOT, m.split(':')[0])), m).toBe(true);
+    const datasource = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string }[] };
+    expect(datasource.datasources[0].url).toBe('http://prometheus:9090');
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/novade-sync.json')) as { panels: { datasource: { uid: string }; targets: { expr: string }[] }[] };
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    for (const p of dashboard.panels) expect(p.datasource.uid).toBe(datasource.datasources[0].uid);
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const metric of ['novade_records_total', 'novade_stream_run_duration_seconds_bucket', 'novade_cursor_lag_seconds', 'novade_dead_letters_recent', 'novade_check_passed', 'temporal_activity_execution_latency_bucket'])
+      expect(exprs).toContain(metric);
   });
 
   it('the README names every compose service and the two quick-start commands', () => {

@@ -10,6 +10,7 @@ import { databricksDialect } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
+import * as organizeOps from '../organize-ops';
 import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import {
   Params,
@@ -28,6 +29,7 @@ import {
 import type { PhysicalColumn, PhysicalTable } from '../table-defs';
 import { SYS, bronzeStagingColumns, bronzeTable, signature, silverStagingColumns, silverTable } from '../table-defs';
 import type {
+  AlertState,
   AppendResult,
   BronzeBatch,
   BronzeTableDef,
@@ -41,6 +43,7 @@ import type {
   Row,
   SilverTableDef,
   SyncRun,
+  UnmergedBronze,
   Warehouse,
 } from '../types';
 import { decodeCell, decodeLoose, decodeRow, encodeCell } from '../values';
@@ -331,6 +334,52 @@ export class DatabricksWarehouse implements Warehouse {
 
   async recordChecks(results: CheckResult[]): Promise<void> {
     await this.insertMissing('recordChecks', CHECK_RESULTS, checkResultCells(results));
+  }
+
+  // ---- organize, retention, alerts (organize-ops.ts) ----
+
+  private opsTarget(): organizeOps.OpsTarget {
+    return {
+      dialect: this.d,
+      read: (stmt) => this.exec(stmt),
+      write: async (stmt) => metric(await this.exec(stmt), 'num_affected_rows'),
+    };
+  }
+
+  async listAlertStates(scope?: string): Promise<AlertState[]> {
+    await this.ready();
+    return organizeOps.listAlertStates(this.opsTarget(), scope);
+  }
+
+  async saveAlertState(state: AlertState): Promise<void> {
+    await this.ready();
+    await organizeOps.saveAlertState(this.opsTarget(), state);
+  }
+
+  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]> {
+    await this.ready([bronzeTable(bronze), silverTable(silver)]);
+    return organizeOps.unmergedBronze(this.opsTarget(), bronze, silver, opts);
+  }
+
+  async purgeBronze(bronze: BronzeTableDef, before: Date): Promise<number> {
+    await this.ready([bronzeTable(bronze)]);
+    return this.opsTarget().write(organizeOps.purgeBronzeSql(this.d, bronze, before));
+  }
+
+  async countDeadLettersSince(since: Date): Promise<Record<string, number>> {
+    await this.ready();
+    return organizeOps.countDeadLettersSince(this.opsTarget(), since);
+  }
+
+  async compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]> {
+    await this.ready();
+    const done: string[] = [];
+    for (const [layer, defs] of [['bronze', tables.bronze ?? []], ['silver', tables.silver ?? []]] as const)
+      for (const def of defs) {
+        await this.sql(organizeOps.optimizeSql(this.d, layer, def.name));
+        done.push(`${layer}.${def.name}`);
+      }
+    return done;
   }
 
   // ---- ad hoc ----

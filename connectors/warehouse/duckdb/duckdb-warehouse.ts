@@ -13,6 +13,7 @@ import type { SchemaTarget } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
 import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import { SerialQueue } from '../serial-queue';
+import * as organizeOps from '../organize-ops';
 import {
   Params,
   columnDefs,
@@ -29,6 +30,7 @@ import {
 import type { PhysicalTable } from '../table-defs';
 import { SYS, bronzeTable, signature, silverStagingColumns, silverTable } from '../table-defs';
 import type {
+  AlertState,
   AppendResult,
   BronzeBatch,
   BronzeTableDef,
@@ -42,6 +44,7 @@ import type {
   Row,
   SilverTableDef,
   SyncRun,
+  UnmergedBronze,
   Warehouse,
 } from '../types';
 import { decodeCell, decodeLoose, decodeRow } from '../values';
@@ -399,6 +402,48 @@ export class DuckDBWarehouse implements Warehouse {
 
   async recordChecks(results: CheckResult[]): Promise<void> {
     await this.insertMissing('recordChecks', CHECK_RESULTS, checkResultCells(results));
+  }
+
+  // ---- organize, retention, alerts (organize-ops.ts) ----
+
+  private opsTarget(): organizeOps.OpsTarget {
+    return {
+      dialect: d,
+      read: (stmt) => this.readRows(stmt),
+      write: (stmt) => this.write(async () => (await DuckDBWarehouse.exec(this.main.conn, stmt)).changed),
+    };
+  }
+
+  async listAlertStates(scope?: string): Promise<AlertState[]> {
+    await this.ready();
+    return organizeOps.listAlertStates(this.opsTarget(), scope);
+  }
+
+  async saveAlertState(state: AlertState): Promise<void> {
+    await this.ready();
+    await organizeOps.saveAlertState(this.opsTarget(), state);
+  }
+
+  async unmergedBronze(bronze: BronzeTableDef, silver: SilverTableDef, opts: { afterKey?: string; keys: number }): Promise<UnmergedBronze[]> {
+    await this.ready([bronzeTable(bronze), silverTable(silver)]);
+    return organizeOps.unmergedBronze(this.opsTarget(), bronze, silver, opts);
+  }
+
+  async purgeBronze(bronze: BronzeTableDef, before: Date): Promise<number> {
+    await this.ready([bronzeTable(bronze)]);
+    const stmt = organizeOps.purgeBronzeSql(d, bronze, before);
+    return this.write(() => this.inTransaction(async () => (await DuckDBWarehouse.exec(this.main.conn, stmt)).changed));
+  }
+
+  async countDeadLettersSince(since: Date): Promise<Record<string, number>> {
+    await this.ready();
+    return organizeOps.countDeadLettersSince(this.opsTarget(), since);
+  }
+
+  /** DuckDB compacts on checkpoint by itself; there is no per-table OPTIMIZE. */
+  async compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]> {
+    void tables;
+    return [];
   }
 
   // ---- ad hoc ----

@@ -1,0 +1,134 @@
+import { Context, heartbeat } from '@temporalio/activity';
+import { z } from 'zod';
+import { AlertCenter, AlertSender, reconcileInputSchema, type Problem } from '../connectors/alerts';
+import { PermanentError } from '../lib/errors';
+import { PlatformMetrics } from '../lib/metrics';
+import { catchUpStream } from '../streams/catch-up';
+import type { StreamDeclaration } from '../streams/types';
+import type { ActivityDeps } from './deps';
+import { translated } from './failures';
+import type { CheckSummary, OpsActivities } from './ops-types';
+
+/** Workflow type and query of the Segment backfill (workflows/segment-backfill.ts, another branch). */
+export const BACKFILL_WORKFLOW_TYPE = 'segmentBackfillWorkflow';
+export const BACKFILL_PROGRESS_QUERY = 'progress';
+
+/** The part of the backfill's `progress` answer the stall check relies on; the rest is ignored. */
+const backfillProgressSchema = z.looseObject({ state: z.string(), rowsRead: z.number() });
+
+export function createOpsActivities(deps: ActivityDeps): OpsActivities {
+  const metrics = deps.metrics ?? new PlatformMetrics();
+  const alerts = new AlertCenter({
+    warehouse: deps.warehouse,
+    sender: new AlertSender({ url: deps.config.alerts.url, format: deps.config.alerts.format, log: deps.log }),
+    log: deps.log,
+    uiUrl: deps.config.temporal.uiUrl,
+    namespace: deps.config.temporal.namespace,
+  });
+  const declarations = (streams: string[]): StreamDeclaration[] =>
+    streams.map((s) => {
+      const decl = deps.streams.get(s);
+      if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${s}". Known: ${[...deps.streams.keys()].join(', ')}.`);
+      return decl;
+    });
+
+  return {
+    reconcileAlerts: (input) =>
+      translated(async () => {
+        const parsed = reconcileInputSchema.parse(input);
+        const outcome = await alerts.reconcile(parsed);
+        if (outcome.raised.length) metrics.alerts.inc({ scope: parsed.scope, kind: 'alert' }, outcome.raised.length);
+        if (outcome.recovered.length) metrics.alerts.inc({ scope: parsed.scope, kind: 'recovery' }, outcome.recovered.length);
+        return outcome;
+      }),
+
+    organizeTargets: async () => [...deps.streams.keys()],
+
+    organizeStream: (input) =>
+      translated(async () => {
+        const [decl] = declarations([input.stream]);
+        const result = await catchUpStream(deps.warehouse, decl, { batchSize: input.batchSize, progress: (p) => heartbeat(p) });
+        if (result.merged > 0) {
+          metrics.organizeMerged.inc({ stream: decl.name }, result.merged);
+          deps.log.warn({ ...result }, 'organize merged bronze records that were missing in silver');
+        }
+        return result;
+      }),
+
+    runOrganizeChecks: (input) =>
+      translated(async () => {
+        const decls = declarations(input.streams);
+        await deps.warehouse.ensureSchema({ bronze: decls.map((d) => d.bronze), silver: decls.map((d) => d.silver) });
+        const results = await deps.warehouse.runChecks(
+          decls.map((d) => d.silver),
+          { freshnessSeconds: deps.config.ops.freshnessSeconds },
+        );
+        await deps.warehouse.recordChecks?.(results);
+        metrics.recordChecks(results);
+        const summaries: CheckSummary[] = results.map((r) => ({ check: r.check, table: r.table, passed: r.passed, observed: r.observed, ...(r.detail !== undefined ? { detail: r.detail } : {}) }));
+        return { results: summaries, failed: summaries.filter((r) => !r.passed) };
+      }),
+
+    countRecentDeadLetters: () =>
+      translated(async () => {
+        const windowSeconds = deps.config.ops.deadLettersWindowSeconds;
+        const byFlow = await deps.warehouse.countDeadLettersSince(new Date(Date.now() - windowSeconds * 1000));
+        metrics.deadLetters.reset();
+        for (const [flow, n] of Object.entries(byFlow)) metrics.deadLetters.set({ flow }, n);
+        return { threshold: deps.config.ops.deadLettersThreshold, windowSeconds, byFlow };
+      }),
+
+    findStalledBackfills: () =>
+      translated(async () => {
+        const client = Context.current().client;
+        const stallMs = deps.config.ops.backfillStallMinutes * 60_000;
+        const problems: Problem[] = [];
+        const query = `WorkflowType="${BACKFILL_WORKFLOW_TYPE}" AND ExecutionStatus="Running"`;
+        for await (const wf of client.workflow.list({ query })) {
+          let progress: z.infer<typeof backfillProgressSchema>;
+          try {
+            progress = backfillProgressSchema.parse(await client.workflow.getHandle(wf.workflowId, wf.runId).query(BACKFILL_PROGRESS_QUERY));
+          } catch (err) {
+            deps.log.warn({ err, workflowId: wf.workflowId }, 'could not read the progress of a running backfill; skipping it this time');
+            continue;
+          }
+          // A paused backfill is not stalled; its reading restarts when it resumes.
+          const reading = progress.state === 'running' ? String(progress.rowsRead) : `${progress.state}:${progress.rowsRead}`;
+          const seen = await alerts.observe(`backfill_progress:${wf.workflowId}`, reading, `backfill ${wf.workflowId} rowsRead`);
+          const stuckMs = Date.now() - seen.unchangedSince.getTime();
+          if (progress.state === 'running' && stuckMs >= stallMs)
+            problems.push({
+              key: `backfill_stalled:${wf.workflowId}`,
+              title: `Segment backfill ${wf.workflowId} has not read a row for ${Math.round(stuckMs / 60_000)} min`,
+              detail: `state running, rowsRead ${progress.rowsRead} unchanged since ${seen.unchangedSince.toISOString()} (threshold ALERT_BACKFILL_STALL_MINUTES=${deps.config.ops.backfillStallMinutes})`,
+              workflowId: wf.workflowId,
+              runId: wf.runId,
+            });
+          heartbeat();
+        }
+        return problems;
+      }),
+
+    compactTables: (input) =>
+      translated(async () => {
+        const decls = declarations(input.streams);
+        return deps.warehouse.compact({ bronze: decls.map((d) => d.bronze), silver: decls.map((d) => d.silver) });
+      }),
+
+    purgeOldBronze: (input) =>
+      translated(async () => {
+        const keep = deps.config.ops.bronzeRetentionSeconds;
+        if (keep === undefined) return { purged: [] };
+        const before = new Date(Date.now() - keep * 1000);
+        const purged = [];
+        for (const decl of declarations(input.streams)) {
+          const deleted = await deps.warehouse.purgeBronze(decl.bronze, before);
+          if (deleted > 0) metrics.bronzePurged.inc({ table: `bronze.${decl.bronze.name}` }, deleted);
+          purged.push({ table: `bronze.${decl.bronze.name}`, deleted });
+          heartbeat();
+        }
+        deps.log.info({ before: before.toISOString(), purged }, 'bronze retention applied');
+        return { before: before.toISOString(), purged };
+      }),
+  };
+}
