@@ -54,10 +54,3 @@ export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSo
     );
   return summary;
 }
-
-/** The innermost message (child → activity → the connector's ApplicationFailure): the one that says what to fix. */
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
