@@ -53,7 +53,8 @@ function declaration<R>(spec: {
     cursorField: spec.cursorField,
     fields: [],
     schema: spec.schema,
-    bronze: { name: silver.name, keyColumns: [{ name: 'id', type: 'varchar' }] },
+    // Named as silver's key so that organize and the reconciliation check can join the two layers.
+    bronze: { name: silver.name, keyColumns: [{ name: silver.primaryKey[0], type: 'varchar' }] },
     silver,
     toRow: spec.toRow,
     isDeleted: () => false,

@@ -23,11 +23,21 @@ export interface Reconciliation {
   problems: string[];
 }
 
+/** The organize run that closes the demo: catch-up merges and the data-quality checks. */
+export interface OrganizeReport {
+  /** Bronze rows organize had to merge into silver (0 when the flows merged as they went). */
+  merged: number;
+  checks: number;
+  /** `check on table: detail` of each failed check. */
+  failed: string[];
+}
+
 export interface DemoReport {
   ok: boolean;
   seconds: number;
   uiUrl: string;
   flows: Reconciliation[];
+  organize?: OrganizeReport;
 }
 
 /** Problems of a row: silver must equal the source, Amplitude what was sent, nothing twice. */
@@ -46,8 +56,12 @@ export function formatReport(report: DemoReport): string {
     ['flow', 'source', 'silver', 'amplitude', 'sent', 'dead letters', 'duplicates', 'result'],
     report.flows.map((f) => [f.flow, n(f.source), n(f.silver), n(f.amplitude), n(f.sent), n(f.deadLetters), n(f.duplicates), f.problems.length === 0 ? 'ok' : f.problems.join('; ')]),
   );
+  const o = report.organize;
+  const checks = o
+    ? `\nOrganize: ${o.merged} bronze rows caught up; ${o.checks} data-quality checks, ${o.failed.length === 0 ? 'all passed' : `${o.failed.length} failed: ${o.failed.join('; ')}`}.`
+    : '';
   const verdict = report.ok ? 'Everything reconciles.' : 'Some flows do not reconcile: see the result column.';
-  return `${table}\n\n${verdict} (${report.seconds.toFixed(1)} s)`;
+  return `${table}\n${checks}\n${verdict} (${report.seconds.toFixed(1)} s)`;
 }
 
 /** Current rows of a silver table and how many keys it holds more than once. */

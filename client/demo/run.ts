@@ -4,7 +4,8 @@ import { freePort } from '../../lib/free-port';
 import { installRuntime } from '../../workers/runtime';
 import { startDemoStack, type DemoStack } from './stack';
 import { runSyncFlow } from './flows/sync-flow';
-import type { DemoReport, Reconciliation } from './reconcile';
+import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
+import type { OrganizeSummary } from '../../workflows/organize';
 
 export interface DemoOptions {
   log: Logger;
@@ -59,9 +60,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       say(`${flow.name}...`);
       flows.push(await flow.run(stack));
     }
-    return { ok: flows.every((f) => f.problems.length === 0), seconds: (Date.now() - started) / 1000, uiUrl: stack.uiUrl, flows };
+    say('organize: catch-up merges and data-quality checks...');
+    const organize = await runOrganize(stack);
+    return { ok: flows.every((f) => f.problems.length === 0) && organize.failed.length === 0, organize, seconds: (Date.now() - started) / 1000, uiUrl: stack.uiUrl, flows };
   } finally {
     say('stopping the demo stack...');
     await stack.stop();
   }
+}
+
+async function runOrganize(stack: DemoStack): Promise<OrganizeReport> {
+  const summary: OrganizeSummary = await stack.client.workflow.execute('organizeWorkflow', {
+    taskQueue: stack.config.temporal.taskQueue,
+    workflowId: 'demo-organize',
+    args: [{}],
+  });
+  return {
+    merged: summary.streams.reduce((n, s) => n + s.merged, 0),
+    checks: summary.checks.results.length,
+    failed: [
+      ...summary.checks.failed.map((c) => `${c.check} on ${c.table}${c.detail ? `: ${c.detail}` : ''}`),
+      ...summary.failedStreams.map((f) => `organize ${f.stream}: ${f.error}`),
+      ...summary.failedSteps.map((f) => `${f.step}: ${f.error}`),
+    ],
+  };
 }
