@@ -130,6 +130,8 @@ export class TemporalIngest implements EventIngest {
       }),
     );
     // The deadline does not cover a lazy connection's first connect: bound the whole call as well.
+    // A call that loses the race may still fail later (e.g. on close): that failure is already answered.
+    call.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new IngestTimeoutError(this.timeoutMs)), this.timeoutMs);
@@ -145,9 +147,11 @@ export class TemporalIngest implements EventIngest {
   async ready(timeoutMs = 2_000): Promise<{ ready: boolean; reason?: string }> {
     const { client } = this.opts;
     let timer: NodeJS.Timeout | undefined;
+    const call = client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+    call.catch(() => undefined);
     try {
       await Promise.race([
-        client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({})),
+        call,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),

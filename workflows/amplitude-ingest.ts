@@ -49,8 +49,8 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
   const s: AmplitudeIngestSettings = { ...INGEST_DEFAULTS, ...input.settings };
   const { flushAmplitudeEvents } = proxyActivities<AmplitudeIngestActivities>({
     startToCloseTimeout: s.flushTimeout,
-    // Never give up on acknowledged events: a warehouse outage only delays them.
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0 },
+    // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   } satisfies ActivityOptions);
 
   const events: IngestSignal['events'] = [...(input.carry?.events ?? [])];
