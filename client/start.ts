@@ -10,6 +10,9 @@ import { buildDeps } from '../workers/deps';
 import { startSandbox } from '../sandbox/start';
 import { ensureSchedules } from './schedules';
 import { readyMessage, sandboxBanner } from './banner';
+import { startWebhookServer } from '../webhook/start-server';
+import { pointSandboxStreamAt } from '../webhook/sandbox-stream';
+import { SANDBOX } from '../config/sandbox-endpoints';
 
 /**
  * `npm start`: the whole platform in the foreground. Starts the sandbox emulators for services
@@ -75,6 +78,11 @@ async function main(): Promise<void> {
     const deps = await buildDeps(config, log);
     stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
     worker = await createWorker({ config, deps });
+    const webhook = await startWebhookServer({ config, log, client: temporal.client });
+    stack.add({ name: 'webhook server', stop: webhook.close });
+    urls['Amplitude webhook'] = webhook.amplitudeUrl;
+    if (config.sandboxed.includes('amplitude'))
+      await pointSandboxStreamAt({ emulatorUrl: SANDBOX.amplitude.url, webhookUrl: webhook.amplitudeUrl, secretHeader: config.webhook.secretHeader, secret: config.webhook.secret });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
     // run() resolves once a signal has shut the worker down and it has drained.
     await worker.run();

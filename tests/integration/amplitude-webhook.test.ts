@@ -31,6 +31,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+async function signalCount(stack: Stack): Promise<number> {
+  const m = await stack.server.metrics.signalEvents.get();
+  return m.values.find((v) => v.metricName === 'webhook_ingest_signal_events_count')?.value ?? 0;
+}
+
 async function silverRows(stack: Stack) {
   return stack.deps.warehouse.query('SELECT * FROM silver.amplitude_events ORDER BY uuid');
 }
@@ -145,6 +150,36 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
     expect(letters.find((l) => l.record_key === bad.uuid)?.reason).toMatch(/^\[1\]\.amplitude_id: /);
     expect(letters.find((l) => l.record_key === 'index:3')?.reason).toBe('[3]: expected an event object, got number');
     expect(letters.some((l) => l.record_key === ev.uuid)).toBe(false);
+  });
+
+  it('groups concurrent requests into few signals and acknowledges each only once durable', async () => {
+    const signalsBefore = await signalCount(stack);
+    const events = Array.from({ length: 60 }, () => exportEvent());
+    const answers = await Promise.all(events.map((e) => stack.post(e)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const signals = (await signalCount(stack)) - signalsBefore;
+    expect(signals).toBeGreaterThan(0);
+    expect(signals).toBeLessThan(events.length);
+    await stack.waitForIngest(0);
+    const uuids = new Set(await stack.silverUuids());
+    for (const e of events) expect(uuids.has(e.uuid as string)).toBe(true);
+  });
+
+  it('mounts another webhook (e.g. Drift) on the same server through `routes`', async () => {
+    const server = await startWebhookServer({
+      config: stack.config,
+      log,
+      client: env.client,
+      port: 0,
+      routes: [{ url: '/drift', handler: (req) => ({ status: 202, body: { got: JSON.parse(req.body.toString()) as unknown, header: req.headers['x-drift'] } }) }],
+    });
+    try {
+      const res = await fetch(`${server.url}/drift`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-drift': 'yes' }, body: '{"type":"new_message"}' });
+      expect([res.status, await res.json()]).toEqual([202, { got: { type: 'new_message' }, header: 'yes' }]);
+      expect(await server.metrics.registry.getSingleMetricAsString('webhook_requests_total')).toContain('route="/drift",status="202"} 1');
+    } finally {
+      await server.close();
+    }
   });
 
   it('exposes metrics, health and readiness', async () => {
