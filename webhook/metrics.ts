@@ -28,6 +28,13 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly signalLatency = new Histogram({
+    name: 'webhook_ingest_signal_seconds',
+    help: 'Time for Temporal to accept one signal-with-start (the floor of the acknowledgement latency)',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

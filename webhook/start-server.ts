@@ -30,7 +30,17 @@ export interface StartWebhookOptions {
 export async function startWebhookServer(opts: StartWebhookOptions): Promise<RunningWebhook> {
   const { webhook } = opts.config;
   const metrics = new WebhookMetrics();
-  const ingest = new TemporalIngest({ client: opts.client, taskQueue: opts.config.temporal.taskQueue, metrics, ...opts.ingest });
+  const { env } = opts.config;
+  const ingest = new TemporalIngest({
+    client: opts.client,
+    taskQueue: opts.config.temporal.taskQueue,
+    shards: env.WEBHOOK_INGEST_SHARDS,
+    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
+    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
+    metrics,
+    ...opts.ingest,
+  });
   const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, metrics, log: opts.log });
   const app = buildWebhookApp({
     amplitude,

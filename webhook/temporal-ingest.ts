@@ -7,9 +7,9 @@ import type { WebhookMetrics } from './metrics';
 
 /**
  * Makes webhook events durable by signal-with-start into the ingest workflows. Requests are spread
- * over `shards` workflows by a hash of their first event's uuid; per shard at most one signal is in
- * flight, and the requests that arrive meanwhile (or within `lingerMs`) travel together in the next
- * one. A request is never split: its events are durable together or not at all.
+ * over `shards` workflows by a hash of their first event's uuid; per shard at most `maxInFlight`
+ * signals are in flight, and the requests that arrive meanwhile (or within `lingerMs`) travel together
+ * in the next one. A request is never split: its events are durable together or not at all.
  */
 
 export interface TemporalIngestOptions {
@@ -20,6 +20,8 @@ export interface TemporalIngestOptions {
   shards?: number;
   /** How long the first request of a group waits for company. */
   lingerMs?: number;
+  /** Signals per shard awaiting Temporal at once; more overlap round trips, fewer make bigger groups. */
+  maxInFlight?: number;
   /** A group stops growing at this many body bytes (Temporal payloads must stay well under 2 MB). */
   maxSignalBytes?: number;
   /** Answer 503 when Temporal has not accepted the signal within this time. */
@@ -38,7 +40,7 @@ interface Waiter {
 
 interface Shard {
   queue: Waiter[];
-  busy: boolean;
+  inFlight: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -63,13 +65,15 @@ export class TemporalIngest implements EventIngest {
   private readonly shards: Shard[];
   private readonly prefix: string;
   private readonly linger: number;
+  private readonly maxInFlight: number;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: TemporalIngestOptions) {
-    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], busy: false }));
+    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0 }));
     this.prefix = opts.workflowIdPrefix ?? 'amplitude-ingest';
     this.linger = opts.lingerMs ?? 2;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
     this.maxBytes = opts.maxSignalBytes ?? 512 * 1024;
     this.timeoutMs = opts.timeoutMs ?? 5_000;
   }
@@ -88,13 +92,16 @@ export class TemporalIngest implements EventIngest {
 
   private schedule(index: number): void {
     const shard = this.shards[index];
-    if (shard.busy || shard.timer || shard.queue.length === 0) return;
+    if (shard.inFlight >= this.maxInFlight || shard.timer || shard.queue.length === 0) return;
     shard.timer = setTimeout(() => void this.send(index), this.linger);
   }
 
   private async send(index: number): Promise<void> {
     const shard = this.shards[index];
+    clearTimeout(shard.timer);
     shard.timer = undefined;
+    // A completion may have sent the queue first; the next completion picks up whatever is left.
+    if (shard.queue.length === 0 || shard.inFlight >= this.maxInFlight) return;
     const group: Waiter[] = [];
     let bytes = 0;
     while (shard.queue.length > 0 && (group.length === 0 || bytes + shard.queue[0].bytes <= this.maxBytes)) {
@@ -102,16 +109,18 @@ export class TemporalIngest implements EventIngest {
       bytes += w.bytes;
       group.push(w);
     }
-    shard.busy = true;
+    shard.inFlight++;
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
+    const started = performance.now();
     try {
       await this.signalWithStart(index, signal);
+      this.opts.metrics?.signalLatency.observe((performance.now() - started) / 1000);
       this.opts.metrics?.signalEvents.observe(signal.events.length + signal.rejected.length);
       for (const w of group) w.resolve();
     } catch (err) {
       for (const w of group) w.reject(err);
     } finally {
-      shard.busy = false;
+      shard.inFlight--;
       // Whoever queued during the round trip has waited long enough: go now, no linger.
       if (shard.queue.length > 0) void this.send(index);
     }

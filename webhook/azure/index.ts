@@ -17,7 +17,15 @@ const config = loadConfig();
 const log = createLogger({ level: config.env.LOG_LEVEL, format: 'json' });
 const client = new Client({ connection: Connection.lazy(connectionOptions(config.temporal)), namespace: config.temporal.namespace });
 const metrics = new WebhookMetrics();
-const ingest = new TemporalIngest({ client, taskQueue: config.temporal.taskQueue, metrics });
+const ingest = new TemporalIngest({
+  client,
+  taskQueue: config.temporal.taskQueue,
+  shards: config.env.WEBHOOK_INGEST_SHARDS,
+  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
+  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  metrics,
+});
 const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, metrics, log });
 
 app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
