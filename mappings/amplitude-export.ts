@@ -8,7 +8,10 @@ import type { BronzeRecord, BronzeTableDef, Row, SilverTableDef } from '../conne
 
 /** Export times are UTC without a zone, e.g. `2022-02-28 20:07:01.795`; ISO text with `Z` is accepted too. */
 const TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z?$/;
-const time = z.string().regex(TIME, 'expected a UTC time like "2022-02-28 20:07:01.795"');
+const time = z
+  .string()
+  .regex(TIME, 'expected a UTC time like "2022-02-28 20:07:01.795"')
+  .refine((t) => !TIME.test(t) || !Number.isNaN(exportTimeToDate(t).getTime()), 'not a real date and time');
 const optTime = time.nullish();
 const text = z.string().nullish();
 const props = z.record(z.string(), z.unknown()).nullish();

@@ -105,12 +105,16 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       await opts.ingest.submit({ events, rejected }, { key, bytes });
     } catch (err) {
       if (events.length > 0) {
-        rejectedCount(events.length, 'not_durable');
+        rejectedCount(events.length, err instanceof Error && err.name === 'IngestBackpressureError' ? 'backpressure' : 'not_durable');
         log?.warn({ err: (err as Error).message, events: events.length }, 'events not made durable: answering 503 so that Amplitude retries');
+        const behind = err instanceof Error && err.name === 'IngestBackpressureError';
         return {
           status: 503,
-          headers: { 'retry-after': '5' },
-          body: { error: 'unavailable', message: 'The events could not be made durable (Temporal is unreachable); nothing was stored. Retry later.' },
+          headers: { 'retry-after': behind ? '60' : '5' },
+          body: {
+            error: behind ? 'ingest_behind' : 'unavailable',
+            message: behind ? `${err.message} Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable); nothing was stored. Retry later.',
+          },
         };
       }
       // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.

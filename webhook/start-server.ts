@@ -56,5 +56,9 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const port = typeof address === 'object' && address ? address.port : webhook.port;
   const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
   const url = `http://${host}:${port}`;
-  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, ingest, metrics, close: () => app.close() };
+  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, ingest, metrics, close: async () => {
+      await app.close();
+      await ingest.close();
+    },
+  };
 }

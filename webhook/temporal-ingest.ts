@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { IngestSignal } from '../activities/amplitude-ingest-types';
 import type { AmplitudeIngestInput, AmplitudeIngestSettings } from '../workflows/amplitude-ingest';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_WORKFLOW, ingestWorkflowId } from '../workflows/amplitude-ingest-names';
@@ -26,6 +26,15 @@ export interface TemporalIngestOptions {
   maxSignalBytes?: number;
   /** Answer 503 when Temporal has not accepted the signal within this time. */
   timeoutMs?: number;
+  /**
+   * Backpressure: while an ingest workflow's history is past these limits (its flushes are failing,
+   * e.g. the warehouse or every worker is down), requests for its shard get 503 so that Amplitude
+   * retries later, instead of growing the history towards Temporal's hard limit.
+   */
+  maxHistoryBytes?: number;
+  maxHistoryEvents?: number;
+  /** How often each shard's history size is checked (a describe call, no worker needed). */
+  guardIntervalMs?: number;
   /** Passed to the workflow when a signal starts it. */
   settings?: Partial<AmplitudeIngestSettings>;
   metrics?: WebhookMetrics;
@@ -40,6 +49,8 @@ interface Waiter {
 
 interface Shard {
   queue: Waiter[];
+  /** Why the shard refuses new events, while its history is too large. */
+  overloaded?: string;
   inFlight: number;
   timer?: NodeJS.Timeout;
 }
@@ -52,6 +63,13 @@ export function shardOf(key: string, shards: number): number {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % shards;
+}
+
+export class IngestBackpressureError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'IngestBackpressureError';
+  }
 }
 
 export class IngestTimeoutError extends Error {
@@ -68,6 +86,9 @@ export class TemporalIngest implements EventIngest {
   private readonly maxInFlight: number;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
+  private guardTimer?: NodeJS.Timeout;
+  /** Calls to Temporal not yet settled, including those a timeout gave up on: close() waits for them. */
+  private readonly outstanding = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TemporalIngestOptions) {
     this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0 }));
@@ -84,6 +105,9 @@ export class TemporalIngest implements EventIngest {
 
   submit(signal: IngestSignal, opts: { key: string; bytes: number }): Promise<void> {
     const index = shardOf(opts.key, this.shards.length);
+    this.guardTimer ??= this.startGuard();
+    const overloaded = this.shards[index].overloaded;
+    if (overloaded) return Promise.reject(new IngestBackpressureError(overloaded));
     return new Promise<void>((resolve, reject) => {
       this.shards[index].queue.push({ signal, bytes: opts.bytes, resolve, reject });
       this.schedule(index);
@@ -129,14 +153,16 @@ export class TemporalIngest implements EventIngest {
   private async signalWithStart(index: number, signal: IngestSignal): Promise<void> {
     const { client } = this.opts;
     const input: AmplitudeIngestInput = { shard: index, settings: this.opts.settings };
-    const call = client.connection.withDeadline(Date.now() + this.timeoutMs, () =>
-      client.workflow.signalWithStart(AMPLITUDE_INGEST_WORKFLOW, {
+    const call = this.track(
+      client.connection.withDeadline(Date.now() + this.timeoutMs, () =>
+        client.workflow.signalWithStart(AMPLITUDE_INGEST_WORKFLOW, {
         workflowId: ingestWorkflowId(this.prefix, index),
         taskQueue: this.opts.taskQueue,
         args: [input],
-        signal: AMPLITUDE_EVENTS_SIGNAL,
-        signalArgs: [signal],
-      }),
+          signal: AMPLITUDE_EVENTS_SIGNAL,
+          signalArgs: [signal],
+        }),
+      ),
     );
     // The deadline does not cover a lazy connection's first connect: bound the whole call as well.
     // A call that loses the race may still fail later (e.g. on close): that failure is already answered.
@@ -152,11 +178,61 @@ export class TemporalIngest implements EventIngest {
     }
   }
 
+  /**
+   * Stops the history guard and waits until every call to Temporal has settled (each is bounded by
+   * its deadline), so the connection can be closed without a retry firing on a closed channel.
+   */
+  async close(): Promise<void> {
+    clearInterval(this.guardTimer);
+    await Promise.allSettled([...this.outstanding]);
+  }
+
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.outstanding.add(call);
+    const done = () => this.outstanding.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  private startGuard(): NodeJS.Timeout {
+    const maxBytes = this.opts.maxHistoryBytes ?? 16 * 1024 * 1024;
+    const maxEvents = this.opts.maxHistoryEvents ?? 20_000;
+    let running = false;
+    const check = async () => {
+      if (running) return;
+      running = true;
+      try {
+        await Promise.all(
+          this.shards.map(async (shard, i) => {
+            try {
+              const d = await this.track(
+                this.opts.client.connection.withDeadline(Date.now() + 2_000, () => this.opts.client.workflow.getHandle(ingestWorkflowId(this.prefix, i)).describe()),
+              );
+              const size = d.historySize ?? 0;
+              shard.overloaded =
+                size > maxBytes || d.historyLength > maxEvents
+                  ? `ingest shard ${i} is behind (history ${d.historyLength} events, ${Math.round(size / 1024)} KiB): its flushes to the warehouse are not completing. Retry later.`
+                  : undefined;
+            } catch (err) {
+              // Not started yet: nothing to protect. Temporal unreachable: the signal itself will tell.
+              if (err instanceof WorkflowNotFoundError) shard.overloaded = undefined;
+            }
+          }),
+        );
+      } finally {
+        running = false;
+      }
+    };
+    const timer = setInterval(() => void check(), this.opts.guardIntervalMs ?? 1_000);
+    timer.unref();
+    return timer;
+  }
+
   /** Ready when Temporal answers a cheap call within `timeoutMs`. */
   async ready(timeoutMs = 2_000): Promise<{ ready: boolean; reason?: string }> {
     const { client } = this.opts;
     let timer: NodeJS.Timeout | undefined;
-    const call = client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+    const call = this.track(client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({})));
     call.catch(() => undefined);
     try {
       await Promise.race([

@@ -85,7 +85,10 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
       if (events.length < s.maxBatch) break;
     }
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents) {
+    // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
+    // (after an outage) is drained in this run first.
+    const small = events.length < s.maxBatch && rejected.length < s.maxBatch;
+    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents)) {
       // A signal that lands while this task completes makes the server refuse the continue-as-new;
       // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
       await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });

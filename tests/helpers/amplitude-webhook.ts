@@ -10,6 +10,8 @@ import { createLogger } from '../../config/logger';
 import { createActivities } from '../../activities';
 import { buildDeps } from '../../workers/deps';
 import type { ActivityDeps } from '../../activities/deps';
+import { openDuckDBWarehouse, type WarehouseHooks } from '../../connectors/warehouse';
+import type { TemporalIngestOptions } from '../../webhook/temporal-ingest';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
 import { AMPLITUDE_INGEST_STATUS_QUERY } from '../../workflows/amplitude-ingest-names';
 import type { AmplitudeIngestSettings, AmplitudeIngestStatus } from '../../workflows/amplitude-ingest';
@@ -68,17 +70,21 @@ export interface Stack {
 
 let stacks = 0;
 
-export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number } = {}): Promise<Stack> {
+export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions> } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amp-webhook-'));
   const taskQueue = `amp-webhook-${process.pid}-${++stacks}`;
   const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, WEBHOOK_SECRET: SECRET, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_BODY_LIMIT_BYTES: '65536' }, dir);
   const deps = await buildDeps(config, log);
+  if (opts.hooks && config.warehouse.kind === 'duckdb') {
+    await deps.warehouse.close();
+    deps.warehouse = await openDuckDBWarehouse({ path: config.warehouse.path, hooks: opts.hooks });
+  }
   const server = await startWebhookServer({
     config,
     log,
     client: env.client,
     port: 0,
-    ingest: { workflowIdPrefix: `amplitude-ingest-${taskQueue}`, shards: opts.shards ?? 3, timeoutMs: 3_000, settings: { maxAgeMs: 100, flushTimeout: '5 seconds', ...opts.settings } },
+    ingest: { workflowIdPrefix: `amplitude-ingest-${taskQueue}`, shards: opts.shards ?? 3, timeoutMs: 3_000, settings: { maxAgeMs: 100, flushTimeout: '5 seconds', ...opts.settings }, ...opts.ingest },
   });
   const stack: Stack = {
     config,

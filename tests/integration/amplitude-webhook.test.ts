@@ -11,6 +11,7 @@ import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { createAmplitudeHandler } from '../../webhook/amplitude-handler';
 import { createAzureHandler } from '../../webhook/azure/handler';
 import { startWebhookServer } from '../../webhook/start-server';
+import { PermanentError, TransientError } from '../../lib/errors';
 import { exportEvent, makeStack, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 
 /**
@@ -313,4 +314,62 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       await stack.close();
     }
   }, 180_000);
+
+  it('refuses with 503 while a shard is far behind (no worker), then lands every acknowledged event once the worker is back', async () => {
+    const stack = await makeStack(env, { shards: 1, ingest: { maxHistoryEvents: 40, guardIntervalMs: 50, maxInFlight: 1, lingerMs: 0 } });
+    try {
+      const acked: string[] = [];
+      const refused: Record<string, unknown>[] = [];
+      for (let i = 0; i < 120 && refused.length < 5; i++) {
+        const ev = exportEvent();
+        const r = await stack.post(ev);
+        if (r.status === 200) acked.push(ev.uuid as string);
+        else {
+          expect(r.status).toBe(503);
+          expect(r.body).toMatchObject({ error: 'ingest_behind', message: expect.stringContaining('ingest shard 0 is behind') });
+          refused.push(ev);
+        }
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      expect(acked.length).toBeGreaterThan(5);
+      expect(refused.length).toBe(5);
+
+      const worker = await startWorker(env, bundle, stack);
+      try {
+        await stack.waitForIngest(acked.length);
+        expect((await stack.silverUuids()).sort()).toEqual([...acked].sort());
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
+  it('retries flushes the warehouse fails (permanent and transient errors) until they land, without duplicates', async () => {
+    let failures = 0;
+    const stack = await makeStack(env, {
+      hooks: {
+        beforeCommit: (op) => {
+          if (op === 'mergeSilver' && failures < 2) {
+            failures++;
+            throw failures === 1 ? new PermanentError('PermissionError', 'no MODIFY on silver.amplitude_events') : new TransientError('warehouse busy');
+          }
+        },
+      },
+    });
+    const worker = await startWorker(env, bundle, stack);
+    try {
+      const events = Array.from({ length: 25 }, () => exportEvent());
+      expect((await stack.post(events)).status).toBe(200);
+      await stack.waitForIngest(events.length, 60_000);
+      expect(failures).toBe(2);
+      expect((await stack.silverUuids()).sort()).toEqual(events.map((e) => e.uuid as string).sort());
+      const [bronze] = await stack.deps.warehouse.query<{ n: number }>('SELECT COUNT(*) AS n FROM bronze.amplitude_events');
+      expect(Number(bronze.n)).toBe(events.length);
+    } finally {
+      await worker.stop();
+      await stack.close();
+    }
+  }, 90_000);
 });
