@@ -11,6 +11,7 @@ import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { createAmplitudeHandler } from '../../webhook/amplitude-handler';
 import { createAzureHandler } from '../../webhook/azure/handler';
 import { startWebhookServer } from '../../webhook/start-server';
+import { pointSandboxStreamAt } from '../../webhook/sandbox-stream';
 import { PermanentError, TransientError } from '../../lib/errors';
 import { exportEvent, makeStack, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 
@@ -221,7 +222,8 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
   it('delivers the sandbox Amplitude emulator’s event stream end to end', async () => {
     const emu = await startAmplitudeEmulator({ port: 0 });
     try {
-      emu.setStream({ url: stack.server.amplitudeUrl, headers: { [SECRET_HEADER]: SECRET }, retryDelaysMs: [50, 100] });
+      // As npm start does in sandbox mode: through the emulator's control API, with the shared secret header.
+      await pointSandboxStreamAt({ emulatorUrl: emu.url, webhookUrl: stack.server.amplitudeUrl, secretHeader: SECRET_HEADER, secret: SECRET });
       const events = Array.from({ length: 40 }, (_, i) => ({ event_type: 'Checklist Completed', user_id: `user-${1000 + (i % 7)}`, insert_id: `emu:${i}`, event_properties: { i } }));
       const res = await fetch(`${emu.url}/2/httpapi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: 'sandbox-amplitude-key', events }) });
       expect(res.status).toBe(200);
