@@ -100,7 +100,8 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       return { index, uuid, status: 'rejected', problems };
     });
 
-    const key = String((events[0] ?? rejected[0]?.payload as Record<string, unknown> | undefined)?.uuid ?? rejected[0]?.recordKey ?? '');
+    // The shard follows the first event's uuid, so a replayed request goes where the original went.
+    const key = outcomes[0].uuid ?? '';
     try {
       await opts.ingest.submit({ events, rejected }, { key, bytes });
     } catch (err) {

@@ -31,6 +31,11 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const { webhook } = opts.config;
   const metrics = new WebhookMetrics();
   const { env } = opts.config;
+  if (webhook.bodyLimitBytes > 1_500_000)
+    opts.log.warn(
+      { bodyLimitBytes: webhook.bodyLimitBytes },
+      'WEBHOOK_BODY_LIMIT_BYTES is above 1.5 MB: a request that large cannot fit in one Temporal signal (2 MB payload limit) and would be answered 503 again and again; lower it to 1048576',
+    );
   const ingest = new TemporalIngest({
     client: opts.client,
     taskQueue: opts.config.temporal.taskQueue,

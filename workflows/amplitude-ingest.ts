@@ -23,6 +23,8 @@ export const amplitudeIngestStatusQuery = defineQuery<AmplitudeIngestStatus>(AMP
 export interface AmplitudeIngestSettings {
   /** Flush once this many events are buffered... */
   maxBatch: number;
+  /** A flush carries at most about this many bytes of JSON: activity inputs must stay under Temporal's 2 MB payload limit. */
+  maxBatchBytes: number;
   /** ...or once the oldest buffered event has waited this long. */
   maxAgeMs: number;
   /** Continue-as-new after this many history events even if the server does not suggest it yet. */
@@ -31,7 +33,22 @@ export interface AmplitudeIngestSettings {
   flushTimeout: Duration;
 }
 
-export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxAgeMs: 1_000, maxHistoryEvents: 5_000, flushTimeout: '2 minutes' };
+export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxBatchBytes: 1_000_000, maxAgeMs: 1_000, maxHistoryEvents: 5_000, flushTimeout: '2 minutes' };
+
+/** UTF-8 size of a string, without Node's Buffer (not available to workflow code). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 
 export interface AmplitudeIngestInput {
   shard: number;
@@ -69,12 +86,24 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
 
   let seq = 0;
   const pending = () => events.length + rejected.length;
+  /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
+  const fitting = <T>(list: T[], budget: number): number => {
+    let n = 0;
+    let bytes = 0;
+    while (n < list.length && n < s.maxBatch) {
+      bytes += utf8Length(JSON.stringify(list[n]));
+      if (n > 0 && bytes > budget) break;
+      n++;
+    }
+    return n;
+  };
   for (;;) {
     await condition(() => pending() > 0);
     // Age is measured with a workflow timer from the first buffered event, never with the clock.
     await condition(() => events.length >= s.maxBatch, s.maxAgeMs);
     while (pending() > 0) {
-      const batch = { events: events.splice(0, s.maxBatch), rejected: rejected.splice(0, s.maxBatch) };
+      const batchEvents = events.splice(0, fitting(events, s.maxBatchBytes));
+      const batch = { events: batchEvents, rejected: rejected.splice(0, fitting(rejected, s.maxBatchBytes / 2)) };
       inFlight = batch.events.length + batch.rejected.length;
       const info = workflowInfo();
       await flushAmplitudeEvents({ batchId: `${info.workflowId}:${info.runId}:${seq++}`, ...batch });
@@ -87,7 +116,7 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
     const info = workflowInfo();
     // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
     // (after an outage) is drained in this run first.
-    const small = events.length < s.maxBatch && rejected.length < s.maxBatch;
+    const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
     if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents)) {
       // A signal that lands while this task completes makes the server refuse the continue-as-new;
       // the task is replayed with that signal handled first, so it is in `carry`, never dropped.

@@ -374,4 +374,22 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       await stack.close();
     }
   }, 90_000);
+
+  it('splits flushes by size so that large events never exceed Temporal’s payload limit', async () => {
+    const stack = await makeStack(env, { shards: 1, settings: { maxBatchBytes: 100_000, maxAgeMs: 300 } });
+    const worker = await startWorker(env, bundle, stack);
+    try {
+      const big = () => exportEvent({ event_properties: { notes: 'é'.repeat(9_000) } });
+      const requests = Array.from({ length: 20 }, () => [big(), big(), big()]);
+      const answers = await Promise.all(requests.map((r) => stack.post(r)));
+      expect(answers.map((a) => a.status)).toEqual(requests.map(() => 200));
+      const status = await stack.waitForIngest(60);
+      // 60 events of ~20 KB as JSON text: at least 12 flushes of at most 100 KB.
+      expect(status.flushes).toBeGreaterThanOrEqual(12);
+      expect((await stack.silverUuids()).sort()).toEqual(requests.flat().map((e) => e.uuid as string).sort());
+    } finally {
+      await worker.stop();
+      await stack.close();
+    }
+  }, 90_000);
 });
