@@ -102,23 +102,25 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
 
     // The shard follows the first event's uuid, so a replayed request goes where the original went.
     const key = outcomes[0].uuid ?? '';
+    let lettered = rejected.length > 0;
     try {
       await opts.ingest.submit({ events, rejected }, { key, bytes });
     } catch (err) {
+      const behind = err instanceof Error && err.name === 'IngestBackpressureError';
       if (events.length > 0) {
-        rejectedCount(events.length, err instanceof Error && err.name === 'IngestBackpressureError' ? 'backpressure' : 'not_durable');
+        rejectedCount(events.length, behind ? 'backpressure' : 'not_durable');
         log?.warn({ err: (err as Error).message, events: events.length }, 'events not made durable: answering 503 so that Amplitude retries');
-        const behind = err instanceof Error && err.name === 'IngestBackpressureError';
         return {
           status: 503,
           headers: { 'retry-after': behind ? '60' : '5' },
           body: {
             error: behind ? 'ingest_behind' : 'unavailable',
-            message: behind ? `${err.message} Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable); nothing was stored. Retry later.',
+            message: behind ? `${(err as Error).message} Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.',
           },
         };
       }
       // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
+      lettered = false;
       log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected events as dead letters');
     }
     opts.metrics?.eventsAccepted.inc({ source: SOURCE }, events.length);
@@ -130,7 +132,7 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       body: {
         error: 'invalid_events',
         message:
-          `${rejected.length} of ${items.length} event(s) failed validation and were recorded as dead letters` +
+          `${rejected.length} of ${items.length} event(s) failed validation${lettered ? ' and were recorded as dead letters' : ''}` +
           (events.length > 0 ? `; the other ${events.length} were accepted and stored.` : '.') +
           ' See "events" for each event\'s status and problems.',
         accepted: events.length,

@@ -12,6 +12,7 @@ import { buildDeps } from '../../workers/deps';
 import type { ActivityDeps } from '../../activities/deps';
 import { openDuckDBWarehouse, type WarehouseHooks } from '../../connectors/warehouse';
 import type { TemporalIngestOptions } from '../../webhook/temporal-ingest';
+import { amplitudeEventsSilver } from '../../mappings/amplitude-export';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
 import { AMPLITUDE_INGEST_STATUS_QUERY } from '../../workflows/amplitude-ingest-names';
 import type { AmplitudeIngestSettings, AmplitudeIngestStatus } from '../../workflows/amplitude-ingest';
@@ -105,7 +106,11 @@ export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?:
       }
       throw new Error(`ingest did not settle: ${JSON.stringify(last)} (expected ${received} received)`);
     },
-    silverUuids: async () => (await deps.warehouse.query<{ uuid: string }>('SELECT uuid FROM silver.amplitude_events')).map((r) => r.uuid),
+    silverUuids: async () => {
+      // The first flush creates the table: before it, silver is empty.
+      await deps.warehouse.ensureSchema({ silver: [amplitudeEventsSilver] });
+      return (await deps.warehouse.query<{ uuid: string }>('SELECT uuid FROM silver.amplitude_events')).map((r) => r.uuid);
+    },
     close: async () => {
       await server.close();
       await deps.warehouse.close();

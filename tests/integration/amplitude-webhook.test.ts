@@ -256,6 +256,9 @@ describe('Amplitude webhook when Temporal is unreachable', () => {
       // Bad input stays a 4xx even now.
       const bad = await fetch(cut.amplitudeUrl, { method: 'POST', headers: { [SECRET_HEADER]: SECRET }, body: '{' });
       expect(bad.status).toBe(400);
+      const invalid = await fetch(cut.amplitudeUrl, { method: 'POST', headers: { [SECRET_HEADER]: SECRET }, body: JSON.stringify({ ...exportEvent(), event_type: '' }) });
+      expect(invalid.status).toBe(400);
+      expect(((await invalid.json()) as { message: string }).message).toMatch(/^1 of 1 event\(s\) failed validation\. /);
       expect((await fetch(`${cut.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${cut.url}/readyz`);
       expect(ready.status).toBe(503);
