@@ -3,6 +3,7 @@ import { createSyncActivities } from './sync';
 import { createStatusActivities } from './status';
 import { meterSyncActivities } from './metered-sync';
 import { createOpsActivities } from './ops';
+import { createAmplitudeIngestActivities } from './amplitude-ingest';
 
 /** Every activity the worker registers; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStatusActivities(deps),
     ...meterSyncActivities(createSyncActivities(deps), deps.metrics),
     ...createOpsActivities(deps),
+    ...createAmplitudeIngestActivities(deps),
   };
 }
 

@@ -11,6 +11,9 @@ import { startAppMetrics } from '../workers/app-metrics';
 import { startSandbox } from '../sandbox/start';
 import { ensureSchedules } from './schedules';
 import { readyMessage, sandboxBanner } from './banner';
+import { startWebhookServer } from '../webhook/start-server';
+import { pointSandboxStreamAt } from '../webhook/sandbox-stream';
+import { SANDBOX } from '../config/sandbox-endpoints';
 
 /**
  * `npm start`: the whole platform in the foreground. Starts the sandbox emulators for services
@@ -77,6 +80,11 @@ async function main(): Promise<void> {
     stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
     stack.add({ name: 'platform metrics', stop: await startAppMetrics(config, deps, log) });
     worker = await createWorker({ config, deps });
+    const webhook = await startWebhookServer({ config, log, client: temporal.client });
+    stack.add({ name: 'webhook server', stop: webhook.close });
+    urls['Amplitude webhook'] = webhook.amplitudeUrl;
+    if (config.sandboxed.includes('amplitude'))
+      await pointSandboxStreamAt({ emulatorUrl: SANDBOX.amplitude.url, webhookUrl: webhook.amplitudeUrl, secretHeader: config.webhook.secretHeader, secret: config.webhook.secret });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
     // run() resolves once a signal has shut the worker down and it has drained.
     await worker.run();

@@ -5,3 +5,4 @@ export { statusWorkflow } from './status';
 export { driftWebhookWorkflow } from './drift-webhook';
 export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
+export { amplitudeIngestWorkflow } from './amplitude-ingest';

@@ -1,0 +1,64 @@
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { DeadLetter } from '../connectors/warehouse/types';
+import { amplitudeEventsBronze, amplitudeEventsSilver, checkExportEvent, toBronzeRecord, toSilverRow, type AmplitudeExportEvent } from '../mappings/amplitude-export';
+import type { ActivityDeps } from './deps';
+import { toFailure } from './failures';
+import type { AmplitudeIngestActivities, FlushInput, RejectedEvent } from './amplitude-ingest-types';
+
+const FLOW = 'amplitude';
+const STREAM = 'amplitude_events';
+
+function deadLetter(r: RejectedEvent): DeadLetter {
+  return { flow: FLOW, stream: STREAM, recordKey: r.recordKey, reason: r.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '), payload: r.payload };
+}
+
+/**
+ * These events are already acknowledged to Amplitude: no failure may be final, or they would be
+ * lost with the workflow. A permanent error (bad warehouse credentials, missing permission) is
+ * retried like any other, under the workflow's capped backoff, with its message kept for the UI.
+ */
+async function alwaysRetried<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const failure = toFailure(err);
+    if (failure instanceof ApplicationFailure && failure.nonRetryable)
+      throw ApplicationFailure.create({ message: failure.message, type: failure.type ?? 'WarehouseError', nonRetryable: false, cause: err instanceof Error ? err : undefined });
+    throw failure;
+  }
+}
+
+export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'warehouse' | 'log'>): AmplitudeIngestActivities {
+  let schemaReady: Promise<void> | undefined;
+  const ensureSchema = () => {
+    schemaReady ??= deps.warehouse.ensureSchema({ bronze: [amplitudeEventsBronze], silver: [amplitudeEventsSilver] }).catch((err: unknown) => {
+      schemaReady = undefined;
+      throw err;
+    });
+    return schemaReady;
+  };
+
+  return {
+    flushAmplitudeEvents: (input: FlushInput) =>
+      alwaysRetried(async () => {
+        await ensureSchema();
+        // The payload crossed Temporal as plain JSON: check it again rather than trust the other side.
+        const events: AmplitudeExportEvent[] = [];
+        const rejected = [...input.rejected];
+        for (const [i, raw] of input.events.entries()) {
+          const checked = checkExportEvent(raw);
+          if (checked.ok) events.push(checked.event);
+          else rejected.push({ recordKey: typeof raw.uuid === 'string' ? raw.uuid : `${input.batchId}:${i}`, problems: checked.problems, payload: raw });
+        }
+        // Bronze first: what was acknowledged is kept as received even if the merge fails and is retried.
+        const appended = events.length
+          ? await deps.warehouse.appendBronze(amplitudeEventsBronze, { batchId: input.batchId, records: events.map(toBronzeRecord) })
+          : { inserted: 0, alreadyLoaded: false };
+        heartbeat({ stage: 'bronze', batchId: input.batchId });
+        const merged = events.length ? await deps.warehouse.mergeSilver(amplitudeEventsSilver, events.map(toSilverRow)) : { inserted: 0, updated: 0, unchanged: 0 };
+        const deadLettered = rejected.length ? await deps.warehouse.writeDeadLetters(rejected.map(deadLetter)) : 0;
+        deps.log.debug({ batchId: input.batchId, events: events.length, ...merged, deadLettered }, 'amplitude events flushed');
+        return { appended: appended.inserted, alreadyLoaded: appended.alreadyLoaded, ...merged, deadLettered };
+      }),
+  };
+}

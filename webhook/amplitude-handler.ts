@@ -1,0 +1,144 @@
+import type { Logger } from '../config/logger';
+import type { IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
+import { checkExportEvent, type FieldProblem } from '../mappings/amplitude-export';
+import type { WebhookMetrics } from './metrics';
+import { headerValue, secretMatches, type HeaderBag } from './secret';
+
+/**
+ * The Amplitude event-streaming endpoint, free of any HTTP framework: the fastify server and the Azure
+ * Function both hand it the headers and the raw body and send back what it returns.
+ *
+ * Statuses: 200 all events durably accepted; 400 malformed JSON or at least one invalid event (the
+ * valid ones of a batch are still accepted, the invalid ones go to ops.dead_letters, and the body
+ * lists each event with its status); 401 missing or wrong secret; 413 body over the limit; 503 the
+ * events could not be made durable (Temporal unreachable), so that Amplitude retries.
+ */
+
+export interface WebhookRequest {
+  /** Header names in lower case. */
+  headers: HeaderBag;
+  body: Buffer | string;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Hands validated events to durable storage; resolves only once they are durable. */
+export interface EventIngest {
+  submit(signal: IngestSignal, opts: { key: string; bytes: number }): Promise<void>;
+}
+
+export interface AmplitudeHandlerOptions {
+  secret: string;
+  /** Lower-case header name Amplitude's destination is configured to send the secret in. */
+  secretHeader: string;
+  bodyLimitBytes: number;
+  ingest: EventIngest;
+  metrics?: WebhookMetrics;
+  log?: Logger;
+}
+
+export type EventOutcome = { index: number; uuid?: string; status: 'accepted' } | { index: number; uuid?: string; status: 'rejected'; problems: FieldProblem[] };
+
+export type Handler = (req: WebhookRequest) => Promise<WebhookResponse>;
+
+const SOURCE = 'amplitude';
+
+export function unauthorized(secretHeader: string): WebhookResponse {
+  return {
+    status: 401,
+    body: { error: 'unauthorized', message: `Missing or wrong shared secret: send it in the "${secretHeader}" header (a custom header of the Amplitude webhook destination, WEBHOOK_SECRET here).` },
+  };
+}
+
+export function tooLarge(bytes: number | undefined, limit: number): WebhookResponse {
+  return {
+    status: 413,
+    body: {
+      error: 'payload_too_large',
+      message: `The body${bytes !== undefined ? ` of ${bytes} bytes` : ''} exceeds the limit of ${limit} bytes (WEBHOOK_BODY_LIMIT_BYTES): send fewer events per request.`,
+    },
+  };
+}
+
+export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
+  const log = opts.log?.child({ component: 'webhook-amplitude' });
+  const rejectedCount = (n: number, reason: string) => n > 0 && opts.metrics?.eventsRejected.inc({ source: SOURCE, reason }, n);
+
+  return async (req) => {
+    if (!secretMatches(headerValue(req.headers, opts.secretHeader), opts.secret)) return unauthorized(opts.secretHeader);
+    const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
+    if (bytes > opts.bodyLimitBytes) return tooLarge(bytes, opts.bodyLimitBytes);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(typeof req.body === 'string' ? req.body : req.body.toString('utf8'));
+    } catch (err) {
+      rejectedCount(1, 'malformed_json');
+      const message = bytes === 0 ? 'the body is empty' : (err as Error).message;
+      return { status: 400, body: { error: 'malformed_json', message: `The body is not valid JSON (${message}): send one export event object or an array of them.`, problems: [{ path: '', message }] } };
+    }
+    const items = Array.isArray(parsed) ? parsed : [parsed];
+    if (items.length === 0) return { status: 400, body: { error: 'no_events', message: 'The body is an empty array: send at least one event.', problems: [{ path: '', message: 'empty array' }] } };
+
+    const events: Record<string, unknown>[] = [];
+    const rejected: RejectedEvent[] = [];
+    const outcomes: EventOutcome[] = items.map((item, index) => {
+      const uuid = typeof (item as { uuid?: unknown } | null)?.uuid === 'string' ? (item as { uuid: string }).uuid : undefined;
+      const checked = checkExportEvent(item);
+      if (checked.ok) {
+        // Stored as received: the parsed value keeps unknown fields too, but the original is the record.
+        events.push(item as Record<string, unknown>);
+        return { index, uuid, status: 'accepted' };
+      }
+      // Paths are relative to the body, so a batch's problems name the event they belong to.
+      const problems = checked.problems.map((p) => ({ path: Array.isArray(parsed) ? `[${index}]${p.path ? `.${p.path}` : ''}` : p.path, message: p.message }));
+      rejected.push({ recordKey: uuid ?? `index:${index}`, problems, payload: item });
+      return { index, uuid, status: 'rejected', problems };
+    });
+
+    // The shard follows the first event's uuid, so a replayed request goes where the original went.
+    const key = outcomes[0].uuid ?? '';
+    let lettered = rejected.length > 0;
+    try {
+      await opts.ingest.submit({ events, rejected }, { key, bytes });
+    } catch (err) {
+      const behind = err instanceof Error && err.name === 'IngestBackpressureError';
+      if (events.length > 0) {
+        rejectedCount(events.length, behind ? 'backpressure' : 'not_durable');
+        log?.warn({ err: (err as Error).message, events: events.length }, 'events not made durable: answering 503 so that Amplitude retries');
+        return {
+          status: 503,
+          headers: { 'retry-after': behind ? '60' : '5' },
+          body: {
+            error: behind ? 'ingest_behind' : 'unavailable',
+            message: behind ? `${(err as Error).message} Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.',
+          },
+        };
+      }
+      // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
+      lettered = false;
+      log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected events as dead letters');
+    }
+    opts.metrics?.eventsAccepted.inc({ source: SOURCE }, events.length);
+    rejectedCount(rejected.length, 'invalid');
+
+    if (rejected.length === 0) return { status: 200, body: { accepted: events.length, rejected: 0, events: outcomes } };
+    return {
+      status: 400,
+      body: {
+        error: 'invalid_events',
+        message:
+          `${rejected.length} of ${items.length} event(s) failed validation${lettered ? ' and were recorded as dead letters' : ''}` +
+          (events.length > 0 ? `; the other ${events.length} were accepted and stored.` : '.') +
+          ' See "events" for each event\'s status and problems.',
+        accepted: events.length,
+        rejected: rejected.length,
+        events: outcomes,
+      },
+    };
+  };
+}

@@ -1,0 +1,46 @@
+import { app } from '@azure/functions';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../config/config';
+import { createLogger } from '../../config/logger';
+import { connectionOptions } from '../../lib/temporal';
+import { createAmplitudeHandler } from '../amplitude-handler';
+import { WebhookMetrics } from '../metrics';
+import { TemporalIngest } from '../temporal-ingest';
+import { createAzureHandler } from './handler';
+
+/**
+ * Azure Functions v4 entry point (programming model v4: functions are registered in code). One
+ * Temporal connection per instance, opened lazily on the first request; settings come from the
+ * Function App's application settings, the same variables as .env.
+ */
+const config = loadConfig();
+const log = createLogger({ level: config.env.LOG_LEVEL, format: 'json' });
+const client = new Client({ connection: Connection.lazy(connectionOptions(config.temporal)), namespace: config.temporal.namespace });
+const metrics = new WebhookMetrics();
+const ingest = new TemporalIngest({
+  client,
+  taskQueue: config.temporal.taskQueue,
+  shards: config.env.WEBHOOK_INGEST_SHARDS,
+  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
+  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  metrics,
+});
+const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, metrics, log });
+
+app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
+app.http('ready', {
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  route: 'readyz',
+  handler: async () => {
+    const state = await ingest.ready();
+    return { status: state.ready ? 200 : 503, jsonBody: state };
+  },
+});
+app.http('metrics', {
+  methods: ['GET'],
+  authLevel: 'function',
+  route: 'metrics',
+  handler: async () => ({ status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() }),
+});

@@ -1,0 +1,46 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one webhook host (fastify server or Azure Function instance). Each host owns
+ * its registry, so tests and several apps in one process never share counters.
+ */
+export class WebhookMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'webhook_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly latency = new Histogram({
+    name: 'webhook_request_duration_seconds',
+    help: 'Time from request to answer (for /amplitude: until Temporal accepted the events)',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly eventsAccepted = new Counter({ name: 'webhook_events_accepted_total', help: 'Events durably accepted (signalled to Temporal)', labelNames: ['source'] as const, registers: [this.registry] });
+  readonly eventsRejected = new Counter({
+    name: 'webhook_events_rejected_total',
+    help: 'Events refused: invalid (sent to dead letters) or not made durable (answered 503)',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly signalEvents = new Histogram({
+    name: 'webhook_ingest_signal_events',
+    help: 'Events per Temporal signal (requests grouped within a few milliseconds)',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly signalLatency = new Histogram({
+    name: 'webhook_ingest_signal_seconds',
+    help: 'Time for Temporal to accept one signal-with-start (the floor of the acknowledgement latency)',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeRequest(route: string, status: number, seconds: number): void {
+    this.requests.inc({ route, status: String(status) });
+    this.latency.observe({ route }, seconds);
+  }
+}

@@ -1,0 +1,20 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+/** First value of a header, by lower-case name. */
+export function headerValue(headers: HeaderBag, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Compares the secret in constant time. Both sides are hashed first so that neither the length nor
+ * a common prefix of the expected secret shows in the timing.
+ */
+export function secretMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined || expected.length === 0) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,31 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../config/config';
+import { createLogger } from '../config/logger';
+import { connectionOptions } from '../lib/temporal';
+import { startWebhookServer } from './start-server';
+
+/** `npm run webhook`: the webhook HTTP server alone (compose, Kubernetes). Starts even while Temporal is down; /readyz tells. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
+  const connection = Connection.lazy(connectionOptions(config.temporal));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const server = await startWebhookServer({ config, log, client });
+  log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader }, 'webhook server listening');
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Requests in flight finish (and are acknowledged or refused) before the connection closes.
+    await server.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`novade webhook: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../config/logger';
+import { createAmplitudeHandler } from './amplitude-handler';
+import { WebhookMetrics } from './metrics';
+import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
+import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
+
+export interface RunningWebhook {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  amplitudeUrl: string;
+  ingest: TemporalIngest;
+  metrics: WebhookMetrics;
+  close(): Promise<void>;
+}
+
+export interface StartWebhookOptions {
+  config: AppConfig;
+  log: Logger;
+  /** The Temporal client; the webhook never opens the warehouse. */
+  client: Client;
+  routes?: ExtraRoute[];
+  ingest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics'>;
+  /** Overrides config.webhook.port (0: any free port). */
+  port?: number;
+}
+
+/** Builds the handler, the Temporal ingest and the fastify app from config, and listens. */
+export async function startWebhookServer(opts: StartWebhookOptions): Promise<RunningWebhook> {
+  const { webhook } = opts.config;
+  const metrics = new WebhookMetrics();
+  const { env } = opts.config;
+  if (webhook.bodyLimitBytes > 1_500_000)
+    opts.log.warn(
+      { bodyLimitBytes: webhook.bodyLimitBytes },
+      'WEBHOOK_BODY_LIMIT_BYTES is above 1.5 MB: a request that large cannot fit in one Temporal signal (2 MB payload limit) and would be answered 503 again and again; lower it to 1048576',
+    );
+  const ingest = new TemporalIngest({
+    client: opts.client,
+    taskQueue: opts.config.temporal.taskQueue,
+    shards: env.WEBHOOK_INGEST_SHARDS,
+    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
+    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
+    metrics,
+    ...opts.ingest,
+  });
+  const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, metrics, log: opts.log });
+  const app = buildWebhookApp({
+    amplitude,
+    auth: { secret: webhook.secret, secretHeader: webhook.secretHeader },
+    bodyLimitBytes: webhook.bodyLimitBytes,
+    metrics,
+    readiness: () => ingest.ready(),
+    routes: opts.routes,
+    log: opts.log,
+  });
+  await app.listen({ host: webhook.host, port: opts.port ?? webhook.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : webhook.port;
+  const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
+  const url = `http://${host}:${port}`;
+  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, ingest, metrics, close: async () => {
+      await app.close();
+      await ingest.close();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { AmplitudeIngestActivities, IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
+import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY } from './amplitude-ingest-names';
+
+export const amplitudeEventsSignal = defineSignal<[IngestSignal]>(AMPLITUDE_EVENTS_SIGNAL);
+
+export interface AmplitudeIngestTotals {
+  received: number;
+  rejected: number;
+  flushed: number;
+  flushes: number;
+}
+
+export interface AmplitudeIngestStatus extends AmplitudeIngestTotals {
+  /** Accepted by Temporal, not yet in silver (buffered or being flushed). */
+  pending: number;
+  runs: number;
+}
+
+export const amplitudeIngestStatusQuery = defineQuery<AmplitudeIngestStatus>(AMPLITUDE_INGEST_STATUS_QUERY);
+
+export interface AmplitudeIngestSettings {
+  /** Flush once this many events are buffered... */
+  maxBatch: number;
+  /** A flush carries at most about this many bytes of JSON: activity inputs must stay under Temporal's 2 MB payload limit. */
+  maxBatchBytes: number;
+  /** ...or once the oldest buffered event has waited this long. */
+  maxAgeMs: number;
+  /** Continue-as-new after this many history events even if the server does not suggest it yet. */
+  maxHistoryEvents: number;
+  /** Activity timeout of one flush; tests shorten it so a killed worker's flush is retried quickly. */
+  flushTimeout: Duration;
+}
+
+export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxBatchBytes: 1_000_000, maxAgeMs: 1_000, maxHistoryEvents: 5_000, flushTimeout: '2 minutes' };
+
+/** UTF-8 size of a string, without Node's Buffer (not available to workflow code). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+export interface AmplitudeIngestInput {
+  shard: number;
+  settings?: Partial<AmplitudeIngestSettings>;
+  /** What the previous run hands over at continue-as-new: events that arrived during its last flush. */
+  carry?: { events: IngestSignal['events']; rejected: RejectedEvent[]; totals: AmplitudeIngestTotals; runs: number };
+}
+
+/**
+ * One shard of the Amplitude ingest. The webhook signals-with-start it and acknowledges once the
+ * signal is accepted, so every acknowledged event is in this workflow's history until a flush has
+ * written it to bronze and silver. Runs forever, continuing as new before its history grows large.
+ */
+export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Promise<void> {
+  const s: AmplitudeIngestSettings = { ...INGEST_DEFAULTS, ...input.settings };
+  const { flushAmplitudeEvents } = proxyActivities<AmplitudeIngestActivities>({
+    startToCloseTimeout: s.flushTimeout,
+    // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  } satisfies ActivityOptions);
+
+  const events: IngestSignal['events'] = [...(input.carry?.events ?? [])];
+  const rejected: RejectedEvent[] = [...(input.carry?.rejected ?? [])];
+  const totals: AmplitudeIngestTotals = { ...(input.carry?.totals ?? { received: 0, rejected: 0, flushed: 0, flushes: 0 }) };
+  const runs = (input.carry?.runs ?? 0) + 1;
+  let inFlight = 0;
+
+  setHandler(amplitudeEventsSignal, (sig) => {
+    events.push(...sig.events);
+    rejected.push(...sig.rejected);
+    totals.received += sig.events.length;
+    totals.rejected += sig.rejected.length;
+  });
+  setHandler(amplitudeIngestStatusQuery, () => ({ ...totals, pending: events.length + rejected.length + inFlight, runs }));
+
+  let seq = 0;
+  const pending = () => events.length + rejected.length;
+  /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
+  const fitting = <T>(list: T[], budget: number): number => {
+    let n = 0;
+    let bytes = 0;
+    while (n < list.length && n < s.maxBatch) {
+      bytes += utf8Length(JSON.stringify(list[n]));
+      if (n > 0 && bytes > budget) break;
+      n++;
+    }
+    return n;
+  };
+  for (;;) {
+    await condition(() => pending() > 0);
+    // Age is measured with a workflow timer from the first buffered event, never with the clock.
+    await condition(() => events.length >= s.maxBatch, s.maxAgeMs);
+    while (pending() > 0) {
+      const batchEvents = events.splice(0, fitting(events, s.maxBatchBytes));
+      const batch = { events: batchEvents, rejected: rejected.splice(0, fitting(rejected, s.maxBatchBytes / 2)) };
+      inFlight = batch.events.length + batch.rejected.length;
+      const info = workflowInfo();
+      await flushAmplitudeEvents({ batchId: `${info.workflowId}:${info.runId}:${seq++}`, ...batch });
+      inFlight = 0;
+      totals.flushed += batch.events.length;
+      totals.flushes++;
+      // Drain only full batches now; a partial remainder waits for its own age or count.
+      if (events.length < s.maxBatch) break;
+    }
+    const info = workflowInfo();
+    // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
+    // (after an outage) is drained in this run first.
+    const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
+    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents)) {
+      // A signal that lands while this task completes makes the server refuse the continue-as-new;
+      // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
+      await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });
+    }
+  }
+}
