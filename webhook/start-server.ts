@@ -5,11 +5,14 @@ import { createAmplitudeHandler } from './amplitude-handler';
 import { WebhookMetrics } from './metrics';
 import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
 import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
+import { driftRoute, DRIFT_PATH } from './drift-route';
 
 export interface RunningWebhook {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
   amplitudeUrl: string;
+  /** Where Drift's app posts its webhooks. */
+  driftUrl: string;
   ingest: TemporalIngest;
   metrics: WebhookMetrics;
   close(): Promise<void>;
@@ -53,7 +56,10 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     bodyLimitBytes: webhook.bodyLimitBytes,
     metrics,
     readiness: () => ingest.ready(),
-    routes: opts.routes,
+    routes: [
+      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log }),
+      ...(opts.routes ?? []),
+    ],
     log: opts.log,
   });
   await app.listen({ host: webhook.host, port: opts.port ?? webhook.port });
@@ -61,7 +67,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const port = typeof address === 'object' && address ? address.port : webhook.port;
   const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
   const url = `http://${host}:${port}`;
-  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, ingest, metrics, close: async () => {
+  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, driftUrl: `${url}${DRIFT_PATH}`, ingest, metrics, close: async () => {
       await app.close();
       await ingest.close();
     },

@@ -167,21 +167,42 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
     for (const e of events) expect(uuids.has(e.uuid as string)).toBe(true);
   });
 
-  it('mounts another webhook (e.g. Drift) on the same server through `routes`', async () => {
+  it('mounts another webhook on the same server through `routes`', async () => {
     const server = await startWebhookServer({
       config: stack.config,
       log,
       client: env.client,
       port: 0,
-      routes: [{ url: '/drift', handler: (req) => ({ status: 202, body: { got: JSON.parse(req.body.toString()) as unknown, header: req.headers['x-drift'] } }) }],
+      routes: [{ url: '/echo', handler: (req) => ({ status: 202, body: { got: JSON.parse(req.body.toString()) as unknown, header: req.headers['x-echo'] } }) }],
     });
     try {
-      const res = await fetch(`${server.url}/drift`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-drift': 'yes' }, body: '{"type":"new_message"}' });
+      const res = await fetch(`${server.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-echo': 'yes' }, body: '{"type":"new_message"}' });
       expect([res.status, await res.json()]).toEqual([202, { got: { type: 'new_message' }, header: 'yes' }]);
-      expect(await server.metrics.registry.getSingleMetricAsString('webhook_requests_total')).toContain('route="/drift",status="202"} 1');
+      expect(await server.metrics.registry.getSingleMetricAsString('webhook_requests_total')).toContain('route="/echo",status="202"} 1');
     } finally {
       await server.close();
     }
+  });
+
+  it("serves Drift's webhook on /drift: token in the body, not the Amplitude secret; accepted events start the Drift webhook workflow", async () => {
+    const token = stack.config.drift.verificationToken;
+    expect(token, 'the test config must carry a Drift verification token').toBeTruthy();
+    const post = (body: string) => fetch(stack.server.driftUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const event = { type: 'new_conversation', token, orgId: 21000, data: { id: 987654 } };
+
+    const wrong = await post(JSON.stringify({ ...event, token: 'guess' }));
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: string }).error).toContain('DRIFT_VERIFICATION_TOKEN');
+    const malformed = await post('{"type": ');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: string }).error).toContain('not JSON');
+
+    const ok = await post(JSON.stringify(event));
+    const answer = (await ok.json()) as { accepted: boolean; workflowId: string };
+    expect([ok.status, answer]).toEqual([200, { accepted: true, workflowId: 'drift-webhook-21000-conversation-987654' }]);
+    const described = await env.client.workflow.getHandle(answer.workflowId).describe();
+    expect(described.type).toBe('driftWebhookWorkflow');
+    await env.client.workflow.getHandle(answer.workflowId).terminate('test done');
   });
 
   it('exposes metrics, health and readiness', async () => {
