@@ -4,6 +4,7 @@ import { freePort } from '../../lib/free-port';
 import { installRuntime } from '../../workers/runtime';
 import { startDemoStack, type DemoStack } from './stack';
 import { runSyncFlow } from './flows/sync-flow';
+import { runWebhookFlow } from './flows/webhook-flow';
 import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
 import type { OrganizeSummary } from '../../workflows/organize';
 
@@ -27,6 +28,7 @@ const FLOWS: { name: string; run: Flow }[] = [
     name: 'Drift sync',
     run: (s) => runSyncFlow(s, 'drift', { sourceCount: () => driftRecords(s), insertIdPrefix: 'drift:' }),
   },
+  { name: 'Amplitude webhook (a burst of website events, plus every event the syncs sent)', run: runWebhookFlow },
 ];
 
 /**

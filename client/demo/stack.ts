@@ -17,6 +17,8 @@ import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBigQueryEmulator, type BigQueryEmulator } from '../../sandbox/bigquery';
+import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
+import { randomBytes } from 'node:crypto';
 
 /**
  * The demo's ephemeral platform: every emulator on a free port, a Temporal dev server whose state
@@ -44,6 +46,7 @@ export interface DemoStack {
   drift: DriftEmulator;
   amp: AmplitudeEmulator;
   bq: BigQueryEmulator;
+  webhook: RunningWebhook;
   uiUrl: string;
   stop(): Promise<void>;
 }
@@ -102,6 +105,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         BIGQUERY_PROJECT: bq.projectId,
         BIGQUERY_API_ENDPOINT: bq.url,
         SEGMENT_DATASET: bq.dataset,
+        WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+        WEBHOOK_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
       },
       dir,
@@ -120,7 +125,11 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         await running;
       },
     });
-    return { dir, config, client: temporal.client, deps, sf, drift, amp, bq, uiUrl: server.uiUrl, stop: () => stack.stopAll() };
+    // Amplitude streams every event it ingests to the webhook, as it would in production.
+    const webhook = await startWebhookServer({ config, log, client: temporal.client, port: 0 });
+    stack.add({ name: 'webhook server', stop: webhook.close });
+    amp.setStream({ url: webhook.amplitudeUrl, headers: { [config.webhook.secretHeader]: config.webhook.secret } });
+    return { dir, config, client: temporal.client, deps, sf, drift, amp, bq, webhook, uiUrl: server.uiUrl, stop: () => stack.stopAll() };
   } catch (err) {
     await stack.stopAll();
     throw err;
