@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +45,7 @@ import type {
 import { decodeCell, decodeLoose, decodeRow, encodeCell } from '../values';
 import type { SqlExecutor } from './sql-executor';
 import type { ChunkLimits } from './staging';
+import { STAGING_PREFIX, abandonedStagingTables, stagingTableName, stagingToken } from './staging-names';
 import { DEFAULT_LIMITS, chunkRows, copyIntoSql, createVolumeSql, insertChunkSql, jsonLines, putSql, removeSql, volumeFilePath } from './staging';
 
 export interface DatabricksWarehouseOptions {
@@ -58,8 +58,15 @@ export interface DatabricksWarehouseOptions {
   volumeAboveRows?: number;
   limits?: Partial<ChunkLimits>;
   hooks?: WarehouseHooks;
-  /** Names staging tables; random by default so concurrent attempts never share one. */
+  /** Names staging tables; creation time + random by default so concurrent attempts never share one. */
   stagingToken?: () => string;
+  /**
+   * Staging tables older than this (by the time in their name) are dropped when the adapter starts:
+   * what a worker killed mid-load left behind. Default 6 hours, above any load's activity timeout.
+   */
+  abandonedStagingAfterMs?: number;
+  /** Clock for the age of staging tables (tests). */
+  now?: () => number;
   tmpDir?: string;
 }
 
@@ -117,6 +124,7 @@ export class DatabricksWarehouse implements Warehouse {
     this.migrated ??= (async () => {
       await migrate({ dialect: this.d, run: (s) => this.exec(s), atomically: (fn) => fn() });
       if (this.opts.volume) await this.sql(createVolumeSql(this.d, this.opts.volume));
+      await this.dropAbandonedStaging();
     })().catch((err: unknown) => {
       this.migrated = undefined;
       throw err;
@@ -132,8 +140,27 @@ export class DatabricksWarehouse implements Warehouse {
   }
 
   private stagingName(purpose: string): string {
-    const token = this.opts.stagingToken?.() ?? randomBytes(6).toString('hex');
-    return `_stg_${purpose.slice(0, 80)}_${token}`;
+    return stagingTableName(purpose, this.opts.stagingToken?.() ?? stagingToken(this.now()));
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Drops the staging tables a killed load left behind (never one a live load may still use). */
+  private async dropAbandonedStaging(): Promise<void> {
+    const d = this.d;
+    try {
+      const rows = await this.sql(`SHOW TABLES IN ${d.schema('ops')} LIKE '${STAGING_PREFIX}*'`);
+      const names = rows.map((r) => String(r.tableName ?? r.table_name ?? ''));
+      for (const name of abandonedStagingTables(names, this.now(), this.opts.abandonedStagingAfterMs ?? 6 * 3600_000)) {
+        await this.sql(`DROP TABLE IF EXISTS ${d.table('ops', name)}`);
+        logger().info({ staging: name }, 'dropped an abandoned staging table');
+      }
+    } catch (err) {
+      // Housekeeping only: a missing permission here must not stop the loads.
+      logger().warn({ err }, 'could not sweep abandoned staging tables');
+    }
   }
 
   /**

@@ -417,6 +417,20 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * Staging tables the writing connections hold right now (TEMP tables are visible only to their
+   * own connection). Empty between loads: each load drops its staging table, or its rollback does.
+   */
+  async stagingTables(): Promise<string[]> {
+    this.assertOpen();
+    const list = (lane: Lane) =>
+      lane.queue.run(async () => {
+        const rows = (await lane.conn.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_stg\\_%' ESCAPE '\\'")).getRowObjectsJS();
+        return rows.map((r) => String(r.table_name));
+      });
+    return [...(await list(this.main)), ...(await list(this.bronzeLane))];
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
