@@ -9,7 +9,7 @@ import { databricksDialect } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import {
   Params,
   bronzeMergeSql,
@@ -232,7 +232,7 @@ export class DatabricksWarehouse implements Warehouse {
     const ingestedAt = (batch.ingestedAt ?? new Date()).toISOString();
     const cells: Cells[] = batch.records.map((r, i) =>
       staged.map((c) => {
-        if (c.name === SYS.payload) return payloadText(r.payload);
+        if (c.name === SYS.payload) return recordPayloadText(r, i, true);
         if (c.name === SYS.row) return String(i);
         return encodeCell(c.name, c.type, r.keys[c.name]);
       }),

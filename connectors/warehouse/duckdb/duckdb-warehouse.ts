@@ -11,7 +11,7 @@ import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, invalidPayloadJson, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import {
   Params,
@@ -227,7 +227,7 @@ export class DuckDBWarehouse implements Warehouse {
     const sources: ColumnSource[] = table.columns.map((c): ColumnSource => {
       switch (c.name) {
         case SYS.payload:
-          return { kind: 'text', text: (i) => payloadText(records[i].payload) };
+          return { kind: 'text', text: (i) => recordPayloadText(records[i], i, false) };
         case SYS.ingestedAt:
           return { kind: 'constant', value: timestampValue(ingestedAt) };
         case SYS.batchId:
@@ -250,6 +250,14 @@ export class DuckDBWarehouse implements Warehouse {
             appendRows(appender, table.columns, sources, records.length);
           } finally {
             appender.closeSync();
+          }
+          // Given text went in unparsed; DuckDB checks it here, off the event loop.
+          if (records.some((r) => r.payloadJson !== undefined)) {
+            const bad = await DuckDBWarehouse.exec(lane.conn, {
+              sql: `SELECT ${d.quote(SYS.row)} AS r FROM ${d.table('bronze', def.name)} WHERE ${d.quote(SYS.batchId)} = $b AND NOT json_valid(${d.quote(SYS.payload)}) ORDER BY 1 LIMIT 1`,
+              params: { b: batch.batchId },
+            });
+            if (bad.rows.length > 0) throw invalidPayloadJson(Number(bad.rows[0].r), 'DuckDB could not parse it');
           }
         }
         await DuckDBWarehouse.exec(
