@@ -14,12 +14,17 @@ class ListingExecutor implements SqlExecutor {
   constructor(
     private readonly tables: string[],
     private readonly failShow = false,
+    private readonly files?: string[],
   ) {}
   async execute(sql: string): Promise<RawRow[]> {
     this.sent.push(sql);
     if (sql.startsWith('SHOW TABLES')) {
       if (this.failShow) throw new Error('PERMISSION_DENIED: User does not have USE SCHEMA on Schema novade.ops');
       return this.tables.map((tableName) => ({ database: 'ops', tableName, isTemporary: false }));
+    }
+    if (sql.startsWith('LIST ')) {
+      if (!this.files) throw new Error('[RESOURCE_DOES_NOT_EXIST] The directory does not exist');
+      return this.files.map((name) => ({ path: `/Volumes/novade/ops/staging/novade-staging/${name}`, name, size: 10, modification_time: 0 }));
     }
     return [];
   }
@@ -71,5 +76,19 @@ describe('Databricks adapter start-up sweep (fake executor)', () => {
     const wh = new DatabricksWarehouse({ executor: ex, catalog: 'novade', now: () => NOW });
     await expect(wh.ensureSchema()).resolves.toBeUndefined();
     expect(ex.sent.some((s) => s.startsWith('SHOW TABLES'))).toBe(true);
+  });
+
+  it('removes staged Volume files a killed load left behind, by the time in their name', async () => {
+    const old = `${stagingTableName('bronze_contact', stagingToken(NOW - 7 * HOUR))}.json`;
+    const fresh = `${stagingTableName('bronze_contact', stagingToken(NOW - 60_000))}.json`;
+    const ex = new ListingExecutor([], false, [old, fresh, 'notes.txt']);
+    await new DatabricksWarehouse({ executor: ex, catalog: 'novade', volume: 'staging', now: () => NOW }).ensureSchema();
+    expect(ex.sent).toContain("LIST '/Volumes/novade/ops/staging/novade-staging/'");
+    expect(ex.sent.filter((s) => s.startsWith('REMOVE'))).toEqual([`REMOVE '/Volumes/novade/ops/staging/novade-staging/${old}'`]);
+
+    // Before any load staged a file the directory does not exist: nothing to do, no failure.
+    const empty = new ListingExecutor([], false);
+    await expect(new DatabricksWarehouse({ executor: empty, catalog: 'novade', volume: 'staging', now: () => NOW }).ensureSchema()).resolves.toBeUndefined();
+    expect(empty.sent.some((s) => s.startsWith('REMOVE'))).toBe(false);
   });
 });

@@ -46,7 +46,7 @@ import { decodeCell, decodeLoose, decodeRow, encodeCell } from '../values';
 import type { SqlExecutor } from './sql-executor';
 import type { ChunkLimits } from './staging';
 import { STAGING_PREFIX, abandonedStagingTables, stagingTableName, stagingToken } from './staging-names';
-import { DEFAULT_LIMITS, chunkRows, copyIntoSql, createVolumeSql, insertChunkSql, jsonLines, putSql, removeSql, volumeFilePath } from './staging';
+import { DEFAULT_LIMITS, chunkRows, copyIntoSql, createVolumeSql, insertChunkSql, jsonLines, listSql, putSql, removeSql, volumeFilePath } from './staging';
 
 export interface DatabricksWarehouseOptions {
   executor: SqlExecutor;
@@ -160,6 +160,24 @@ export class DatabricksWarehouse implements Warehouse {
     } catch (err) {
       // Housekeeping only: a missing permission here must not stop the loads.
       logger().warn({ err }, 'could not sweep abandoned staging tables');
+    }
+    if (!this.opts.volume) return;
+    const dir = volumeFilePath(this.opts.catalog, this.opts.volume, '');
+    let files: RawRow[];
+    try {
+      files = await this.opts.executor.execute(listSql(dir));
+    } catch (err) {
+      // The directory exists only once a load has staged a file there.
+      logger().debug({ err, dir }, 'no staged Volume files to sweep');
+      return;
+    }
+    const names = files.map((f) => String(f.name ?? '').replace(/\.json$/, ''));
+    for (const name of abandonedStagingTables(names, this.now(), this.opts.abandonedStagingAfterMs ?? 6 * 3600_000)) {
+      const file = volumeFilePath(this.opts.catalog, this.opts.volume, `${name}.json`);
+      await this.opts.executor
+        .execute(removeSql(file))
+        .then(() => logger().info({ file }, 'removed an abandoned staged Volume file'))
+        .catch((err: unknown) => logger().warn({ err, file }, 'could not remove an abandoned staged Volume file'));
     }
   }
 
