@@ -245,6 +245,15 @@ export function warehouseContract(opts: ContractOptions): void {
         expect(err).toBeInstanceOf(PermanentError);
         expect(String((err as Error).message)).toMatch(/Record 7 of the batch: payloadJson is not valid JSON/);
         expect(await count(`SELECT COUNT(*) AS n FROM ${t.table('bronze', b.name)}`)).toBe(0);
+        // What lenient parsers take but JSON does not.
+        for (const lax of ['{"n": NaN}', '{"n": -Infinity}', '[1, 2, ]', '{"a": 1, }'])
+          await expect(wh().appendBronze(b, { batchId: 'raw:lax', records: [...records.slice(0, 3), { keys: { id: 'lax' }, payloadJson: lax }] })).rejects.toThrow(
+            /Record 3 of the batch: payloadJson is not valid JSON/,
+          );
+        expect(await count(`SELECT COUNT(*) AS n FROM ${t.table('bronze', b.name)}`)).toBe(0);
+        // The same words inside strings are plain text.
+        texts[1] = '{"note": "NaN, Infinity, [a, ] {b, }", "esc": "\\ud83d\\ude80"}';
+        records[1] = { keys: { id: 'r1' }, payloadJson: texts[1] };
 
         expect(await wh().appendBronze(b, { batchId: 'raw:1', records })).toEqual({ inserted: large, alreadyLoaded: false });
         const stored = await wh().query(`SELECT _payload FROM ${t.table('bronze', b.name)} ORDER BY _row`);

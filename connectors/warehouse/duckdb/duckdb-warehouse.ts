@@ -11,7 +11,7 @@ import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, invalidPayloadJson, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import {
   Params,
@@ -65,6 +65,9 @@ export interface DuckDBWarehouseOptions {
   checkpointThreshold?: string;
   hooks?: WarehouseHooks;
 }
+
+/** Text DuckDB may accept as JSON where JSON.parse would not: nan, inf(inity), a comma before ] or }. */
+const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
 
 /** Rows per multi-row statement for the small ops writes (dead letters, check results). */
 const OPS_ROWS_PER_STATEMENT = 500;
@@ -251,13 +254,16 @@ export class DuckDBWarehouse implements Warehouse {
           } finally {
             appender.closeSync();
           }
-          // Given text went in unparsed; DuckDB checks it here, off the event loop.
+          // Given text went in unparsed. DuckDB's parser is laxer than JSON (NaN, Infinity, trailing
+          // commas) and stricter on lone surrogate escapes, so it only picks the suspects, in SQL,
+          // off the event loop; JSON.parse decides on those few.
           if (records.some((r) => r.payloadJson !== undefined)) {
-            const bad = await DuckDBWarehouse.exec(lane.conn, {
-              sql: `SELECT ${d.quote(SYS.row)} AS r FROM ${d.table('bronze', def.name)} WHERE ${d.quote(SYS.batchId)} = $b AND NOT json_valid(${d.quote(SYS.payload)}) ORDER BY 1 LIMIT 1`,
-              params: { b: batch.batchId },
+            const p = d.quote(SYS.payload);
+            const suspects = await DuckDBWarehouse.exec(lane.conn, {
+              sql: `SELECT ${d.quote(SYS.row)} AS r FROM ${d.table('bronze', def.name)} WHERE ${d.quote(SYS.batchId)} = $b AND (NOT json_valid(${p}) OR regexp_matches(${p}, $re)) ORDER BY 1`,
+              params: { b: batch.batchId, re: LAX_JSON },
             });
-            if (bad.rows.length > 0) throw invalidPayloadJson(Number(bad.rows[0].r), 'DuckDB could not parse it');
+            for (const { r } of suspects.rows) recordPayloadText(records[Number(r)], Number(r), true);
           }
         }
         await DuckDBWarehouse.exec(
