@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatabricksWarehouse } from '../../connectors/warehouse/databricks/databricks-warehouse';
-import type { SqlExecutor } from '../../connectors/warehouse/databricks/sql-executor';
+import type { ExecuteOptions, SqlExecutor } from '../../connectors/warehouse/databricks/sql-executor';
 import { abandonedStagingTables, stagingCreatedAt, stagingTableName, stagingToken } from '../../connectors/warehouse/databricks/staging-names';
 import type { RawRow } from '../../connectors/warehouse/dialect';
 
@@ -11,13 +11,15 @@ const NOW = Date.UTC(2026, 10, 24, 12);
 
 class ListingExecutor implements SqlExecutor {
   readonly sent: string[] = [];
+  readonly options: (ExecuteOptions | undefined)[] = [];
   constructor(
     private readonly tables: string[],
     private readonly failShow = false,
     private readonly files?: string[],
   ) {}
-  async execute(sql: string): Promise<RawRow[]> {
+  async execute(sql: string, _params?: unknown, opts?: ExecuteOptions): Promise<RawRow[]> {
     this.sent.push(sql);
+    this.options.push(opts);
     if (sql.startsWith('SHOW TABLES')) {
       if (this.failShow) throw new Error('PERMISSION_DENIED: User does not have USE SCHEMA on Schema novade.ops');
       return this.tables.map((tableName) => ({ database: 'ops', tableName, isTemporary: false }));
@@ -82,9 +84,12 @@ describe('Databricks adapter start-up sweep (fake executor)', () => {
     const old = `${stagingTableName('bronze_contact', stagingToken(NOW - 7 * HOUR))}.json`;
     const fresh = `${stagingTableName('bronze_contact', stagingToken(NOW - 60_000))}.json`;
     const ex = new ListingExecutor([], false, [old, fresh, 'notes.txt']);
-    await new DatabricksWarehouse({ executor: ex, catalog: 'novade', volume: 'staging', now: () => NOW }).ensureSchema();
+    await new DatabricksWarehouse({ executor: ex, catalog: 'novade', volume: 'staging', now: () => NOW, tmpDir: '/tmp/novade-test' }).ensureSchema();
     expect(ex.sent).toContain("LIST '/Volumes/novade/ops/staging/novade-staging/'");
-    expect(ex.sent.filter((s) => s.startsWith('REMOVE'))).toEqual([`REMOVE '/Volumes/novade/ops/staging/novade-staging/${old}'`]);
+    const removes = ex.sent.flatMap((s, i) => (s.startsWith('REMOVE') ? [[s, ex.options[i]]] : []));
+    expect(removes).toEqual([[`REMOVE '/Volumes/novade/ops/staging/novade-staging/${old}'`, { stagingAllowedLocalPath: '/tmp/novade-test' }]]);
+    // LIST is a plain query: no staging option, or the driver would treat it as a file transfer.
+    expect(ex.options[ex.sent.findIndex((s) => s.startsWith('LIST'))]).toBeUndefined();
 
     // Before any load staged a file the directory does not exist: nothing to do, no failure.
     const empty = new ListingExecutor([], false);

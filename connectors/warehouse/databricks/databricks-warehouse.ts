@@ -174,8 +174,9 @@ export class DatabricksWarehouse implements Warehouse {
     const names = files.map((f) => String(f.name ?? '').replace(/\.json$/, ''));
     for (const name of abandonedStagingTables(names, this.now(), this.opts.abandonedStagingAfterMs ?? 6 * 3600_000)) {
       const file = volumeFilePath(this.opts.catalog, this.opts.volume, `${name}.json`);
+      // The driver performs a Volume operation only when given an allowed local path, even for REMOVE.
       await this.opts.executor
-        .execute(removeSql(file))
+        .execute(removeSql(file), undefined, { stagingAllowedLocalPath: this.opts.tmpDir ?? os.tmpdir() })
         .then(() => logger().info({ file }, 'removed an abandoned staged Volume file'))
         .catch((err: unknown) => logger().warn({ err, file }, 'could not remove an abandoned staged Volume file'));
     }
