@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PermanentError } from '../../lib/errors';
 import type { CellValue, DeadLetter, JsonValue, SyncRun } from './types';
 import { decodeCell, encodeCell, toJsonText } from './values';
 
@@ -62,6 +63,27 @@ export function syncRunOf(raw: Record<string, unknown>): SyncRun {
 /** JSON text of a payload; `undefined` (nothing received) is stored as JSON null. */
 export function payloadText(payload: unknown, column = '_payload'): string {
   return payload === undefined ? 'null' : toJsonText(column, payload);
+}
+
+/**
+ * The `_payload` text of a bronze record: its `payloadJson` as given, else `payload` serialized.
+ * `checkJson` parses given text to refuse invalid JSON (adapters that cannot check it in SQL).
+ */
+export function recordPayloadText(record: { payload?: unknown; payloadJson?: string }, row: number, checkJson: boolean): string {
+  const text = record.payloadJson;
+  if (text === undefined) return payloadText(record.payload);
+  if (typeof text !== 'string') throw invalidPayloadJson(row, 'it is not text');
+  if (checkJson)
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw invalidPayloadJson(row, (err as Error).message);
+    }
+  return text;
+}
+
+export function invalidPayloadJson(row: number, why: string): PermanentError {
+  return new PermanentError('InvalidRequest', `Record ${row} of the batch: payloadJson is not valid JSON (${why}). Pass the text exactly as received, or the parsed value as payload.`);
 }
 
 /** Without an id, a dead letter is identified by its content, so recording it twice is a no-op. */

@@ -46,8 +46,14 @@ export type Row = Record<string, CellValue>;
 export interface BronzeRecord {
   /** Values of the bronze key columns (booleans for boolean key columns, Date or ISO text for timestamps). */
   keys: Record<string, string | number | boolean | Date | null>;
-  /** The record as received, stored verbatim as JSON text. */
-  payload: unknown;
+  /** The record as received, stored as its JSON text. */
+  payload?: unknown;
+  /**
+   * The record's JSON text as received (e.g. an HTTP body), stored exactly as given instead of
+   * serializing `payload` again (on a large load, serializing is a good part of the cost). Must be
+   * valid JSON: a batch holding invalid text is refused. When set, `payload` is not read.
+   */
+  payloadJson?: string;
 }
 
 export interface BronzeBatch {

@@ -234,6 +234,36 @@ export function warehouseContract(opts: ContractOptions): void {
     );
 
     it(
+      'stores payloadJson text exactly as given, and refuses a batch holding invalid JSON',
+      async () => {
+        const b = bronzeDef(`${prefix}_raw`);
+        await wh().ensureSchema({ bronze: [b] });
+        // Texts JSON.stringify would not write back the same: spacing, 1.0, escapes, key order.
+        const texts = Array.from({ length: large }, (_, i) => `{ "id": "r${i}",\n  "n": 1.0, "s": "\\u00e9 ${NASTY_STRINGS[i % NASTY_STRINGS.length].replace(/[\\"\u0000-\u001f]/g, ' ')}", "z": [ ] }`);
+        const records = texts.map((payloadJson, i) => ({ keys: { id: `r${i}` }, payloadJson }));
+        const broken = records.map((r, i) => (i === 7 ? { ...r, payloadJson: '{"id": "r7", "cut": ' } : r));
+        const err = await wh().appendBronze(b, { batchId: 'raw:1', records: broken }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(PermanentError);
+        expect(String((err as Error).message)).toMatch(/Record 7 of the batch: payloadJson is not valid JSON/);
+        expect(await count(`SELECT COUNT(*) AS n FROM ${t.table('bronze', b.name)}`)).toBe(0);
+        // What lenient parsers take but JSON does not.
+        for (const lax of ['{"n": NaN}', '{"n": -Infinity}', '[1, 2, ]', '{"a": 1, }'])
+          await expect(wh().appendBronze(b, { batchId: 'raw:lax', records: [...records.slice(0, 3), { keys: { id: 'lax' }, payloadJson: lax }] })).rejects.toThrow(
+            /Record 3 of the batch: payloadJson is not valid JSON/,
+          );
+        expect(await count(`SELECT COUNT(*) AS n FROM ${t.table('bronze', b.name)}`)).toBe(0);
+        // The same words inside strings are plain text.
+        texts[1] = '{"note": "NaN, Infinity, [a, ] {b, }", "esc": "\\ud83d\\ude80"}';
+        records[1] = { keys: { id: 'r1' }, payloadJson: texts[1] };
+
+        expect(await wh().appendBronze(b, { batchId: 'raw:1', records })).toEqual({ inserted: large, alreadyLoaded: false });
+        const stored = await wh().query(`SELECT _payload FROM ${t.table('bronze', b.name)} ORDER BY _row`);
+        expect(stored.map((r) => r._payload)).toEqual(texts);
+      },
+      timeout * 2,
+    );
+
+    it(
       'a failure mid-batch leaves no partial batch visible, and the retry loads it whole',
       async () => {
         const s = silverDef(`${prefix}_atomic`);

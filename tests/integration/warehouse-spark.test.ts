@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabricksWarehouse } from '../../connectors/warehouse/databricks/databricks-warehouse';
+import { stagingTableName, stagingToken } from '../../connectors/warehouse/databricks/staging-names';
 import type { WarehouseHooks } from '../../connectors/warehouse/hooks';
 import type { SilverTableDef } from '../../connectors/warehouse/types';
 import { SparkExecutor } from '../helpers/spark-executor';
@@ -116,6 +117,22 @@ describe('Databricks adapter on Spark: statements and failures', () => {
       expect(await executor.execute("SHOW TABLES IN spark_catalog.ops LIKE '_stg_*'")).toEqual([]);
       expect(await wh.appendBronze(bronze, { batchId: 'half', records })).toEqual({ inserted: 250, alreadyLoaded: false });
       expect(await count()).toBe(250);
+    },
+    SLOW,
+  );
+
+  it(
+    'a staging table a killed load left behind is dropped when the next adapter starts; a live one is kept',
+    async () => {
+      const now = Date.now();
+      const abandoned = stagingTableName('bronze_spark_stage', stagingToken(now - 7 * 3600_000));
+      const live = stagingTableName('bronze_spark_stage', stagingToken(now - 60_000));
+      for (const name of [abandoned, live]) await executor.execute(`CREATE TABLE spark_catalog.ops.${name} (id STRING) USING DELTA`);
+      const next = new DatabricksWarehouse({ executor, catalog: 'spark_catalog' });
+      await next.ensureSchema();
+      const left = (await executor.execute("SHOW TABLES IN spark_catalog.ops LIKE '_stg_*'")).map((r) => String(r.tableName));
+      expect(left).toEqual([live]);
+      await executor.execute(`DROP TABLE spark_catalog.ops.${live}`);
     },
     SLOW,
   );

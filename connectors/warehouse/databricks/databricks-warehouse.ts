@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
 import * as organizeOps from '../organize-ops';
-import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import {
   Params,
   bronzeMergeSql,
@@ -49,7 +48,8 @@ import type {
 import { decodeCell, decodeLoose, decodeRow, encodeCell } from '../values';
 import type { SqlExecutor } from './sql-executor';
 import type { ChunkLimits } from './staging';
-import { DEFAULT_LIMITS, chunkRows, copyIntoSql, createVolumeSql, insertChunkSql, jsonLines, putSql, removeSql, volumeFilePath } from './staging';
+import { STAGING_PREFIX, abandonedStagingTables, stagingTableName, stagingToken } from './staging-names';
+import { DEFAULT_LIMITS, chunkRows, copyIntoSql, createVolumeSql, insertChunkSql, jsonLines, listSql, putSql, removeSql, volumeFilePath } from './staging';
 
 export interface DatabricksWarehouseOptions {
   executor: SqlExecutor;
@@ -61,8 +61,15 @@ export interface DatabricksWarehouseOptions {
   volumeAboveRows?: number;
   limits?: Partial<ChunkLimits>;
   hooks?: WarehouseHooks;
-  /** Names staging tables; random by default so concurrent attempts never share one. */
+  /** Names staging tables; creation time + random by default so concurrent attempts never share one. */
   stagingToken?: () => string;
+  /**
+   * Staging tables older than this (by the time in their name) are dropped when the adapter starts:
+   * what a worker killed mid-load left behind. Default 6 hours, above any load's activity timeout.
+   */
+  abandonedStagingAfterMs?: number;
+  /** Clock for the age of staging tables (tests). */
+  now?: () => number;
   tmpDir?: string;
 }
 
@@ -120,6 +127,7 @@ export class DatabricksWarehouse implements Warehouse {
     this.migrated ??= (async () => {
       await migrate({ dialect: this.d, run: (s) => this.exec(s), atomically: (fn) => fn() });
       if (this.opts.volume) await this.sql(createVolumeSql(this.d, this.opts.volume));
+      await this.dropAbandonedStaging();
     })().catch((err: unknown) => {
       this.migrated = undefined;
       throw err;
@@ -135,8 +143,46 @@ export class DatabricksWarehouse implements Warehouse {
   }
 
   private stagingName(purpose: string): string {
-    const token = this.opts.stagingToken?.() ?? randomBytes(6).toString('hex');
-    return `_stg_${purpose.slice(0, 80)}_${token}`;
+    return stagingTableName(purpose, this.opts.stagingToken?.() ?? stagingToken(this.now()));
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  /** Drops the staging tables a killed load left behind (never one a live load may still use). */
+  private async dropAbandonedStaging(): Promise<void> {
+    const d = this.d;
+    try {
+      const rows = await this.sql(`SHOW TABLES IN ${d.schema('ops')} LIKE '${STAGING_PREFIX}*'`);
+      const names = rows.map((r) => String(r.tableName ?? r.table_name ?? ''));
+      for (const name of abandonedStagingTables(names, this.now(), this.opts.abandonedStagingAfterMs ?? 6 * 3600_000)) {
+        await this.sql(`DROP TABLE IF EXISTS ${d.table('ops', name)}`);
+        logger().info({ staging: name }, 'dropped an abandoned staging table');
+      }
+    } catch (err) {
+      // Housekeeping only: a missing permission here must not stop the loads.
+      logger().warn({ err }, 'could not sweep abandoned staging tables');
+    }
+    if (!this.opts.volume) return;
+    const dir = volumeFilePath(this.opts.catalog, this.opts.volume, '');
+    let files: RawRow[];
+    try {
+      files = await this.opts.executor.execute(listSql(dir));
+    } catch (err) {
+      // The directory exists only once a load has staged a file there.
+      logger().debug({ err, dir }, 'no staged Volume files to sweep');
+      return;
+    }
+    const names = files.map((f) => String(f.name ?? '').replace(/\.json$/, ''));
+    for (const name of abandonedStagingTables(names, this.now(), this.opts.abandonedStagingAfterMs ?? 6 * 3600_000)) {
+      const file = volumeFilePath(this.opts.catalog, this.opts.volume, `${name}.json`);
+      // The driver performs a Volume operation only when given an allowed local path, even for REMOVE.
+      await this.opts.executor
+        .execute(removeSql(file), undefined, { stagingAllowedLocalPath: this.opts.tmpDir ?? os.tmpdir() })
+        .then(() => logger().info({ file }, 'removed an abandoned staged Volume file'))
+        .catch((err: unknown) => logger().warn({ err, file }, 'could not remove an abandoned staged Volume file'));
+    }
   }
 
   /**
@@ -208,7 +254,7 @@ export class DatabricksWarehouse implements Warehouse {
     const ingestedAt = (batch.ingestedAt ?? new Date()).toISOString();
     const cells: Cells[] = batch.records.map((r, i) =>
       staged.map((c) => {
-        if (c.name === SYS.payload) return payloadText(r.payload);
+        if (c.name === SYS.payload) return recordPayloadText(r, i, true);
         if (c.name === SYS.row) return String(i);
         return encodeCell(c.name, c.type, r.keys[c.name]);
       }),

@@ -72,6 +72,11 @@ export function removeSql(volumeFile: string): string {
   return `REMOVE '${assertSafePath(volumeFile)}'`;
 }
 
+/** Lists a Volume directory: one row per entry (path, name, size, modification_time). */
+export function listSql(volumeDir: string): string {
+  return `LIST '${assertSafePath(volumeDir)}'`;
+}
+
 export function createVolumeSql(d: Dialect, volume: string): string {
   return `CREATE VOLUME IF NOT EXISTS ${d.schema('ops')}.${d.quote(volume)}`;
 }

@@ -11,7 +11,7 @@ import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
 import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, payloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import * as organizeOps from '../organize-ops';
 import {
@@ -68,6 +68,9 @@ export interface DuckDBWarehouseOptions {
   checkpointThreshold?: string;
   hooks?: WarehouseHooks;
 }
+
+/** Text DuckDB may accept as JSON where JSON.parse would not: nan, inf(inity), a comma before ] or }. */
+const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
 
 /** Rows per multi-row statement for the small ops writes (dead letters, check results). */
 const OPS_ROWS_PER_STATEMENT = 500;
@@ -230,7 +233,7 @@ export class DuckDBWarehouse implements Warehouse {
     const sources: ColumnSource[] = table.columns.map((c): ColumnSource => {
       switch (c.name) {
         case SYS.payload:
-          return { kind: 'text', text: (i) => payloadText(records[i].payload) };
+          return { kind: 'text', text: (i) => recordPayloadText(records[i], i, false) };
         case SYS.ingestedAt:
           return { kind: 'constant', value: timestampValue(ingestedAt) };
         case SYS.batchId:
@@ -253,6 +256,17 @@ export class DuckDBWarehouse implements Warehouse {
             appendRows(appender, table.columns, sources, records.length);
           } finally {
             appender.closeSync();
+          }
+          // Given text went in unparsed. DuckDB's parser is laxer than JSON (NaN, Infinity, trailing
+          // commas) and stricter on lone surrogate escapes, so it only picks the suspects, in SQL,
+          // off the event loop; JSON.parse decides on those few.
+          if (records.some((r) => r.payloadJson !== undefined)) {
+            const p = d.quote(SYS.payload);
+            const suspects = await DuckDBWarehouse.exec(lane.conn, {
+              sql: `SELECT ${d.quote(SYS.row)} AS r FROM ${d.table('bronze', def.name)} WHERE ${d.quote(SYS.batchId)} = $b AND (NOT json_valid(${p}) OR regexp_matches(${p}, $re)) ORDER BY 1`,
+              params: { b: batch.batchId, re: LAX_JSON },
+            });
+            for (const { r } of suspects.rows) recordPayloadText(records[Number(r)], Number(r), true);
           }
         }
         await DuckDBWarehouse.exec(
@@ -460,6 +474,20 @@ export class DuckDBWarehouse implements Warehouse {
       for (const [k, v] of Object.entries(r)) out[k] = decodeLoose(v);
       return out as T;
     });
+  }
+
+  /**
+   * Staging tables the writing connections hold right now (TEMP tables are visible only to their
+   * own connection). Empty between loads: each load drops its staging table, or its rollback does.
+   */
+  async stagingTables(): Promise<string[]> {
+    this.assertOpen();
+    const list = (lane: Lane) =>
+      lane.queue.run(async () => {
+        const rows = (await lane.conn.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '\\_stg\\_%' ESCAPE '\\'")).getRowObjectsJS();
+        return rows.map((r) => String(r.table_name));
+      });
+    return [...(await list(this.main)), ...(await list(this.bronzeLane))];
   }
 
   async close(): Promise<void> {
