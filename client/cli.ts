@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { CliContext } from './cli-context';
 import { registerSchedules } from './commands/schedules';
 import { registerSync } from './commands/sync';
+import { registerBackfill } from './commands/backfill';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('novade').description('novade-sync: operate the data platform').showHelpAfterError();
   registerSchedules(program, ctx);
   registerSync(program, ctx);
+  registerBackfill(program, ctx);
   return program;
 }
 
