@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
 import { backfillRange } from '../workflows/backfill-cursor';
 import {
@@ -103,7 +103,15 @@ export async function backfillProgress(handle: WorkflowHandle): Promise<Backfill
 export const pauseBackfill = (h: WorkflowHandle) => h.signal(BACKFILL_HANDLERS.pause);
 export const resumeBackfill = (h: WorkflowHandle, args: ResumeArgs = {}) => h.signal(BACKFILL_HANDLERS.resume, args);
 export const cancelBackfill = (h: WorkflowHandle) => h.signal(BACKFILL_HANDLERS.cancel);
-export const setBackfillRate = (h: WorkflowHandle, rate: number | null) => h.executeUpdate<number | null, [number | null]>(BACKFILL_HANDLERS.setRate, { args: [rate] });
+export async function setBackfillRate(h: WorkflowHandle, rate: number | null): Promise<number | null> {
+  try {
+    return await h.executeUpdate<number | null, [number | null]>(BACKFILL_HANDLERS.setRate, { args: [rate] });
+  } catch (err) {
+    // The workflow's validator says what is wrong; the update failure itself only says that it failed.
+    if (err instanceof WorkflowUpdateFailedError) throw new BackfillUsageError(err.cause?.message ?? err.message);
+    throw err;
+  }
+}
 
 function duration(seconds: number | null): string {
   if (seconds === null) return '-';

@@ -121,7 +121,9 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
     const next: BackfillCursor | null = page.next ? { windowStart: cursor.windowStart, table: cursor.table, after: page.next } : nextTable(cursor, range, input.windowHours, input.tables.length);
     const size = page.rows.length + page.rejected.length;
     if (size === 0) {
+      // Nothing to acknowledge: move on, and say so, since a run of empty windows is still work.
       state.cursor = next;
+      hooks.progress(state);
       continue;
     }
 

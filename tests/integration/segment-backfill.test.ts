@@ -33,8 +33,10 @@ import type { SegmentSeedRow } from '../../sandbox/seed/segment';
  */
 
 const TABLES = ['tracks', 'identifies', 'pages'] as const;
-const FROM = '2024-01-01';
 const TO = '2024-01-31';
+/** One workflow id per test (a range is never started twice): leading days before the data are empty. */
+let FROM = '2024-01-01';
+let nextDay = 10;
 const log = createLogger({ level: 'silent' });
 
 /** Small pages, short steps and quick retries, so that a month of data makes many pages and steps. */
@@ -114,6 +116,7 @@ afterEach(async () => {
 
 let queues = 0;
 async function makeWorld(opts: { bigqueryUrl?: string; temporalAddress?: string; client?: Client } = {}): Promise<World> {
+  FROM = queues === 0 ? '2024-01-01' : `2023-12-${String(nextDay++).padStart(2, '0')}`;
   const amp = await startAmplitudeEmulator({ port: 0 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seg-backfill-'));
   const taskQueue = `seg-backfill-${process.pid}-${++queues}`;
@@ -139,6 +142,10 @@ async function startWorker(w: World, connection: NativeConnection = env.nativeCo
   const deps = await buildDeps(w.config, log);
   const worker = await createWorker({ config: w.config, deps, connection, workflowBundle: bundle, taskQueue: w.taskQueue });
   const running = worker.run().finally(() => deps.warehouse.close());
+  extraCleanup.push(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+  });
   return { worker, running, closeDeps: () => deps.warehouse.close() };
 }
 
@@ -202,11 +209,13 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     expect(want.rejected).toBeGreaterThan(0);
     const { worker, running } = await startWorker(w);
     const { workflowId } = await startBackfill(w.client, w.config, { from: FROM, to: TO, options: FAST });
-    expect(workflowId).toBe('segment-backfill-2024-01-01-2024-01-31-tracks+identifies+pages');
+    expect(workflowId).toBe(`segment-backfill-${FROM}-2024-01-31-tracks+identifies+pages`);
     // The same range again is refused while it runs, with the way forward.
     await expect(startBackfill(w.client, w.config, { from: FROM, to: TO, tables: ['pages', 'identifies', 'tracks'], options: FAST })).rejects.toThrow(/already running.*backfill status --id/);
 
     const summary = (await handleOf(w, workflowId).result()) as BackfillSummary;
+    // A closed workflow still answers the progress query (a worker replays it).
+    expect((await backfillProgress(handleOf(w, workflowId))).state).toBe('completed');
     worker.shutdown();
     await running;
     expectTotals(summary.progress, want);
@@ -218,7 +227,6 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
 
     // A finished backfill is not started again either, and the query still answers.
     await expect(startBackfill(w.client, w.config, { from: FROM, to: TO, options: FAST })).rejects.toThrow(/already ran.*not started twice/);
-    expect((await backfillProgress(handleOf(w, workflowId))).state).toBe('completed');
 
     // Every rejected row is a dead letter with its reason.
     const wh = await openDuckDBWarehouse({ path: path.join(w.dir, 'warehouse.duckdb') });
