@@ -1,0 +1,28 @@
+import { NativeConnection } from '@temporalio/worker';
+import { buildConfig } from '../config/config';
+import { createLogger } from '../config/logger';
+import { buildDeps } from '../workers/deps';
+import { createWorker } from '../workers/worker';
+
+/**
+ * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
+ * (the emulators and the Temporal server run elsewhere). Configured through BF_* variables.
+ */
+async function main(): Promise<void> {
+  const e = process.env;
+  const dir = e.BF_DATA_DIR!;
+  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h' }, dir);
+  config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
+  config.amplitude.serverUrl = e.BF_AMP_URL!;
+  const deps = await buildDeps(config, createLogger({ level: 'warn' }));
+  const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
+  const worker = await createWorker({ config, deps, connection, taskQueue: e.BF_QUEUE });
+  process.stdout.write('ready\n');
+  await worker.run();
+  await deps.warehouse.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
