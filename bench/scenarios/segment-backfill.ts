@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
@@ -56,9 +58,11 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       const amp = await startAmplitudeEmulator({ port: 0 });
       const server = await startDevServer({ binary: defaultTemporalBinary(root), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), namespace: 'default', headless: true, log });
       const taskQueue = `bench-backfill-${process.pid}`;
+      const bundlePath = path.join(dir, 'workflows.js');
+      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
       const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
         cwd: root,
-        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url },
+        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let peak = 0;
