@@ -307,6 +307,22 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     await expectExactlyOnce(w, want);
   }, 240_000);
 
+  it('a mistake only a person can fix pauses the backfill with a message saying what to fix, holding its cursor', async () => {
+    const w = await makeWorld();
+    w.config.bigquery.dataset = 'segment_typo';
+    const { worker, running } = await startWorker(w);
+    const { workflowId } = await startBackfill(w.client, w.config, { from: FROM, to: TO, options: FAST });
+    const h = handleOf(w, workflowId);
+    const p = await waitFor('paused by the error', () => backfillProgress(h), (x) => x.state === 'paused' && x.lastError !== null);
+    expect(p.lastError).toMatch(/segment_typo.*not found.*SEGMENT_DATASET/);
+    expect(p.cursor).toEqual({ windowStart: `${FROM}T00:00:00.000Z`, table: 0 });
+    expect((await h.describe()).status.name).toBe('RUNNING');
+    await cancelBackfill(h);
+    expect(((await h.result()) as BackfillSummary).outcome).toBe('cancelled');
+    worker.shutdown();
+    await running;
+  }, 120_000);
+
   it('cancel stops cleanly at a page boundary, keeping what was acknowledged', async () => {
     const w = await makeWorld();
     w.amp.faults.set({ 'POST /batch': { latencyMs: 100 } });
