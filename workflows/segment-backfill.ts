@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -14,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { BackfillActivities, BackfillStepResult } from '../activities/backfill-types';
-import { backfillRange, firstCursor, fractionDone, windowOf, type BackfillRange } from './backfill-cursor';
+import { backfillRange, firstCursor, fractionDone, windowOf } from './backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   SEGMENT_BACKFILL_TABLES,
@@ -213,6 +214,8 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
       carry.cursorFirstAttemptAt = null;
       allowLateResend = false;
     } catch (err) {
+      // A cancellation through Temporal itself (not our cancel signal) ends the run as Temporal asks.
+      if (isCancellation(err)) throw err;
       // Out of retries or a mistake only a person can fix: hold the cursor and wait for them.
       carry.paused = true;
       carry.lastError = failureText(err);
@@ -249,4 +252,3 @@ function failureText(err: unknown): string {
   return String(err);
 }
 
-export type { BackfillRange };
