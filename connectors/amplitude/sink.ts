@@ -56,9 +56,9 @@ export interface AmplitudeSinkOptions {
 
 /** HTTP V2 throttling: an id over its rate is refused for about 30 s (API-FACTS.md). */
 export const THROTTLE_RETRY_MS = 30_000;
-/** A daily quota frees up slowly; retrying sooner only spends attempts. */
 /** Batch API: wait about 15 s after a 429 (API-FACTS.md). */
 export const BATCH_THROTTLE_RETRY_MS = 15_000;
+/** A daily quota frees up slowly; retrying sooner only spends attempts. */
 export const DAILY_QUOTA_RETRY_MS = 60 * 60_000;
 
 const indexMap = z.record(z.string(), z.array(z.number().int())).optional();
