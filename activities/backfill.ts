@@ -1,6 +1,7 @@
 import { ApplicationFailure, activityInfo, heartbeat } from '@temporalio/activity';
 import { SegmentReader } from '../connectors/bigquery/segment-reader';
 import { AmplitudeSink } from '../connectors/amplitude/sink';
+import { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
 import { runBackfillStep, type BackfillStepDeps } from '../streams/segment-backfill-step';
 import type { ActivityDeps } from './deps';
 import type { BackfillActivities } from './backfill-types';
@@ -26,6 +27,7 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
       minIdLength: amp.minIdLength,
       log: deps.log,
       ensured: new Set(),
+      idBudget: new IdThroughputBudget(),
     };
     return stepDeps;
   };

@@ -11,6 +11,7 @@ import type { BackfillStepInput, BackfillStepResult, StepCounts } from '../activ
 import { nextTable, windowOf } from '../workflows/backfill-cursor';
 import type { BackfillCursor } from '../workflows/backfill-types';
 import type { EventSink } from './pipeline';
+import type { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
 
 /**
  * One step of the Segment backfill, with no Temporal in sight: from the cursor, read keyset pages
@@ -34,6 +35,8 @@ export interface BackfillStepDeps {
   log?: Logger;
   /** Tables already ensured by this process. */
   ensured?: Set<string>;
+  /** Keeps each id under Amplitude's per-id throughput; shared by the steps of a process. */
+  idBudget?: IdThroughputBudget;
 }
 
 export interface BackfillStepHooks {
@@ -163,8 +166,18 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
         counts.pacedMs += now() - tp;
       }
 
+      if (deps.idBudget && events.length > 0) {
+        const tp = now();
+        for (let wait = deps.idBudget.delayFor(events); wait > 0; wait = deps.idBudget.delayFor(events)) {
+          await sleep(Math.min(1_000, wait));
+          hooks.progress(state);
+        }
+        counts.pacedMs += now() - tp;
+      }
+
       t = now();
       const delivery = events.length > 0 ? await deps.sink.send(events) : { sent: 0, rejected: [] };
+      deps.idBudget?.record(events);
       counts.amplitudeMs += now() - t;
       counts.sent += delivery.sent;
       sentThisAttempt += events.length;

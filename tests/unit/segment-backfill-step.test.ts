@@ -70,10 +70,10 @@ const input = (over: Partial<BackfillStepInput> = {}): BackfillStepInput => ({
 describe('one backfill step (no Temporal)', () => {
   it('paces sends to the rate limit', async () => {
     const t0 = Date.now();
-    const r = await runBackfillStep(deps(new ListSource(rows.slice(0, 50))), input({ rate: 60 }), { progress: () => undefined });
+    const r = await runBackfillStep(deps(new ListSource(rows.slice(0, 50))), input({ rate: 20 }), { progress: () => undefined });
     expect(r.counts.sent).toBe(50);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(800); // 50 events at 60/s
-    expect(r.counts.pacedMs).toBeGreaterThan(300);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2_450); // 50 events at 20/s
+    expect(r.counts.pacedMs).toBeGreaterThan(0);
     expect(r.cursor).toBeNull();
   });
 
