@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { buildConfig } from '../config/config';
 import { createLogger } from '../config/logger';
+import { createWarehouse } from '../connectors/warehouse';
 import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 
@@ -15,6 +16,18 @@ async function main(): Promise<void> {
   config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'warn' }));
+  if (e.BF_DUCKDB_MEMORY) {
+    // DuckDB's buffer pool otherwise grows toward 80% of RAM as the database grows: cap it to see our own memory.
+    await deps.warehouse.close();
+    deps.warehouse = await createWarehouse(config.warehouse, { memoryLimit: e.BF_DUCKDB_MEMORY });
+  }
+  let heapPeak = 0;
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 200);
+  process.once('SIGTERM', () => {
+    clearInterval(sampler);
+    process.stdout.write(`heap-peak-mib ${(heapPeak / 1048576).toFixed(0)}\n`);
+    worker.shutdown();
+  });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
   // The bench bundles the workflows once, in its own process: bundling is a start-up cost, not the backfill's.
   const workflowBundle = e.BF_BUNDLE ? { codePath: e.BF_BUNDLE } : undefined;

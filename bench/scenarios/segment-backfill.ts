@@ -21,7 +21,8 @@ import type { BackfillSummary } from '../../workflows/backfill-types';
  * its own process, whose peak RSS is the figure that must stay flat as N grows (100k vs 1M).
  * The rows span one week (see bigquery-read.ts for why), so day windows are large and the page
  * size, not the row count, bounds what a step holds. The 1M load is cached under .data/.
- * BENCH_BACKFILL_PAGE sets the page size (default 20,000).
+ * BENCH_BACKFILL_PAGE sets the page size (default 50,000: the emulator scans the whole table per query,
+ * so fewer, larger pages); BENCH_DUCKDB_MEMORY caps DuckDB's buffer pool in the worker (default 512MB).
  */
 const FROM = '2024-01-01T00:00:00Z';
 const TO = '2024-01-08T00:00:00Z';
@@ -62,10 +63,15 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
       const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
         cwd: root,
-        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath },
+        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '512MB' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let peak = 0;
+      let heapPeak = '';
+      worker.stdout!.on('data', (d: Buffer) => {
+        const m = /heap-peak-mib (\d+)/.exec(d.toString());
+        if (m) heapPeak = m[1];
+      });
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -80,11 +86,15 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           from: FROM.slice(0, 10),
           to: '2024-01-07',
           tables: ['tracks', 'identifies', 'pages'],
-          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 20_000) },
+          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 50_000) },
         });
         const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
         const seconds = (performance.now() - t0) / 1000;
         await connection.close();
+        // Stop the worker now: it reports its JS heap peak on the way out.
+        clearInterval(sampler);
+        worker.kill('SIGTERM');
+        await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
         const p = summary.progress;
         const expected = bq.expected.totalDistinct();
         if (p.rowsRead !== expected) throw new Error(`read ${p.rowsRead} distinct rows, expected ${expected}`);
@@ -104,13 +114,15 @@ function backfillScenario(name: string, rows: number): BenchScenario {
             amplitude: share(p.amplitudeMs),
             warehouse: share(p.warehouseMs),
             own_work: share(p.activeMs - p.bigqueryMs - p.amplitudeMs - p.warehouseMs - p.pacedMs),
+            worker_heap_peak_mib: heapPeak || '?',
+            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY ?? '512MB',
             load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
           },
         };
       } finally {
         clearInterval(sampler);
-        worker.kill('SIGTERM');
-        await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
+        if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGTERM');
+        await new Promise((r) => (worker.exitCode !== null || worker.signalCode !== null ? r(undefined) : worker.once('exit', r)));
         await server.stop();
         await amp.close();
         await bq.close();
