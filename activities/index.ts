@@ -4,6 +4,7 @@ import { createStatusActivities } from './status';
 import { meterSyncActivities } from './metered-sync';
 import { createOpsActivities } from './ops';
 import { createAmplitudeIngestActivities } from './amplitude-ingest';
+import { createBackfillActivities } from './backfill';
 
 /** Every activity the worker registers; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...meterSyncActivities(createSyncActivities(deps), deps.metrics),
     ...createOpsActivities(deps),
     ...createAmplitudeIngestActivities(deps),
+    ...createBackfillActivities(deps),
   };
 }
 

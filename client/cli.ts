@@ -5,6 +5,7 @@ import { registerSync } from './commands/sync';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerStatus } from './commands/status';
+import { registerBackfill } from './commands/backfill';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -14,6 +15,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDemo(program, ctx);
   registerDoctor(program, ctx);
   registerStatus(program, ctx);
+  registerBackfill(program, ctx);
   return program;
 }
 

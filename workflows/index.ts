@@ -6,3 +6,4 @@ export { driftWebhookWorkflow } from './drift-webhook';
 export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
 export { amplitudeIngestWorkflow } from './amplitude-ingest';
+export { segmentBackfillWorkflow } from './segment-backfill';

@@ -40,6 +40,8 @@ export interface AmplitudeSinkOptions {
   serverUrl: string;
   minIdLength: number;
   log?: Logger;
+  /** `batch` posts to the Batch API (`/batch`: 2,000 events, 20 MB per request; ~15 s wait after a 429). */
+  endpoint?: 'httpapi' | 'batch';
   /** HTTP V2 takes fewer than 2,000 events and less than 1 MB per request. */
   maxEventsPerRequest?: number;
   maxBytesPerRequest?: number;
@@ -54,6 +56,8 @@ export interface AmplitudeSinkOptions {
 
 /** HTTP V2 throttling: an id over its rate is refused for about 30 s (API-FACTS.md). */
 export const THROTTLE_RETRY_MS = 30_000;
+/** Batch API: wait about 15 s after a 429 (API-FACTS.md). */
+export const BATCH_THROTTLE_RETRY_MS = 15_000;
 /** A daily quota frees up slowly; retrying sooner only spends attempts. */
 export const DAILY_QUOTA_RETRY_MS = 60 * 60_000;
 
@@ -95,13 +99,16 @@ export class AmplitudeSink implements EventSink {
   private readonly ackMax: number;
   private readonly fetchFn: typeof fetch;
   private readonly log?: Logger;
+  private readonly throttleRetryMs: number;
   /** insert_id → when Amplitude acknowledged it (Map keeps insertion order: oldest first). */
   private readonly acknowledged = new Map<string, number>();
 
   constructor(private readonly opts: AmplitudeSinkOptions) {
-    this.url = `${opts.serverUrl.replace(/\/+$/, '')}/2/httpapi`;
-    this.maxEvents = Math.min(opts.maxEventsPerRequest ?? 1_000, 1_999);
-    this.maxBytes = Math.min(opts.maxBytesPerRequest ?? 900_000, 1_000_000);
+    const batch = opts.endpoint === 'batch';
+    this.url = `${opts.serverUrl.replace(/\/+$/, '')}${batch ? '/batch' : '/2/httpapi'}`;
+    this.maxEvents = Math.min(opts.maxEventsPerRequest ?? 1_000, batch ? 2_000 : 1_999);
+    this.maxBytes = Math.min(opts.maxBytesPerRequest ?? 900_000, batch ? 20_000_000 : 1_000_000);
+    this.throttleRetryMs = batch ? BATCH_THROTTLE_RETRY_MS : THROTTLE_RETRY_MS;
     this.concurrency = opts.concurrency ?? 4;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.ttlMs = opts.acknowledgedTtlMs ?? 15 * 60_000;
@@ -243,7 +250,7 @@ export class AmplitudeSink implements EventSink {
       const quota = Object.keys(info.exceeded_daily_quota_users ?? {}).length + Object.keys(info.exceeded_daily_quota_devices ?? {}).length;
       const ids = Object.keys(info.throttled_users ?? {}).length + Object.keys(info.throttled_devices ?? {}).length;
       const header = parseRetryAfter(answer.retryAfter);
-      const wait = header ?? (quota > 0 ? DAILY_QUOTA_RETRY_MS : THROTTLE_RETRY_MS);
+      const wait = header ?? (quota > 0 ? DAILY_QUOTA_RETRY_MS : this.throttleRetryMs);
       return new TransientError(
         quota > 0
           ? `Amplitude daily quota exceeded for ${quota} user/device ids (429); retrying in ${Math.round(wait / 1000)} s.`

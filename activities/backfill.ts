@@ -1,0 +1,52 @@
+import { ApplicationFailure, activityInfo, heartbeat } from '@temporalio/activity';
+import { SegmentReader } from '../connectors/bigquery/segment-reader';
+import { AmplitudeSink } from '../connectors/amplitude/sink';
+import { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
+import { runBackfillStep, type BackfillStepDeps } from '../streams/segment-backfill-step';
+import type { ActivityDeps } from './deps';
+import type { BackfillActivities } from './backfill-types';
+import { translated } from './failures';
+
+/** Amplitude keeps insert_ids 7 days; a day of margin for clocks and the time a resend takes. */
+export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
+
+/**
+ * The backfill's activity: one step of pages (streams/segment-backfill-step.ts). The BigQuery reader
+ * and the Batch API sink are built on first use from the worker's config, so a worker that never
+ * runs a backfill never needs BigQuery.
+ */
+export function createBackfillActivities(deps: ActivityDeps): BackfillActivities {
+  let stepDeps: BackfillStepDeps | undefined;
+  const build = (): BackfillStepDeps => {
+    const bq = deps.config.bigquery;
+    const amp = deps.config.amplitude;
+    stepDeps ??= {
+      reader: new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log }),
+      sink: new AmplitudeSink({ apiKey: amp.apiKey, serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log: deps.log }),
+      warehouse: deps.warehouse,
+      minIdLength: amp.minIdLength,
+      log: deps.log,
+      ensured: new Set(),
+      idBudget: new IdThroughputBudget(),
+    };
+    return stepDeps;
+  };
+
+  return {
+    backfillStep: (input) =>
+      translated(async () => {
+        const info = activityInfo();
+        if (!input.dryRun && !input.allowLateResend && Date.now() - input.firstAttemptAt > LATE_RESEND_MS) {
+          const days = ((Date.now() - input.firstAttemptAt) / 86_400_000).toFixed(1);
+          throw ApplicationFailure.nonRetryable(
+            `The page at ${JSON.stringify(input.cursor)} was first attempted ${days} days ago and may have been partly sent; Amplitude deduplicates insert_ids for 7 days only, so sending it again could duplicate events. ` +
+              `Check Amplitude for the insert_ids seg:<id> of that window, then resume with \`npx novade backfill resume --allow-late-resend\`.`,
+            'DedupWindowExpired',
+          );
+        }
+        const result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
+        deps.log.info({ runId: input.runId, cursor: result.cursor, pages: result.counts.pages, read: result.counts.rowsRead, sent: result.counts.sent, attempt: info.attempt }, 'backfill step done');
+        return result;
+      }),
+  };
+}

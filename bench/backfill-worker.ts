@@ -1,0 +1,43 @@
+import { NativeConnection } from '@temporalio/worker';
+import { buildConfig } from '../config/config';
+import { createLogger } from '../config/logger';
+import { createWarehouse } from '../connectors/warehouse';
+import { buildDeps } from '../workers/deps';
+import { createWorker } from '../workers/worker';
+
+/**
+ * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
+ * (the emulators and the Temporal server run elsewhere). Configured through BF_* variables.
+ */
+async function main(): Promise<void> {
+  const e = process.env;
+  const dir = e.BF_DATA_DIR!;
+  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h' }, dir);
+  config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
+  config.amplitude.serverUrl = e.BF_AMP_URL!;
+  const deps = await buildDeps(config, createLogger({ level: 'warn' }));
+  if (e.BF_DUCKDB_MEMORY) {
+    // DuckDB's buffer pool otherwise grows toward 80% of RAM as the database grows: cap it to see our own memory.
+    await deps.warehouse.close();
+    deps.warehouse = await createWarehouse(config.warehouse, { memoryLimit: e.BF_DUCKDB_MEMORY });
+  }
+  let heapPeak = 0;
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 200);
+  process.once('SIGTERM', () => {
+    clearInterval(sampler);
+    process.stdout.write(`heap-peak-mib ${(heapPeak / 1048576).toFixed(0)}\n`);
+    worker.shutdown();
+  });
+  const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
+  // The bench bundles the workflows once, in its own process: bundling is a start-up cost, not the backfill's.
+  const workflowBundle = e.BF_BUNDLE ? { codePath: e.BF_BUNDLE } : undefined;
+  const worker = await createWorker({ config, deps, connection, taskQueue: e.BF_QUEUE, workflowBundle });
+  process.stdout.write('ready\n');
+  await worker.run();
+  await deps.warehouse.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import type { BenchScenario } from '../scenario';
+import { buildConfig } from '../../config/config';
+import { createLogger } from '../../config/logger';
+import { startDevServer, defaultTemporalBinary } from '../../lib/dev-server';
+import { startBigQueryEmulator } from '../../sandbox/bigquery';
+import { startAmplitudeEmulator } from '../../sandbox/amplitude';
+import { startBackfill } from '../../client/backfill';
+import type { BackfillSummary } from '../../workflows/backfill-types';
+
+/**
+ * The Segment backfill end to end: N physical Segment rows from the BigQuery emulator to the
+ * Amplitude emulator (Batch API) and DuckDB, through the real Temporal dev server and a worker in
+ * its own process, whose peak RSS is the figure that must stay flat as N grows (100k vs 1M).
+ * The rows span one week (see bigquery-read.ts for why), so day windows are large and the page
+ * size, not the row count, bounds what a step holds. The 1M load is cached under .data/.
+ * BENCH_BACKFILL_PAGE sets the page size (default 50,000: the emulator scans the whole table per query,
+ * so fewer, larger pages); BENCH_DUCKDB_MEMORY caps DuckDB's buffer pool in the worker (default 512MB).
+ */
+const FROM = '2024-01-01T00:00:00Z';
+const TO = '2024-01-08T00:00:00Z';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function backfillScenario(name: string, rows: number): BenchScenario {
+  const per = Math.round(rows / 3);
+  return {
+    name,
+    description: `backfill of ${rows.toLocaleString('en-US')} Segment rows: BigQuery emulator -> Amplitude emulator + DuckDB, worker in its own process`,
+    async run() {
+      const log = createLogger({ level: 'warn' });
+      const root = path.resolve(__dirname, '../..');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
+      const bq = await startBigQueryEmulator({ rowsPerTable: { tracks: rows - 2 * per, identifies: per, pages: per }, from: FROM, to: TO, seed: 42, dataDir: path.join(root, '.data') });
+      const amp = await startAmplitudeEmulator({ port: 0 });
+      const server = await startDevServer({ binary: defaultTemporalBinary(root), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), namespace: 'default', headless: true, log });
+      const taskQueue = `bench-backfill-${process.pid}`;
+      const bundlePath = path.join(dir, 'workflows.js');
+      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
+      const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
+        cwd: root,
+        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '512MB' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let peak = 0;
+      let heapPeak = '';
+      worker.stdout!.on('data', (d: Buffer) => {
+        const m = /heap-peak-mib (\d+)/.exec(d.toString());
+        if (m) heapPeak = m[1];
+      });
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+          worker.once('exit', (code) => reject(new Error(`bench worker exited (${code})`)));
+        });
+        const connection = await Connection.connect({ address: server.address });
+        const client = new Client({ connection });
+        const config = buildConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir }, dir);
+        const t0 = performance.now();
+        const { workflowId } = await startBackfill(client, config, {
+          from: FROM.slice(0, 10),
+          to: '2024-01-07',
+          tables: ['tracks', 'identifies', 'pages'],
+          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 50_000) },
+        });
+        const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
+        const seconds = (performance.now() - t0) / 1000;
+        await connection.close();
+        // Stop the worker now: it reports its JS heap peak on the way out.
+        clearInterval(sampler);
+        worker.kill('SIGTERM');
+        await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
+        const p = summary.progress;
+        const expected = bq.expected.totalDistinct();
+        if (p.rowsRead !== expected) throw new Error(`read ${p.rowsRead} distinct rows, expected ${expected}`);
+        if (amp.store.count() !== p.sent) throw new Error(`Amplitude holds ${amp.store.count()} events, the backfill says it sent ${p.sent}`);
+        const share = (ms: number) => `${Math.round((ms / Math.max(p.activeMs, 1)) * 100)}%`;
+        return {
+          records: p.rowsRead,
+          seconds,
+          peakRssMiB: peak,
+          extra: {
+            physical_rows: rows,
+            sent: p.sent,
+            written: p.written,
+            rejected: p.rejected,
+            pages: p.pages,
+            bigquery: share(p.bigqueryMs),
+            amplitude: share(p.amplitudeMs),
+            warehouse: share(p.warehouseMs),
+            own_work: share(p.activeMs - p.bigqueryMs - p.amplitudeMs - p.warehouseMs - p.pacedMs),
+            worker_heap_peak_mib: heapPeak || '?',
+            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY ?? '512MB',
+            load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
+          },
+        };
+      } finally {
+        clearInterval(sampler);
+        if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGTERM');
+        await new Promise((r) => (worker.exitCode !== null || worker.signalCode !== null ? r(undefined) : worker.once('exit', r)));
+        await server.stop();
+        await amp.close();
+        await bq.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export default [backfillScenario('segment-backfill-100k', 100_000), backfillScenario('segment-backfill-1m', 1_000_000)];

@@ -1,0 +1,254 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { BackfillActivities, BackfillStepResult } from '../activities/backfill-types';
+import { backfillRange, firstCursor, fractionDone, windowOf } from './backfill-cursor';
+import {
+  BACKFILL_HANDLERS,
+  SEGMENT_BACKFILL_TABLES,
+  type BackfillCarry,
+  type BackfillInput,
+  type BackfillOptions,
+  type BackfillProgress,
+  type BackfillSummary,
+  type BackfillTotals,
+  type ResumeArgs,
+} from './backfill-types';
+
+export const progressQuery = defineQuery<BackfillProgress>(BACKFILL_HANDLERS.progress);
+export const pauseSignal = defineSignal(BACKFILL_HANDLERS.pause);
+export const resumeSignal = defineSignal<[ResumeArgs?]>(BACKFILL_HANDLERS.resume);
+export const cancelSignal = defineSignal(BACKFILL_HANDLERS.cancel);
+export const setRateUpdate = defineUpdate<number | null, [number | null]>(BACKFILL_HANDLERS.setRate);
+
+const DEFAULTS: Required<Omit<BackfillOptions, 'activity'>> = { windowHours: 24, pageSize: 5_000, pagesPerStep: 10, stepBudgetMs: 20_000, stepsPerRun: 1_000 };
+const MAX_SAMPLES = 20;
+const MAX_REASONS = 50;
+
+function zeroTotals(): BackfillTotals {
+  return { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0, activeMs: 0, bigqueryMs: 0, amplitudeMs: 0, warehouseMs: 0, pacedMs: 0 };
+}
+
+function validRate(rate: unknown): string | undefined {
+  if (rate === null || rate === undefined) return undefined;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) return `rate ${JSON.stringify(rate)} is not valid: give a positive number of events per second, or nothing for no limit`;
+  return undefined;
+}
+
+function validTables(tables: unknown): string | undefined {
+  const known: readonly string[] = SEGMENT_BACKFILL_TABLES;
+  if (!Array.isArray(tables) || tables.length === 0) return `no tables: give one or more of ${known.join(', ')}`;
+  const unknown = tables.filter((t) => !known.includes(t as string));
+  if (unknown.length) return `unknown Segment table(s) ${unknown.join(', ')}: the backfill reads ${known.join(', ')}`;
+  if (new Set(tables).size !== tables.length) return `a table is listed twice in ${tables.join(',')}`;
+  return undefined;
+}
+
+/**
+ * The Segment backfill: walks [from, to] in windows and, in each window, each table with keyset
+ * pages; each activity is a step of a few pages whose cursor advances only once Amplitude and the
+ * warehouse acknowledged them. Between steps it honours pause, resume, cancel and rate changes;
+ * while paused it runs nothing (no worker slot is held). The history stays small: state carried
+ * across continue-as-new is the cursor and the totals.
+ */
+export async function segmentBackfillWorkflow(input: BackfillInput): Promise<BackfillSummary> {
+  const range = backfillRange(input.from, input.to);
+  if (typeof range === 'string') throw ApplicationFailure.nonRetryable(range, 'InvalidRequest');
+  const problem = validTables(input.tables) ?? validRate(input.rate);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidRequest');
+  const opts = { ...DEFAULTS, ...input.options };
+  const dryRun = input.dryRun === true;
+
+  const { backfillStep } = proxyActivities<BackfillActivities>({
+    startToCloseTimeout: (input.options?.activity?.startToCloseTimeout ?? '15 minutes') as Duration,
+    heartbeatTimeout: (input.options?.activity?.heartbeatTimeout ?? '1 minute') as Duration,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      // About an hour of retries; after that the backfill pauses itself with the error for the operator.
+      maximumAttempts: 40,
+      nonRetryableErrorTypes: ['ConfigError', 'AuthError', 'PermissionError', 'InvalidRequest', 'DedupWindowExpired'],
+      ...(input.options?.activity?.retry as RetryPolicy | undefined),
+    },
+  });
+
+  const carry: BackfillCarry = input.carry ?? {
+    cursor: firstCursor(range),
+    totals: zeroTotals(),
+    perEventType: {},
+    rejectedByReason: {},
+    rejectedSamples: [],
+    paused: false,
+    rate: input.rate ?? null,
+    lastError: null,
+    cursorFirstAttemptAt: null,
+    generation: 0,
+  };
+  let cancelRequested = false;
+  let inFlight = false;
+  let completed = false;
+  let allowLateResend = false;
+
+  const progress = (): BackfillProgress => {
+    const fraction = fractionDone(carry.cursor, range, input.tables.length, opts.windowHours);
+    const activeS = carry.totals.activeMs / 1000;
+    return {
+      ...carry.totals,
+      state: completed ? 'completed' : cancelRequested ? 'cancelling' : carry.paused && !inFlight ? 'paused' : 'running',
+      outcome: completed ? (carry.cursor ? 'cancelled' : 'finished') : undefined,
+      window: carry.cursor ? windowOf(carry.cursor, range, opts.windowHours) : null,
+      table: carry.cursor ? input.tables[carry.cursor.table] : null,
+      from: input.from,
+      to: input.to,
+      tables: input.tables,
+      dryRun,
+      ratePerSec: activeS > 0 ? Math.round((carry.totals.rowsRead / activeS) * 10) / 10 : 0,
+      rateLimit: carry.rate,
+      etaSeconds: fraction >= 1 ? 0 : fraction > 0 && activeS > 0 ? Math.round((activeS * (1 - fraction)) / fraction) : null,
+      fraction,
+      pauseRequested: carry.paused && inFlight,
+      lastError: carry.lastError,
+      cursor: carry.cursor,
+      perEventType: carry.perEventType,
+      rejectedByReason: carry.rejectedByReason,
+      rejectedSamples: carry.rejectedSamples,
+      generation: carry.generation,
+    };
+  };
+
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => {
+    carry.paused = true;
+    showDetails();
+  });
+  setHandler(resumeSignal, (args?: ResumeArgs) => {
+    carry.paused = false;
+    carry.lastError = null;
+    allowLateResend = args?.allowLateResend === true;
+    showDetails();
+  });
+  setHandler(cancelSignal, () => {
+    cancelRequested = true;
+    showDetails();
+  });
+  setHandler(
+    setRateUpdate,
+    (rate) => {
+      carry.rate = rate ?? null;
+      showDetails();
+      return carry.rate;
+    },
+    {
+      validator: (rate) => {
+        const why = validRate(rate);
+        if (why) throw new Error(why);
+      },
+    },
+  );
+
+  function showDetails(): void {
+    const p = progress();
+    setCurrentDetails(
+      [
+        `**Segment backfill** ${p.from} → ${p.to} (${p.tables.join(', ')})${p.dryRun ? ' — dry run' : ''}`,
+        '',
+        `| state | window | table | done | rows read | sent | written | rejected | rows/s | rate limit | ETA |`,
+        `|---|---|---|---|---|---|---|---|---|---|---|`,
+        `| ${p.state}${p.lastError ? ' (error)' : ''} | ${p.window ? `${p.window.start} → ${p.window.end}` : '-'} | ${p.table ?? '-'} | ${(p.fraction * 100).toFixed(1)} % | ${p.rowsRead} | ${p.sent} | ${p.written} | ${p.rejected} | ${p.ratePerSec} | ${p.rateLimit ?? 'none'} | ${p.etaSeconds === null ? '-' : `${p.etaSeconds} s`} |`,
+        ...(p.lastError ? ['', `Paused after an error: ${p.lastError}`, '', 'Fix the cause, then `npx novade backfill resume`.'] : []),
+      ].join('\n'),
+    );
+  }
+
+  const absorb = (r: BackfillStepResult) => {
+    for (const k of Object.keys(carry.totals) as (keyof BackfillTotals)[]) carry.totals[k] += r.counts[k];
+    for (const [t, n] of Object.entries(r.perEventType)) carry.perEventType[t] = (carry.perEventType[t] ?? 0) + n;
+    for (const [reason, n] of Object.entries(r.rejectedByReason)) {
+      const key = carry.rejectedByReason[reason] !== undefined || Object.keys(carry.rejectedByReason).length < MAX_REASONS ? reason : 'other reasons';
+      carry.rejectedByReason[key] = (carry.rejectedByReason[key] ?? 0) + n;
+    }
+    for (const s of r.rejectedSamples) if (carry.rejectedSamples.length < MAX_SAMPLES) carry.rejectedSamples.push(s);
+  };
+
+  showDetails();
+  let steps = 0;
+  while (carry.cursor && !cancelRequested) {
+    if (carry.paused) {
+      await condition(() => !carry.paused || cancelRequested);
+      continue;
+    }
+    if (steps >= opts.stepsPerRun || workflowInfo().continueAsNewSuggested) break;
+    carry.cursorFirstAttemptAt ??= Date.now();
+    inFlight = true;
+    try {
+      const result = await backfillStep({
+        runId: workflowInfo().workflowId,
+        tables: input.tables,
+        range: { startMs: range.startMs, endMs: range.endMs },
+        windowHours: opts.windowHours,
+        pageSize: pageSizeFor(opts.pageSize, carry.rate, opts.stepBudgetMs),
+        pagesPerStep: opts.pagesPerStep,
+        stepBudgetMs: opts.stepBudgetMs,
+        cursor: carry.cursor,
+        dryRun,
+        rate: carry.rate,
+        firstAttemptAt: carry.cursorFirstAttemptAt,
+        allowLateResend,
+      });
+      absorb(result);
+      carry.cursor = result.cursor;
+      carry.cursorFirstAttemptAt = null;
+      allowLateResend = false;
+    } catch (err) {
+      // A cancellation through Temporal itself (not our cancel signal) ends the run as Temporal asks.
+      if (isCancellation(err)) throw err;
+      // Out of retries or a mistake only a person can fix: hold the cursor and wait for them.
+      carry.paused = true;
+      carry.lastError = failureText(err);
+      log.warn('backfill paused after a failed step', { error: carry.lastError, cursor: carry.cursor });
+    } finally {
+      inFlight = false;
+    }
+    steps++;
+    showDetails();
+  }
+
+  if (carry.cursor && !cancelRequested) {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof segmentBackfillWorkflow>({ ...input, carry: { ...carry, generation: carry.generation + 1 } });
+  }
+  completed = true;
+  showDetails();
+  await condition(allHandlersFinished);
+  const p = progress();
+  return { outcome: p.outcome ?? 'finished', progress: p };
+}
+
+/** With a rate limit, a page must fit in a step's time budget, so that pause and cancel stay prompt. */
+function pageSizeFor(pageSize: number, rate: number | null, budgetMs: number): number {
+  if (rate === null) return pageSize;
+  return Math.max(10, Math.min(pageSize, Math.floor((rate * budgetMs) / 1000)));
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? cause.message : err.message;
+  }
+  return String(err);
+}
+
