@@ -5,6 +5,7 @@ import { installRuntime } from '../../workers/runtime';
 import { startDemoStack, type DemoStack } from './stack';
 import { runSyncFlow } from './flows/sync-flow';
 import { runWebhookFlow } from './flows/webhook-flow';
+import { runBackfillFlow } from './flows/backfill-flow';
 import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
 import type { OrganizeSummary } from '../../workflows/organize';
 
@@ -28,6 +29,7 @@ const FLOWS: { name: string; run: Flow }[] = [
     name: 'Drift sync',
     run: (s) => runSyncFlow(s, 'drift', { sourceCount: () => driftRecords(s), insertIdPrefix: 'drift:' }),
   },
+  { name: 'Segment backfill (a week of BigQuery history)', run: (s) => runBackfillFlow(s, { from: '2024-01-01', to: '2024-01-07' }) },
   { name: 'Amplitude webhook (a burst of website events, plus every event the syncs sent)', run: runWebhookFlow },
 ];
 
