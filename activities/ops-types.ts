@@ -58,7 +58,8 @@ export interface OpsActivities {
   /** Merges into silver the bronze records of a stream whose key is not there yet. */
   organizeStream(input: { stream: string; batchSize?: number }): Promise<OrganizeStreamResult>;
   /** Runs and records (ops.check_results) the data-quality checks of the streams' silver tables. */
-  runOrganizeChecks(input: { streams: string[] }): Promise<ChecksResult>;
+  /** `pushed`: also the tables no stream declares (silver.amplitude_events, silver.segment_*). */
+  runOrganizeChecks(input: { streams: string[]; pushed?: boolean }): Promise<ChecksResult>;
   countRecentDeadLetters(): Promise<DeadLetterReport>;
   /** Running Segment backfills whose rowsRead has not moved for ALERT_BACKFILL_STALL_MINUTES. */
   findStalledBackfills(): Promise<Problem[]>;

@@ -8,6 +8,10 @@ import type { StreamDeclaration } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { CheckSummary, OpsActivities } from './ops-types';
+import type { BronzeTableDef, SilverTableDef } from '../connectors/warehouse/types';
+import { amplitudeEventsBronze, amplitudeEventsSilver } from '../mappings/amplitude-export';
+import { segmentBronzeDef, segmentSilverDef } from '../mappings/segment-warehouse';
+import type { SegmentTableName } from '../mappings/segment';
 
 /** Workflow type and query of the Segment backfill (workflows/segment-backfill.ts, another branch). */
 export const BACKFILL_WORKFLOW_TYPE = 'segmentBackfillWorkflow';
@@ -58,9 +62,13 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
     runOrganizeChecks: (input) =>
       translated(async () => {
         const decls = declarations(input.streams);
-        await deps.warehouse.ensureSchema({ bronze: decls.map((d) => d.bronze), silver: decls.map((d) => d.silver) });
+        // A full run also checks the tables no polled stream declares: the webhook's and the backfill's.
+        const pushed = input.pushed ? pushedTables(deps.config.bigquery.tables as SegmentTableName[]) : [];
+        const bronze = [...decls.map((d) => d.bronze), ...pushed.map((t) => t.bronze)];
+        const silver = [...decls.map((d) => d.silver), ...pushed.map((t) => t.silver)];
+        await deps.warehouse.ensureSchema({ bronze, silver });
         const results = await deps.warehouse.runChecks(
-          decls.map((d) => d.silver),
+          silver,
           { freshnessSeconds: deps.config.ops.freshnessSeconds },
         );
         await deps.warehouse.recordChecks?.(results);
@@ -131,4 +139,12 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
         return { before: before.toISOString(), purged };
       }),
   };
+}
+
+/** Tables filled by pushes and the backfill rather than by a declared stream. */
+function pushedTables(segmentTables: SegmentTableName[]): { bronze: BronzeTableDef; silver: SilverTableDef }[] {
+  return [
+    { bronze: amplitudeEventsBronze, silver: amplitudeEventsSilver },
+    ...segmentTables.map((t) => ({ bronze: segmentBronzeDef(t), silver: segmentSilverDef(t) })),
+  ];
 }

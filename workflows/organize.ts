@@ -73,7 +73,7 @@ export async function organizeWorkflow(input: OrganizeInput = {}): Promise<Organ
 
   // Checks run on the merged state: a key still missing after the catch-up is a real gap.
   await step('checks', async () => {
-    summary.checks = await acts.runOrganizeChecks({ streams });
+    summary.checks = await acts.runOrganizeChecks({ streams, pushed: input.streams === undefined });
     summary.alerts.checks = await reconcileAlertsSafely(
       'checks',
       summary.checks.failed.map((c): Problem => ({ key: `check:${c.check}:${c.table}`, title: `Check ${c.check} failed on ${c.table}`, detail: c.detail ?? `observed ${c.observed}`, ...self })),
