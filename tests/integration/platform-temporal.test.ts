@@ -55,8 +55,10 @@ describe('Temporal platform on the real dev server', () => {
   it('creates the schedules idempotently, and pause, resume and trigger them', async () => {
     const config = configFor('schedule-test');
     const defs = scheduleDefs(config);
-    expect(await ensureSchedules(env.client, config)).toEqual({ created: ['salesforce-sync', 'drift-sync'], updated: [] });
-    expect(await ensureSchedules(env.client, config)).toEqual({ created: [], updated: ['salesforce-sync', 'drift-sync'] });
+    const all = ['salesforce-sync', 'drift-sync', 'organize', 'bronze-retention'];
+    expect(defs.map((d) => d.scheduleId)).toEqual(all);
+    expect(await ensureSchedules(env.client, config)).toEqual({ created: all, updated: [] });
+    expect(await ensureSchedules(env.client, config)).toEqual({ created: [], updated: all });
 
     const sf = resolveSchedule('salesforce', defs);
     const desc = await env.client.schedule.getHandle(sf.scheduleId).describe();
@@ -88,6 +90,6 @@ describe('Temporal platform on the real dev server', () => {
     expect(after.paused).toBe(false);
     expect(after.recentActions).toBe(1);
     expect(after.lastRunAt).toBeInstanceOf(Date);
-    expect(() => resolveSchedule('hubspot', defs)).toThrow('Unknown schedule "hubspot". Known schedules: salesforce, drift.');
+    expect(() => resolveSchedule('hubspot', defs)).toThrow('Unknown schedule "hubspot". Known schedules: salesforce, drift, organize, retention.');
   });
 });
