@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import type { BenchScenario } from '../scenario';
+import { amplitudeEmulatorCount, startEmulatorChild, timedSourceSync, type SyncRunFigures } from '../sync-run';
 
 /**
  * The Drift flow at the bench size: the sandbox Drift account at SANDBOX_SCALE 10 (20,000
@@ -36,28 +35,9 @@ async function emulatorChild(): Promise<void> {
   process.stdin.on('end', () => void Promise.all([drift.close(), amp.close()]).then(() => process.exit(0)));
 }
 
-function startEmulators(): Promise<{ urls: EmulatorUrls; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--emulators'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'error' } });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => resolve({ urls: JSON.parse(line) as EmulatorUrls, child }));
-    child.once('exit', (code) => reject(new Error(`emulator process exited with ${code}`)));
-  });
-}
-
-interface RunFigures {
-  seconds: number;
-  read: number;
-  sent: number;
-  written: number;
-  pages: number;
-  apiCalls: number;
-  byStream: Record<string, number>;
-}
-
 interface Harness {
   urls: EmulatorUrls;
-  runSync(): Promise<RunFigures>;
+  runSync(): Promise<SyncRunFigures>;
   amplitudeCount(): Promise<number>;
   close(): Promise<void>;
 }
@@ -71,7 +51,7 @@ async function harness(): Promise<Harness> {
   const { buildDeps } = await import('../../workers/deps');
   const { createWorker } = await import('../../workers/worker');
 
-  const [{ urls, child }, env, bundle] = await Promise.all([startEmulators(), startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })]);
+  const [{ urls, child }, env, bundle] = await Promise.all([startEmulatorChild<EmulatorUrls>(__filename), startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-drift-'));
   const config = buildConfig({ TEMPORAL_ADDRESS: env.address, DATA_DIR: dir, LOG_LEVEL: 'error' }, dir);
   config.drift = { ...config.drift, baseUrl: urls.drift };
@@ -83,19 +63,8 @@ async function harness(): Promise<Harness> {
 
   return {
     urls,
-    async runSync() {
-      const t0 = performance.now();
-      const summary = (await env.client.workflow.execute('syncSourceWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `bench-drift-${++n}`, args: [{ source: 'drift' }] })) as {
-        streams: { stream: string; read: number; sent: number; written: number; pages: number; apiCalls: number }[];
-      };
-      const seconds = (performance.now() - t0) / 1000;
-      const sum = (k: 'read' | 'sent' | 'written' | 'pages' | 'apiCalls') => summary.streams.reduce((s, x) => s + x[k], 0);
-      return { seconds, read: sum('read'), sent: sum('sent'), written: sum('written'), pages: sum('pages'), apiCalls: sum('apiCalls'), byStream: Object.fromEntries(summary.streams.map((s) => [s.stream, s.read])) };
-    },
-    async amplitudeCount() {
-      const res = await fetch(`${urls.amplitude}/__sandbox/events/count`);
-      return ((await res.json()) as { count: number }).count;
-    },
+    runSync: () => timedSourceSync(env.client, config.temporal.taskQueue, 'drift', `bench-drift-${++n}`),
+    amplitudeCount: () => amplitudeEmulatorCount(urls.amplitude),
     async close() {
       worker.shutdown();
       await running;

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import type { BenchScenario } from '../scenario';
+import { amplitudeEmulatorCount, startEmulatorChild, timedSourceSync, type SyncRunFigures } from '../sync-run';
 
 /**
  * The Salesforce flow at full seeded size (37,000 contacts, 20,000 leads, 8,000 opportunities,
@@ -35,17 +34,8 @@ async function emulatorChild(): Promise<void> {
   process.stdin.on('end', () => void Promise.all([sf.close(), amp.close()]).then(() => process.exit(0)));
 }
 
-function startEmulators(): Promise<{ urls: EmulatorUrls; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--emulators'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'error' } });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => resolve({ urls: JSON.parse(line) as EmulatorUrls, child }));
-    child.once('exit', (code) => reject(new Error(`emulator process exited with ${code}`)));
-  });
-}
-
 interface Harness {
-  runSync(): Promise<{ seconds: number; read: number; sent: number; written: number; activitySeconds: number; pages: number }>;
+  runSync(): Promise<SyncRunFigures & { activitySeconds: number }>;
   amplitudeCount(): Promise<number>;
   close(): Promise<void>;
 }
@@ -60,7 +50,7 @@ async function harness(): Promise<Harness> {
   const { createActivities } = await import('../../activities');
   const { Worker } = await import('@temporalio/worker');
 
-  const [{ urls, child }, env, bundle] = await Promise.all([startEmulators(), startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })]);
+  const [{ urls, child }, env, bundle] = await Promise.all([startEmulatorChild<EmulatorUrls>(__filename), startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') })]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-sf-'));
   const config = buildConfig({ TEMPORAL_ADDRESS: env.address, DATA_DIR: dir, LOG_LEVEL: 'error' }, dir);
   config.salesforce.loginUrl = urls.salesforce;
@@ -90,18 +80,10 @@ async function harness(): Promise<Harness> {
   return {
     async runSync() {
       activityMs = 0;
-      const t0 = performance.now();
-      const summary = (await env.client.workflow.execute('syncSourceWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `bench-salesforce-${++n}`, args: [{ source: 'salesforce' }] })) as {
-        streams: { read: number; sent: number; written: number; pages: number }[];
-      };
-      const seconds = (performance.now() - t0) / 1000;
-      const sum = (k: 'read' | 'sent' | 'written' | 'pages') => summary.streams.reduce((s, x) => s + x[k], 0);
-      return { seconds, read: sum('read'), sent: sum('sent'), written: sum('written'), pages: sum('pages'), activitySeconds: activityMs / 1000 };
+      const figures = await timedSourceSync(env.client, config.temporal.taskQueue, 'salesforce', `bench-salesforce-${++n}`);
+      return { ...figures, activitySeconds: activityMs / 1000 };
     },
-    async amplitudeCount() {
-      const res = await fetch(`${urls.amplitude}/__sandbox/events/count`);
-      return ((await res.json()) as { count: number }).count;
-    },
+    amplitudeCount: () => amplitudeEmulatorCount(urls.amplitude),
     async close() {
       worker.shutdown();
       await running;
