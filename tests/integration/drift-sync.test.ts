@@ -1,22 +1,18 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../helpers/temporal';
+import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
-import { buildConfig, type AppConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
-import { buildDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { DriftReader } from '../../connectors/drift';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
-import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
+import type { AmplitudeEmulator } from '../../sandbox/amplitude';
 import { resolveUserId } from '../../mappings/identity';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
 import type { SyncActivityOverrides } from '../../workflows/sync-stream';
@@ -43,63 +39,31 @@ const FAST: SyncActivityOverrides = { retry: { initialInterval: '50ms', backoffC
 const STREAMS = ['drift_contacts', 'drift_conversations', 'drift_messages', 'drift_meetings'];
 const DAY = 86_400_000;
 
-interface World {
+interface World extends FlowWorld {
   drift: DriftEmulator;
-  amp: AmplitudeEmulator;
-  deps: ActivityDeps;
-  config: AppConfig;
-  taskQueue: string;
   clock: { t: number };
-  close(): Promise<void>;
 }
 
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+closeFlowWorldsAfterEach();
 
-let queues = 0;
 async function makeWorld(opts: { scale?: number } = {}): Promise<World> {
   // The test moves the emulator's clock, so a change between runs has a later updatedAt.
   const clock = { t: Date.now() };
   const drift = await startDriftEmulator({ port: 0, scale: opts.scale ?? 0.05, now: () => new Date(clock.t) });
-  const amp = await startAmplitudeEmulator({ port: 0 });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-sync-'));
-  const taskQueue = `drift-sync-${process.pid}-${++queues}`;
-  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, SYNC_INTERVAL: '1h' }, dir);
-  config.drift = { ...config.drift, baseUrl: drift.url };
-  config.amplitude.serverUrl = amp.url;
-  const deps = await buildDeps(config, log);
+  const base = await startFlowWorld({
+    name: 'drift-sync',
+    temporalAddress: env.address,
+    env: { SYNC_INTERVAL: '1h' },
+    configure: (config) => (config.drift = { ...config.drift, baseUrl: drift.url }),
+    closeFirst: [() => drift.close()],
+  });
   // Small pipeline pages (one Drift list page each), so every run is a pass over several pages.
-  deps.readers.drift = new DriftReader({ config: config.drift, log, conversationsPerPage: 40 });
-  const w: World = {
-    drift,
-    amp,
-    deps,
-    config,
-    taskQueue,
-    clock,
-    close: async () => {
-      await deps.warehouse.close();
-      await drift.close();
-      await amp.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  world = w;
-  return w;
+  base.deps.readers.drift = new DriftReader({ config: base.config.drift, log, conversationsPerPage: 40 });
+  return { ...base, drift, clock };
 }
 
-async function runSync(w: World, input: { activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
-  const worker = await createWorker({ config: w.config, deps: w.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: w.taskQueue });
-  return worker.runUntil(
-    env.client.workflow.execute('syncSourceWorkflow', {
-      taskQueue: w.taskQueue,
-      workflowId: `drift-${w.taskQueue}-${Date.now()}`,
-      args: [{ source: 'drift', ...input }],
-    }) as Promise<SyncSourceSummary>,
-  );
+function runSync(w: World, input: { activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
+  return runSourceSync(env, bundle, w, { source: 'drift', ...input });
 }
 
 const userIdOf = (email: unknown) => {
@@ -291,19 +255,15 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     expect(ok.failed).toEqual([]);
     await expectSilverEqualsEmulator(w);
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-bad-'));
-    const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: `${w.taskQueue}-bad`, DATA_DIR: dir }, dir);
-    config.drift = { ...config.drift, baseUrl: w.drift.url, token: 'wrong' };
-    const bad = await buildDeps(config, log);
-    const worker = await createWorker({ config, deps: bad, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: `${w.taskQueue}-bad` });
-    const failed = await worker
-      .runUntil(env.client.workflow.execute('syncSourceWorkflow', { taskQueue: `${w.taskQueue}-bad`, workflowId: `drift-bad-${Date.now()}`, args: [{ source: 'drift', streams: ['drift_conversations'] }] }))
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-    await bad.warehouse.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    const bad = await startFlowWorld({
+      name: 'drift-bad',
+      temporalAddress: env.address,
+      configure: (config) => (config.drift = { ...config.drift, baseUrl: w.drift.url, token: 'wrong' }),
+    });
+    const failed = await runSourceSync(env, bundle, bad, { source: 'drift', streams: ['drift_conversations'] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(String((failed as { cause?: { message?: string } })?.cause?.message ?? failed)).toMatch(/Set DRIFT_TOKEN/);
   });
 });

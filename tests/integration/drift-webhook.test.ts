@@ -1,20 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowClient } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../helpers/temporal';
+import { closeFlowWorldsAfterEach, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
-import { buildConfig, type AppConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { SANDBOX } from '../../config/sandbox-endpoints';
-import { buildDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
-import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { handleDriftWebhook, type DriftWebhookDeps } from '../../webhook/drift';
 import type { DriftWebhookSummary } from '../../workflows/drift-webhook';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
@@ -37,53 +32,27 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-interface World {
+interface World extends FlowWorld {
   drift: DriftEmulator;
-  amp: AmplitudeEmulator;
-  deps: ActivityDeps;
-  config: AppConfig;
   worker: Worker;
   hook: DriftWebhookDeps;
   clock: { t: number };
-  close(): Promise<void>;
 }
 
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+closeFlowWorldsAfterEach();
 
-let queues = 0;
 async function makeWorld(): Promise<World> {
   const clock = { t: Date.now() };
   const drift = await startDriftEmulator({ port: 0, scale: 0.02, now: () => new Date(clock.t) });
-  const amp = await startAmplitudeEmulator({ port: 0 });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-hook-'));
-  const taskQueue = `drift-hook-${process.pid}-${++queues}`;
-  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir }, dir);
-  config.drift = { ...config.drift, baseUrl: drift.url };
-  config.amplitude.serverUrl = amp.url;
-  const deps = await buildDeps(config, log);
-  const worker = await createWorker({ config, deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue });
-  const hook: DriftWebhookDeps = { client: env.client.workflow, taskQueue, verificationToken: SANDBOX.drift.verificationToken, log };
-  const w: World = {
-    drift,
-    amp,
-    deps,
-    config,
-    worker,
-    hook,
-    clock,
-    close: async () => {
-      await deps.warehouse.close();
-      await drift.close();
-      await amp.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  world = w;
-  return w;
+  const base = await startFlowWorld({
+    name: 'drift-hook',
+    temporalAddress: env.address,
+    configure: (config) => (config.drift = { ...config.drift, baseUrl: drift.url }),
+    closeFirst: [() => drift.close()],
+  });
+  const worker = await createWorker({ config: base.config, deps: base.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: base.taskQueue });
+  const hook: DriftWebhookDeps = { client: env.client.workflow, taskQueue: base.taskQueue, verificationToken: SANDBOX.drift.verificationToken, log };
+  return { ...base, drift, worker, hook, clock };
 }
 
 /** The last event of this type the emulator emitted, as Drift posts it. */

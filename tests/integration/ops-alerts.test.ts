@@ -1,21 +1,16 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startDevServer } from '../helpers/temporal';
+import { closeFlowWorldsAfterEach, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
-import { buildConfig, type AppConfig } from '../../config/config';
-import { createLogger } from '../../config/logger';
-import { buildDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { startSalesforceEmulator, SALESFORCE_ROUTES, type SalesforceEmulator } from '../../sandbox/salesforce';
-import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
 import { STREAM_DECLARATIONS } from '../../streams/registry';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
@@ -31,7 +26,6 @@ import type { SyncActivityOverrides } from '../../workflows/sync-stream';
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 let stubBundle: WorkflowBundleWithSourceMap;
-const log = createLogger({ level: 'silent' });
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -52,25 +46,13 @@ interface Message {
   blocks: unknown[];
 }
 
-interface World {
+interface World extends FlowWorld {
   sf: SalesforceEmulator;
-  amp: AmplitudeEmulator;
-  deps: ActivityDeps;
-  config: AppConfig;
-  taskQueue: string;
   received: Message[];
-  worker: Worker;
-  running: Promise<void>;
-  close(): Promise<void>;
 }
 
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+closeFlowWorldsAfterEach();
 
-let queues = 0;
 async function makeWorld(): Promise<World> {
   const received: Message[] = [];
   const receiver = http.createServer((req, res) => {
@@ -85,48 +67,27 @@ async function makeWorld(): Promise<World> {
   const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const clock = { t: SEED_AS_OF + 10 * 60_000 };
   const sf = await startSalesforceEmulator({ port: 0, scale: 0.005, now: () => new Date(clock.t), bulkJobDurationMs: 20 });
-  const amp = await startAmplitudeEmulator({ port: 0 });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-alerts-'));
-  const taskQueue = `ops-alerts-${process.pid}-${++queues}`;
-  const config = buildConfig(
-    {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATA_DIR: dir,
+  let stopWorker = async (): Promise<void> => {};
+  const base = await startFlowWorld({
+    name: 'ops-alerts',
+    temporalAddress: env.address,
+    env: {
       ALERT_WEBHOOK_URL: hook,
       ALERT_FORMAT: 'slack',
       ALERT_DEAD_LETTERS_THRESHOLD: '100000',
       ALERT_BACKFILL_STALL_MINUTES: '5',
       CHECK_FRESHNESS: 'salesforce_contact=1h',
     },
-    dir,
-  );
-  config.salesforce.loginUrl = sf.url;
-  config.amplitude.serverUrl = amp.url;
-  const deps = await buildDeps(config, log);
-  const worker = await createWorker({ config, deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue });
+    configure: (config) => (config.salesforce.loginUrl = sf.url),
+    closeFirst: [() => stopWorker(), () => sf.close(), () => new Promise<void>((r) => receiver.close(() => r()))],
+  });
+  const worker = await createWorker({ config: base.config, deps: base.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: base.taskQueue });
   const running = worker.run();
-  const w: World = {
-    sf,
-    amp,
-    deps,
-    config,
-    taskQueue,
-    received,
-    worker,
-    running,
-    close: async () => {
-      worker.shutdown();
-      await running;
-      await deps.warehouse.close();
-      await sf.close();
-      await amp.close();
-      await new Promise<void>((r) => receiver.close(() => r()));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+  stopWorker = async () => {
+    worker.shutdown();
+    await running;
   };
-  world = w;
-  return w;
+  return { ...base, sf, received };
 }
 
 let runs = 0;

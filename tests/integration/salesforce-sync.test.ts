@@ -1,20 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Duration } from '@temporalio/common';
 import { startDevServer } from '../helpers/temporal';
+import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
-import { buildConfig, type AppConfig } from '../../config/config';
-import { createLogger } from '../../config/logger';
-import { buildDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
+import type { AmplitudeEmulator } from '../../sandbox/amplitude';
 import { startSalesforceEmulator, SALESFORCE_ROUTES, type SalesforceEmulator, type SObjectName } from '../../sandbox/salesforce';
-import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
 import { SALESFORCE_FIELDS } from '../../mappings/salesforce';
 import { columnName } from '../../mappings/salesforce-fields';
@@ -31,7 +26,6 @@ import type { Row } from '../../connectors/warehouse/types';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-const log = createLogger({ level: 'silent' });
 
 beforeAll(async () => {
   // Worker state changes (INFO) and the activity failures the fault tests cause on purpose (WARN) would bury the output.
@@ -52,61 +46,29 @@ const OBJECTS: { object: SObjectName; stream: string }[] = [
 /** Short retry intervals through the workflow's own policy: production defaults are minutes. */
 const FAST: SyncActivityOverrides = { retry: { initialInterval: '50ms', backoffCoefficient: 1.5, maximumInterval: '500ms', maximumAttempts: 200 } };
 
-interface World {
+interface World extends FlowWorld {
   sf: SalesforceEmulator;
-  amp: AmplitudeEmulator;
-  deps: ActivityDeps;
-  config: AppConfig;
-  taskQueue: string;
   clock: { t: number };
-  close(): Promise<void>;
 }
 
-let world: World | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+closeFlowWorldsAfterEach();
 
-let queues = 0;
 async function makeWorld(opts: { scale?: number; bulkThreshold?: number } = {}): Promise<World> {
   // A clock the test moves: no opportunity changes stage behind the test's back.
   const clock = { t: SEED_AS_OF + 10 * 60_000 };
   const sf = await startSalesforceEmulator({ port: 0, scale: opts.scale ?? 0.02, now: () => new Date(clock.t), bulkJobDurationMs: 50 });
-  const amp = await startAmplitudeEmulator({ port: 0 });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-sync-'));
-  const taskQueue = `sf-sync-${process.pid}-${++queues}`;
-  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, SALESFORCE_BULK_THRESHOLD: String(opts.bulkThreshold ?? 500), SYNC_INTERVAL: '1h' }, dir);
-  config.salesforce.loginUrl = sf.url;
-  config.amplitude.serverUrl = amp.url;
-  const deps = await buildDeps(config, log);
-  const w: World = {
-    sf,
-    amp,
-    deps,
-    config,
-    taskQueue,
-    clock,
-    close: async () => {
-      await deps.warehouse.close();
-      await sf.close();
-      await amp.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  world = w;
-  return w;
+  const base = await startFlowWorld({
+    name: 'sf-sync',
+    temporalAddress: env.address,
+    env: { SALESFORCE_BULK_THRESHOLD: String(opts.bulkThreshold ?? 500), SYNC_INTERVAL: '1h' },
+    configure: (config) => (config.salesforce.loginUrl = sf.url),
+    closeFirst: [() => sf.close()],
+  });
+  return { ...base, sf, clock };
 }
 
-async function runSync(w: World, input: { full?: boolean; activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
-  const worker = await createWorker({ config: w.config, deps: w.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: w.taskQueue });
-  return worker.runUntil(
-    env.client.workflow.execute('syncSourceWorkflow', {
-      taskQueue: w.taskQueue,
-      workflowId: `salesforce-${w.taskQueue}-${Date.now()}`,
-      args: [{ source: 'salesforce', ...input }],
-    }) as Promise<SyncSourceSummary>,
-  );
+function runSync(w: World, input: { full?: boolean; activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
+  return runSourceSync(env, bundle, w, { source: 'salesforce', ...input });
 }
 
 /** A cell as comparable text: timestamps as ISO, numbers as numbers, null as null. */
