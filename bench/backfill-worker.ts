@@ -4,6 +4,7 @@ import { createLogger } from '../config/logger';
 import { createWarehouse } from '../connectors/warehouse';
 import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
+import { startMemorySampler } from './memory-sampler';
 
 /**
  * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
@@ -21,11 +22,9 @@ async function main(): Promise<void> {
     await deps.warehouse.close();
     deps.warehouse = await createWarehouse(config.warehouse, { memoryLimit: e.BF_DUCKDB_MEMORY });
   }
-  let heapPeak = 0;
-  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 200);
+  const stopSampler = startMemorySampler(deps.warehouse, 250, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
   process.once('SIGTERM', () => {
-    clearInterval(sampler);
-    process.stdout.write(`heap-peak-mib ${(heapPeak / 1048576).toFixed(0)}\n`);
+    stopSampler();
     worker.shutdown();
   });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });

@@ -14,6 +14,8 @@ import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
 import type { BackfillSummary } from '../../workflows/backfill-types';
+import { SEGMENT_TABLES } from '../../sandbox/seed/segment-columns';
+import { MemoryPeaks, type MemorySample } from '../memory-sampler';
 
 /**
  * The Segment backfill end to end: N physical Segment rows from the BigQuery emulator to the
@@ -26,6 +28,7 @@ import type { BackfillSummary } from '../../workflows/backfill-types';
  */
 const FROM = '2024-01-01T00:00:00Z';
 const TO = '2024-01-08T00:00:00Z';
+const DAY_MS = 86_400_000;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,6 +55,9 @@ function backfillScenario(name: string, rows: number): BenchScenario {
     name,
     description: `backfill of ${rows.toLocaleString('en-US')} Segment rows: BigQuery emulator -> Amplitude emulator + DuckDB, worker in its own process`,
     async run() {
+      // A shorter range of the same dataset (e.g. 1 day of the 1M rows) for quick memory experiments.
+      const days = Number(process.env.BENCH_BACKFILL_DAYS ?? 7);
+      if (!Number.isInteger(days) || days < 1 || days > 7) throw new Error('BENCH_BACKFILL_DAYS is a whole number of days from 1 to 7');
       const log = createLogger({ level: 'warn' });
       const root = path.resolve(__dirname, '../..');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
@@ -67,10 +73,12 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let peak = 0;
-      let heapPeak = '';
+      const mem = new MemoryPeaks();
+      let pending = '';
       worker.stdout!.on('data', (d: Buffer) => {
-        const m = /heap-peak-mib (\d+)/.exec(d.toString());
-        if (m) heapPeak = m[1];
+        const lines = (pending + d.toString()).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('mem ')) mem.add(JSON.parse(line.slice(4)) as MemorySample);
       });
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
       try {
@@ -84,7 +92,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         const t0 = performance.now();
         const { workflowId } = await startBackfill(client, config, {
           from: FROM.slice(0, 10),
-          to: '2024-01-07',
+          to: new Date(Date.parse(FROM) + (days - 1) * DAY_MS).toISOString().slice(0, 10),
           tables: ['tracks', 'identifies', 'pages'],
           options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 50_000) },
         });
@@ -96,7 +104,8 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         worker.kill('SIGTERM');
         await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
         const p = summary.progress;
-        const expected = bq.expected.totalDistinct();
+        const rangeEnd = new Date(Date.parse(FROM) + days * DAY_MS).toISOString();
+        const expected = days === 7 ? bq.expected.totalDistinct() : SEGMENT_TABLES.reduce((n, t) => n + bq.expected.distinctInWindow(t, FROM, rangeEnd), 0);
         if (p.rowsRead !== expected) throw new Error(`read ${p.rowsRead} distinct rows, expected ${expected}`);
         if (amp.store.count() !== p.sent) throw new Error(`Amplitude holds ${amp.store.count()} events, the backfill says it sent ${p.sent}`);
         const share = (ms: number) => `${Math.round((ms / Math.max(p.activeMs, 1)) * 100)}%`;
@@ -106,6 +115,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           peakRssMiB: peak,
           extra: {
             physical_rows: rows,
+            days,
             sent: p.sent,
             written: p.written,
             rejected: p.rejected,
@@ -114,7 +124,11 @@ function backfillScenario(name: string, rows: number): BenchScenario {
             amplitude: share(p.amplitudeMs),
             warehouse: share(p.warehouseMs),
             own_work: share(p.activeMs - p.bigqueryMs - p.amplitudeMs - p.warehouseMs - p.pacedMs),
-            worker_heap_peak_mib: heapPeak || '?',
+            heap_used_peak_mib: mem.peak.heapUsedMiB,
+            heap_total_peak_mib: mem.peak.heapTotalMiB,
+            external_peak_mib: mem.peak.externalMiB,
+            duckdb_peak_mib: mem.peak.duckdbMiB,
+            at_rss_peak: mem.atRssPeak ? `rss${mem.atRssPeak.rssMiB}/heap${mem.atRssPeak.heapTotalMiB}/ext${mem.atRssPeak.externalMiB}/duckdb${mem.atRssPeak.duckdbMiB}` : '?',
             duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY ?? '512MB',
             load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
           },
