@@ -69,7 +69,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
       const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
         cwd: root,
-        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '512MB' },
+        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let peak = 0;
@@ -78,7 +78,12 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       worker.stdout!.on('data', (d: Buffer) => {
         const lines = (pending + d.toString()).split('\n');
         pending = lines.pop() ?? '';
-        for (const line of lines) if (line.startsWith('mem ')) mem.add(JSON.parse(line.slice(4)) as MemorySample);
+        for (const line of lines) {
+          if (!line.startsWith('mem ')) continue;
+          mem.add(JSON.parse(line.slice(4)) as MemorySample);
+          // BENCH_MEMORY_TRACE=<file>: every sample, for a plot of memory over the run.
+          if (process.env.BENCH_MEMORY_TRACE) fs.appendFileSync(process.env.BENCH_MEMORY_TRACE, `${Date.now()} ${line.slice(4)}\n`);
+        }
       });
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
       try {
@@ -129,7 +134,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
             external_peak_mib: mem.peak.externalMiB,
             duckdb_peak_mib: mem.peak.duckdbMiB,
             at_rss_peak: mem.atRssPeak ? `rss${mem.atRssPeak.rssMiB}/heap${mem.atRssPeak.heapTotalMiB}/ext${mem.atRssPeak.externalMiB}/duckdb${mem.atRssPeak.duckdbMiB}` : '?',
-            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY ?? '512MB',
+            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY || 'default (DUCKDB_MEMORY_LIMIT)',
             load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
           },
         };
