@@ -6,6 +6,7 @@ import { runBackfillStep, type BackfillStepDeps } from '../streams/segment-backf
 import type { ActivityDeps } from './deps';
 import type { BackfillActivities } from './backfill-types';
 import { translated } from './failures';
+import type { JsonValue } from '../connectors/warehouse/types';
 
 /** Amplitude keeps insert_ids 7 days; a day of margin for clocks and the time a resend takes. */
 export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
@@ -47,6 +48,27 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
         const result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
         deps.log.info({ runId: input.runId, cursor: result.cursor, pages: result.counts.pages, read: result.counts.rowsRead, sent: result.counts.sent, attempt: info.attempt }, 'backfill step done');
         return result;
+      }),
+
+    recordBackfillRun: (r) =>
+      translated(async () => {
+        await deps.warehouse.ensureSchema();
+        await deps.warehouse.recordRun({
+          runId: r.runId,
+          flow: 'segment',
+          // The stream of its stored cursor, so that status shows the run and the cursor on one row.
+          stream: `segment_backfill:${r.runId}`,
+          startedAt: new Date(r.startedAt),
+          finishedAt: r.finishedAt ? new Date(r.finishedAt) : undefined,
+          status: r.status,
+          read: r.totals.rowsRead,
+          written: r.totals.written,
+          sent: r.totals.sent,
+          rejected: r.totals.rejected,
+          cursorBefore: null,
+          cursorAfter: r.cursorAfter as JsonValue,
+          error: r.error,
+        });
       }),
   };
 }
