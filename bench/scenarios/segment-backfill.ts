@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +9,7 @@ import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { startDevServer, defaultTemporalBinary } from '../../lib/dev-server';
+import { freePort } from '../../lib/free-port';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
@@ -21,24 +21,20 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * The Segment backfill end to end: N physical Segment rows from the BigQuery emulator to the
  * Amplitude emulator (Batch API) and DuckDB, through the real Temporal dev server and a worker in
  * its own process, whose peak RSS is the figure that must stay flat as N grows (100k vs 1M).
- * The rows span one week (see bigquery-read.ts for why), so day windows are large and the page
- * size, not the row count, bounds what a step holds. The 1M load is cached under .data/.
- * BENCH_BACKFILL_PAGE sets the page size (default 50,000: the emulator scans the whole table per query,
- * so fewer, larger pages); BENCH_DUCKDB_MEMORY caps DuckDB's buffer pool in the worker (default 512MB).
+ * The rows span one week with day windows. What a step holds is bounded by the page size, so the
+ * comparison is like-for-like only when pages are equally full at both sizes: with the platform's
+ * default page (5,000 rows) a 100k window (~4,700 rows per table and day) is one nearly full page
+ * and a 1M window (~47,000) is nine full pages and a partial one. The reader pages each window
+ * through one query job with page tokens, so small pages do not cost a query each. The 1M load
+ * is cached under .data/.
+ * BENCH_BACKFILL_PAGE sets the page size (default 5,000); BENCH_DUCKDB_MEMORY overrides the worker's
+ * DUCKDB_MEMORY_LIMIT (default: the platform's, 512MB); BENCH_BACKFILL_DAYS (1..7) backfills only the
+ * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker.
+ * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
 const TO = '2024-01-08T00:00:00Z';
 const DAY_MS = 86_400_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 function rssMiB(pid: number): number {
   try {
@@ -99,12 +95,11 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           from: FROM.slice(0, 10),
           to: new Date(Date.parse(FROM) + (days - 1) * DAY_MS).toISOString().slice(0, 10),
           tables: ['tracks', 'identifies', 'pages'],
-          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 50_000) },
+          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000) },
         });
         const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
         const seconds = (performance.now() - t0) / 1000;
         await connection.close();
-        // Stop the worker now: it reports its JS heap peak on the way out.
         clearInterval(sampler);
         worker.kill('SIGTERM');
         await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
@@ -121,6 +116,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           extra: {
             physical_rows: rows,
             days,
+            page: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000),
             sent: p.sent,
             written: p.written,
             rejected: p.rejected,
