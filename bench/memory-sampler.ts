@@ -12,21 +12,29 @@ export interface MemorySample {
   externalMiB: number;
   arrayBuffersMiB: number;
   duckdbMiB: number;
+  /** duckdb_memory() by tag (MiB, the tags holding 1 MiB or more), to tell cached table data from query state. */
+  duckdbTags?: Record<string, number>;
 }
+
+type NumericField = Exclude<keyof MemorySample, 'duckdbTags'>;
 
 const mib = (bytes: number) => Math.round(bytes / 1048576);
 
 export function startMemorySampler(warehouse: Warehouse, everyMs: number, emit: (s: MemorySample) => void): () => void {
   let duckdb = 0;
+  let tags: Record<string, number> = {};
   let querying = false;
   const tick = () => {
     const m = process.memoryUsage();
-    emit({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers), duckdbMiB: duckdb });
+    emit({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers), duckdbMiB: duckdb, duckdbTags: tags });
     if (querying || warehouse.kind !== 'duckdb') return;
     querying = true;
     warehouse
-      .query<{ bytes: number | bigint | null }>('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()')
-      .then((rows) => (duckdb = mib(Number(rows[0]?.bytes ?? 0))))
+      .query<{ tag: string; bytes: number | bigint | null }>('SELECT tag, memory_usage_bytes AS bytes FROM duckdb_memory()')
+      .then((rows) => {
+        duckdb = mib(rows.reduce((n, r) => n + Number(r.bytes ?? 0), 0));
+        tags = Object.fromEntries(rows.filter((r) => Number(r.bytes ?? 0) >= 1048576).map((r) => [r.tag, mib(Number(r.bytes))]));
+      })
       .catch(() => undefined)
       .finally(() => (querying = false));
   };
@@ -36,11 +44,11 @@ export function startMemorySampler(warehouse: Warehouse, everyMs: number, emit: 
 
 /** The peak of each figure over a run, and the breakdown at the moment RSS peaked. */
 export class MemoryPeaks {
-  readonly peak: MemorySample = { rssMiB: 0, heapUsedMiB: 0, heapTotalMiB: 0, externalMiB: 0, arrayBuffersMiB: 0, duckdbMiB: 0 };
+  readonly peak: Required<Omit<MemorySample, 'duckdbTags'>> = { rssMiB: 0, heapUsedMiB: 0, heapTotalMiB: 0, externalMiB: 0, arrayBuffersMiB: 0, duckdbMiB: 0 };
   atRssPeak?: MemorySample;
 
   add(s: MemorySample): void {
     if (s.rssMiB > this.peak.rssMiB) this.atRssPeak = s;
-    for (const k of Object.keys(this.peak) as (keyof MemorySample)[]) this.peak[k] = Math.max(this.peak[k], s[k]);
+    for (const k of Object.keys(this.peak) as NumericField[]) this.peak[k] = Math.max(this.peak[k], s[k]);
   }
 }

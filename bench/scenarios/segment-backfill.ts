@@ -130,6 +130,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
             external_peak_mib: mem.peak.externalMiB,
             duckdb_peak_mib: mem.peak.duckdbMiB,
             at_rss_peak: mem.atRssPeak ? `rss${mem.atRssPeak.rssMiB}/heap${mem.atRssPeak.heapTotalMiB}/ext${mem.atRssPeak.externalMiB}/duckdb${mem.atRssPeak.duckdbMiB}` : '?',
+            duckdb_tags_at_rss_peak: Object.entries(mem.atRssPeak?.duckdbTags ?? {}).map(([tag, m]) => `${tag}:${m}`).join(',') || '-',
             duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY || 'default (DUCKDB_MEMORY_LIMIT)',
             load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
           },
