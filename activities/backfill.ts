@@ -18,11 +18,12 @@ export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
  */
 export function createBackfillActivities(deps: ActivityDeps): BackfillActivities {
   let stepDeps: BackfillStepDeps | undefined;
+  let reader: SegmentReader | undefined;
   const build = (): BackfillStepDeps => {
     const bq = deps.config.bigquery;
     const amp = deps.config.amplitude;
     stepDeps ??= {
-      reader: new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log }),
+      reader: (reader = new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log })),
       sink: new AmplitudeSink({ apiKey: amp.apiKey, serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log: deps.log }),
       warehouse: deps.warehouse,
       minIdLength: amp.minIdLength,
@@ -45,7 +46,13 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
             'DedupWindowExpired',
           );
         }
-        const result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
+        let result;
+        try {
+          result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
+        } finally {
+          // A step's query jobs end with it: a paused, cancelled or moved backfill leaves none open in BigQuery.
+          await reader?.close();
+        }
         deps.log.info({ runId: input.runId, cursor: result.cursor, pages: result.counts.pages, read: result.counts.rowsRead, sent: result.counts.sent, attempt: info.attempt }, 'backfill step done');
         return result;
       }),
