@@ -24,8 +24,7 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * The rows span one week with day windows. What a step holds is bounded by the page size, so the
  * comparison is like-for-like only when pages are equally full at both sizes: with the platform's
  * default page (5,000 rows) a 100k window (~4,700 rows per table and day) is one nearly full page
- * and a 1M window (~47,000) is nine full pages and a partial one. The reader pages each window
- * through one query job with page tokens, so small pages do not cost a query each. The 1M load
+ * and a 1M window (~47,000) is nine full pages and a partial one. The 1M load
  * is cached under .data/.
  * BENCH_BACKFILL_PAGE sets the page size (default 5,000); BENCH_DUCKDB_MEMORY overrides the worker's
  * DUCKDB_MEMORY_LIMIT (default: the platform's, 512MB); BENCH_BACKFILL_DAYS (1..7) backfills only the

@@ -16,7 +16,10 @@ export type { KeysetPosition } from './segment-query';
  * the last row read, never a page token (anonymous result tables expire after about 24 h), so a
  * backfill resumes from its cursor after any pause.
  *
- * By default (page sessions) a page that starts a window, or a position the reader has no open
+ * By default each page is its own LIMIT query, through jobs.query (or createQueryJob with
+ * `queryMethod: 'jobs.insert'`).
+ *
+ * With `pageSessions: true` a page that starts a window, or a position the reader has no open
  * job for, runs one query job for the rest of the window (createQueryJob) and reads only a page of
  * it (getQueryResults({ maxResults, pageToken, autoPaginate: false })); the job and its page token
  * stay open in this process, so the next page asked from exactly where this one ended is one more
@@ -24,9 +27,6 @@ export type { KeysetPosition } from './segment-query';
  * A token that fails or is older than `maxSessionAgeMs` is dropped and the page is read by a new
  * job from the keyset position: the rows are the same either way, since each job sees the window
  * deduplicated the same way and pages are filled to `limit` rows.
- *
- * With `pageSessions: false` each page is its own LIMIT query, through jobs.query (or
- * createQueryJob with `queryMethod: 'jobs.insert'`).
  */
 export interface SegmentReaderOptions {
   projectId: string;
@@ -48,7 +48,11 @@ export interface SegmentReaderOptions {
   deleteJobsAfterRead?: boolean;
   /** Send no credentials; default: true when apiEndpoint is a loopback address (an emulator). */
   anonymous?: boolean;
-  /** Page through one query job per window position with page tokens (default true). */
+  /**
+   * Page through one query job per window position with page tokens (default false). Opt-in: on
+   * goccy/bigquery-emulator an open job holds its window's whole result, and the backfill suite slowed
+   * from minutes to past its timeouts with sessions on; the saving on real BigQuery is not measured.
+   */
   pageSessions?: boolean;
   /** A page token older than this is not used (BigQuery's results live about 24 h); default 6 h. */
   maxSessionAgeMs?: number;
@@ -143,7 +147,7 @@ export class SegmentReader {
     const ctx = this.ctx(req.table, `reading ${req.table} from ${start} to ${end}`);
     const t0 = Date.now();
     const result =
-      this.opts.pageSessions === false
+      this.opts.pageSessions !== true
         ? await this.run(keysetPageSql(path, limit, req.after !== undefined), params, limit, ctx)
         : await this.sessionPage(`${path}|${start}|${end}|${limit}`, keysetPageSql(path, null, req.after !== undefined), params, limit, req.after, ctx);
 

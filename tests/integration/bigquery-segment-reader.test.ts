@@ -112,7 +112,7 @@ describe('SegmentReader against the BigQuery emulator', () => {
   it('pages a window through one query job and its page tokens, with pages filled a few rows per call', async () => {
     const client = createBigQueryClient({ projectId: emu.projectId, apiEndpoint: emu.url });
     const created = countQueryJobs(client);
-    const viaJobs = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, maxResultsPerCall: 4 });
+    const viaJobs = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true, maxResultsPerCall: 4 });
     const window = { start: '2023-01-01T00:00:00Z', end: '2023-05-01T00:00:00Z' };
     const result = await walk(viaJobs, { table: 'tracks', windowStart: window.start, windowEnd: window.end, limit: 30 });
     expect(result.ids).toEqual(emu.expected.rows('tracks', window).map((r) => r.id));
@@ -127,7 +127,7 @@ describe('SegmentReader against the BigQuery emulator', () => {
     const created = countQueryJobs(client);
     const req = { table: 'tracks' as SegmentReadTable, windowStart: '2023-01-01T00:00:00Z', windowEnd: '2024-01-01T00:00:00Z', limit: 25 };
     const whole = await walk(new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, apiEndpoint: emu.url, pageSessions: false }), req);
-    const sessions = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true });
+    const sessions = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true });
 
     // The job behind the open page token disappears (as BigQuery's anonymous results do after ~24 h).
     const p1 = await sessions.readPage(req);
@@ -146,7 +146,7 @@ describe('SegmentReader against the BigQuery emulator', () => {
     expect(created()).toBe(3);
 
     // A token older than maxSessionAgeMs is not trusted.
-    const stale = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, maxSessionAgeMs: 0 });
+    const stale = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true, maxSessionAgeMs: 0 });
     const s1 = await stale.readPage(req);
     const s2 = await stale.readPage({ ...req, after: s1.next });
     expect(s2.jobId).not.toBe(s1.jobId);
