@@ -6,6 +6,7 @@ import { runBackfillStep, type BackfillStepDeps } from '../streams/segment-backf
 import type { ActivityDeps } from './deps';
 import type { BackfillActivities } from './backfill-types';
 import { translated } from './failures';
+import type { JsonValue } from '../connectors/warehouse/types';
 
 /** Amplitude keeps insert_ids 7 days; a day of margin for clocks and the time a resend takes. */
 export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
@@ -17,11 +18,12 @@ export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
  */
 export function createBackfillActivities(deps: ActivityDeps): BackfillActivities {
   let stepDeps: BackfillStepDeps | undefined;
+  let reader: SegmentReader | undefined;
   const build = (): BackfillStepDeps => {
     const bq = deps.config.bigquery;
     const amp = deps.config.amplitude;
     stepDeps ??= {
-      reader: new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log }),
+      reader: (reader = new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log })),
       sink: new AmplitudeSink({ apiKey: amp.apiKey, serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log: deps.log }),
       warehouse: deps.warehouse,
       minIdLength: amp.minIdLength,
@@ -44,9 +46,36 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
             'DedupWindowExpired',
           );
         }
-        const result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
+        let result;
+        try {
+          result = await runBackfillStep(build(), input, { progress: (d) => heartbeat(d), resumeFrom: info.heartbeatDetails });
+        } finally {
+          // A step's query jobs end with it: a paused, cancelled or moved backfill leaves none open in BigQuery.
+          await reader?.close();
+        }
         deps.log.info({ runId: input.runId, cursor: result.cursor, pages: result.counts.pages, read: result.counts.rowsRead, sent: result.counts.sent, attempt: info.attempt }, 'backfill step done');
         return result;
+      }),
+
+    recordBackfillRun: (r) =>
+      translated(async () => {
+        await deps.warehouse.ensureSchema();
+        await deps.warehouse.recordRun({
+          runId: r.runId,
+          flow: 'segment',
+          // The stream of its stored cursor, so that status shows the run and the cursor on one row.
+          stream: `segment_backfill:${r.runId}`,
+          startedAt: new Date(r.startedAt),
+          finishedAt: r.finishedAt ? new Date(r.finishedAt) : undefined,
+          status: r.status,
+          read: r.totals.rowsRead,
+          written: r.totals.written,
+          sent: r.totals.sent,
+          rejected: r.totals.rejected,
+          cursorBefore: null,
+          cursorAfter: r.cursorAfter as JsonValue,
+          error: r.error,
+        });
       }),
   };
 }

@@ -1,9 +1,9 @@
 import { NativeConnection } from '@temporalio/worker';
 import { buildConfig } from '../config/config';
 import { createLogger } from '../config/logger';
-import { createWarehouse } from '../connectors/warehouse';
 import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
+import { startMemorySampler } from './memory-sampler';
 
 /**
  * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
@@ -12,20 +12,14 @@ import { createWorker } from '../workers/worker';
 async function main(): Promise<void> {
   const e = process.env;
   const dir = e.BF_DATA_DIR!;
-  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h' }, dir);
+  // DuckDB's memory cap is the platform's (DUCKDB_MEMORY_LIMIT and its default) unless the bench sets one.
+  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h', DUCKDB_MEMORY_LIMIT: e.BF_DUCKDB_MEMORY }, dir);
   config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'warn' }));
-  if (e.BF_DUCKDB_MEMORY) {
-    // DuckDB's buffer pool otherwise grows toward 80% of RAM as the database grows: cap it to see our own memory.
-    await deps.warehouse.close();
-    deps.warehouse = await createWarehouse(config.warehouse, { memoryLimit: e.BF_DUCKDB_MEMORY });
-  }
-  let heapPeak = 0;
-  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 200);
+  const stopSampler = startMemorySampler(deps.warehouse, 250, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
   process.once('SIGTERM', () => {
-    clearInterval(sampler);
-    process.stdout.write(`heap-peak-mib ${(heapPeak / 1048576).toFixed(0)}\n`);
+    stopSampler();
     worker.shutdown();
   });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });

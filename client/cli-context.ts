@@ -29,6 +29,16 @@ export class CliContext {
     this.out.write(`${line}\n`);
   }
 
+  /** Raw output, for a line redrawn in place. */
+  write(text: string): void {
+    this.out.write(text);
+  }
+
+  /** Whether the output is a terminal (a progress bar can redraw itself). */
+  get isTTY(): boolean {
+    return (this.out as { isTTY?: boolean }).isTTY === true;
+  }
+
   async close(): Promise<void> {
     await this.temporal?.close();
   }

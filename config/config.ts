@@ -8,7 +8,12 @@ export { ConfigError } from './env';
 export type { Env, ServiceName } from './env';
 
 export type WarehouseConfig =
-  | { kind: 'duckdb'; path: string }
+  | {
+      kind: 'duckdb';
+      path: string;
+      /** DuckDB's memory_limit: without it DuckDB lets its buffer pool grow toward 80% of RAM. */
+      memoryLimit?: string;
+    }
   | {
       kind: 'databricks';
       host: string;
@@ -98,7 +103,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
           catalog: env.DATABRICKS_CATALOG,
           volume: env.DATABRICKS_VOLUME,
         }
-      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')) };
+      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')), memoryLimit: env.DUCKDB_MEMORY_LIMIT };
 
   return {
     env,

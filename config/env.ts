@@ -31,6 +31,28 @@ const list = (def: string[]) =>
     z.array(z.string().regex(/^[A-Za-z0-9_]+$/, 'expected names made of letters, digits and _')).min(1),
   );
 
+const MEMORY = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+const MEMORY_UNIT_BYTES: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** `512MB`, `2GiB`... in bytes; undefined when it is not a memory size. */
+export function memoryBytes(text: string): number | undefined {
+  const m = MEMORY.exec(text.trim());
+  return m ? Number(m[1]) * MEMORY_UNIT_BYTES[m[2].toLowerCase()] : undefined;
+}
+/** A memory size DuckDB's memory_limit accepts, at least 64MiB (less cannot run a merge). */
+const memorySize = (def: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default(def)
+      .transform((v) => v.trim().replace(/\s+/g, ''))
+      .superRefine((v, ctx) => {
+        const bytes = memoryBytes(v);
+        if (bytes === undefined) ctx.addIssue({ code: 'custom', message: 'expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' });
+        else if (bytes < 64 * 2 ** 20) ctx.addIssue({ code: 'custom', message: 'expected at least 64MB' });
+      }),
+  );
+
 const DURATION = /^(\d+)([smhd])$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 /** `90d`, `6h`, `30m` or `45s` in seconds. */
@@ -117,6 +139,7 @@ export const envSchema = z.object({
 
   WAREHOUSE: z.enum(['duckdb', 'databricks'], { error: 'expected duckdb or databricks' }).default('duckdb'),
   DUCKDB_PATH: str(),
+  DUCKDB_MEMORY_LIMIT: memorySize('512MB'),
   DATABRICKS_HOST: databricksHost,
   DATABRICKS_HTTP_PATH: z.preprocess(
     blankToUndefined,

@@ -110,6 +110,8 @@ export interface BackfillCarry {
   /** Workflow time (ms) at which a step from `cursor` was first attempted; see BackfillStepInput. */
   cursorFirstAttemptAt: number | null;
   generation: number;
+  /** When the first run of this backfill started (ISO); unset in carries of older versions. */
+  startedAt?: string;
 }
 
 export interface BackfillSummary {

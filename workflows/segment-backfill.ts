@@ -8,6 +8,7 @@ import {
   defineUpdate,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -97,6 +98,7 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     lastError: null,
     cursorFirstAttemptAt: null,
     generation: 0,
+    startedAt: new Date(Date.now()).toISOString(),
   };
   let cancelRequested = false;
   let inFlight = false;
@@ -184,7 +186,33 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     for (const s of r.rejectedSamples) if (carry.rejectedSamples.length < MAX_SAMPLES) carry.rejectedSamples.push(s);
   };
 
+  const { recordBackfillRun } = proxyActivities<BackfillActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
+  // The audit row in ops.sync_runs (DESIGN.md: every run is recorded); a dry run writes nothing.
+  // Patched: backfills started before this records existed replay without these activities.
+  const recordRun = async (status: 'running' | 'succeeded' | 'stopped'): Promise<void> => {
+    if (dryRun || !patched('backfill-sync-runs')) return;
+    try {
+      await recordBackfillRun({
+        runId: workflowInfo().workflowId,
+        startedAt: carry.startedAt ?? new Date(workflowInfo().runStartTime).toISOString(),
+        finishedAt: status === 'running' ? undefined : new Date(Date.now()).toISOString(),
+        status,
+        totals: carry.totals,
+        cursorAfter: carry.cursor,
+        error: carry.lastError ?? undefined,
+      });
+    } catch (err) {
+      // The audit row is not worth holding the backfill for; its progress query stays the truth.
+      if (isCancellation(err)) throw err;
+      log.warn('could not record the backfill run in ops.sync_runs', { error: failureText(err) });
+    }
+  };
+
   showDetails();
+  if (!input.carry) await recordRun('running');
   let steps = 0;
   while (carry.cursor && !cancelRequested) {
     if (carry.paused) {
@@ -194,6 +222,7 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     if (steps >= opts.stepsPerRun || workflowInfo().continueAsNewSuggested) break;
     carry.cursorFirstAttemptAt ??= Date.now();
     inFlight = true;
+    let failed = false;
     try {
       const result = await backfillStep({
         runId: workflowInfo().workflowId,
@@ -220,19 +249,23 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
       carry.paused = true;
       carry.lastError = failureText(err);
       log.warn('backfill paused after a failed step', { error: carry.lastError, cursor: carry.cursor });
+      failed = true;
     } finally {
       inFlight = false;
     }
+    if (failed) await recordRun('running');
     steps++;
     showDetails();
   }
 
   if (carry.cursor && !cancelRequested) {
+    await recordRun('running');
     await condition(allHandlersFinished);
     return continueAsNew<typeof segmentBackfillWorkflow>({ ...input, carry: { ...carry, generation: carry.generation + 1 } });
   }
   completed = true;
   showDetails();
+  await recordRun(carry.cursor ? 'stopped' : 'succeeded');
   await condition(allHandlersFinished);
   const p = progress();
   return { outcome: p.outcome ?? 'finished', progress: p };

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,32 +9,31 @@ import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { startDevServer, defaultTemporalBinary } from '../../lib/dev-server';
+import { freePort } from '../../lib/free-port';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
 import type { BackfillSummary } from '../../workflows/backfill-types';
+import { SEGMENT_TABLES } from '../../sandbox/seed/segment-columns';
+import { MemoryPeaks, type MemorySample } from '../memory-sampler';
 
 /**
  * The Segment backfill end to end: N physical Segment rows from the BigQuery emulator to the
  * Amplitude emulator (Batch API) and DuckDB, through the real Temporal dev server and a worker in
  * its own process, whose peak RSS is the figure that must stay flat as N grows (100k vs 1M).
- * The rows span one week (see bigquery-read.ts for why), so day windows are large and the page
- * size, not the row count, bounds what a step holds. The 1M load is cached under .data/.
- * BENCH_BACKFILL_PAGE sets the page size (default 50,000: the emulator scans the whole table per query,
- * so fewer, larger pages); BENCH_DUCKDB_MEMORY caps DuckDB's buffer pool in the worker (default 512MB).
+ * The rows span one week with day windows. What a step holds is bounded by the page size, so the
+ * comparison is like-for-like only when pages are equally full at both sizes: with the platform's
+ * default page (5,000 rows) a 100k window (~4,700 rows per table and day) is one nearly full page
+ * and a 1M window (~47,000) is nine full pages and a partial one. The 1M load
+ * is cached under .data/.
+ * BENCH_BACKFILL_PAGE sets the page size (default 5,000); BENCH_DUCKDB_MEMORY overrides the worker's
+ * DUCKDB_MEMORY_LIMIT (default: the platform's, 512MB); BENCH_BACKFILL_DAYS (1..7) backfills only the
+ * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker.
+ * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
 const TO = '2024-01-08T00:00:00Z';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+const DAY_MS = 86_400_000;
 
 function rssMiB(pid: number): number {
   try {
@@ -52,6 +50,9 @@ function backfillScenario(name: string, rows: number): BenchScenario {
     name,
     description: `backfill of ${rows.toLocaleString('en-US')} Segment rows: BigQuery emulator -> Amplitude emulator + DuckDB, worker in its own process`,
     async run() {
+      // A shorter range of the same dataset (e.g. 1 day of the 1M rows) for quick memory experiments.
+      const days = Number(process.env.BENCH_BACKFILL_DAYS ?? 7);
+      if (!Number.isInteger(days) || days < 1 || days > 7) throw new Error('BENCH_BACKFILL_DAYS is a whole number of days from 1 to 7');
       const log = createLogger({ level: 'warn' });
       const root = path.resolve(__dirname, '../..');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
@@ -63,14 +64,21 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
       const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
         cwd: root,
-        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '512MB' },
+        env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let peak = 0;
-      let heapPeak = '';
+      const mem = new MemoryPeaks();
+      let pending = '';
       worker.stdout!.on('data', (d: Buffer) => {
-        const m = /heap-peak-mib (\d+)/.exec(d.toString());
-        if (m) heapPeak = m[1];
+        const lines = (pending + d.toString()).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.startsWith('mem ')) continue;
+          mem.add(JSON.parse(line.slice(4)) as MemorySample);
+          // BENCH_MEMORY_TRACE=<file>: every sample, for a plot of memory over the run.
+          if (process.env.BENCH_MEMORY_TRACE) fs.appendFileSync(process.env.BENCH_MEMORY_TRACE, `${Date.now()} ${line.slice(4)}\n`);
+        }
       });
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
       try {
@@ -84,19 +92,19 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         const t0 = performance.now();
         const { workflowId } = await startBackfill(client, config, {
           from: FROM.slice(0, 10),
-          to: '2024-01-07',
+          to: new Date(Date.parse(FROM) + (days - 1) * DAY_MS).toISOString().slice(0, 10),
           tables: ['tracks', 'identifies', 'pages'],
-          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 50_000) },
+          options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000) },
         });
         const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
         const seconds = (performance.now() - t0) / 1000;
         await connection.close();
-        // Stop the worker now: it reports its JS heap peak on the way out.
         clearInterval(sampler);
         worker.kill('SIGTERM');
         await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
         const p = summary.progress;
-        const expected = bq.expected.totalDistinct();
+        const rangeEnd = new Date(Date.parse(FROM) + days * DAY_MS).toISOString();
+        const expected = days === 7 ? bq.expected.totalDistinct() : SEGMENT_TABLES.reduce((n, t) => n + bq.expected.distinctInWindow(t, FROM, rangeEnd), 0);
         if (p.rowsRead !== expected) throw new Error(`read ${p.rowsRead} distinct rows, expected ${expected}`);
         if (amp.store.count() !== p.sent) throw new Error(`Amplitude holds ${amp.store.count()} events, the backfill says it sent ${p.sent}`);
         const share = (ms: number) => `${Math.round((ms / Math.max(p.activeMs, 1)) * 100)}%`;
@@ -106,6 +114,8 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           peakRssMiB: peak,
           extra: {
             physical_rows: rows,
+            days,
+            page: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000),
             sent: p.sent,
             written: p.written,
             rejected: p.rejected,
@@ -114,8 +124,13 @@ function backfillScenario(name: string, rows: number): BenchScenario {
             amplitude: share(p.amplitudeMs),
             warehouse: share(p.warehouseMs),
             own_work: share(p.activeMs - p.bigqueryMs - p.amplitudeMs - p.warehouseMs - p.pacedMs),
-            worker_heap_peak_mib: heapPeak || '?',
-            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY ?? '512MB',
+            heap_used_peak_mib: mem.peak.heapUsedMiB,
+            heap_total_peak_mib: mem.peak.heapTotalMiB,
+            external_peak_mib: mem.peak.externalMiB,
+            duckdb_peak_mib: mem.peak.duckdbMiB,
+            at_rss_peak: mem.atRssPeak ? `rss${mem.atRssPeak.rssMiB}/heap${mem.atRssPeak.heapTotalMiB}/ext${mem.atRssPeak.externalMiB}/duckdb${mem.atRssPeak.duckdbMiB}` : '?',
+            duckdb_tags_at_rss_peak: Object.entries(mem.atRssPeak?.duckdbTags ?? {}).map(([tag, m]) => `${tag}:${m}`).join(',') || '-',
+            duckdb_memory_limit: process.env.BENCH_DUCKDB_MEMORY || 'default (DUCKDB_MEMORY_LIMIT)',
             load: bq.fromCache ? 'cached' : `${bq.loadSeconds.toFixed(0)}s`,
           },
         };

@@ -6,13 +6,13 @@ import {
   formatProgress,
   parseRate,
   pauseBackfill,
-  progressBar,
   resolveBackfill,
   resumeBackfill,
   setBackfillRate,
   startBackfill,
 } from '../backfill';
 import type { CliContext } from '../cli-context';
+import { watchBackfill } from '../backfill-watch';
 
 interface Selector {
   id?: string;
@@ -31,16 +31,18 @@ const select = (c: Command) =>
 /** `npx novade backfill start|status|pause|resume|cancel|rate`: the Segment history backfill. */
 export function registerBackfill(program: Command, ctx: CliContext): void {
   const cmd = program.command('backfill').description('move the Segment history from BigQuery into Amplitude and the warehouse');
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   const watch = async (sel: Selector, intervalMs: number) => {
     const handle = await resolveBackfill(await ctx.client(), ctx.config, sel);
-    for (;;) {
-      const p = await backfillProgress(handle);
-      ctx.print(`${progressBar(p.fraction)}  ${p.state}  read ${p.rowsRead} sent ${p.sent} written ${p.written} rejected ${p.rejected}  ${p.ratePerSec} rows/s  ${p.window ? p.window.start.slice(0, 10) : ''} ${p.table ?? ''}`);
-      if (p.state === 'completed') return ctx.print(formatProgress(p));
-      await sleep(intervalMs);
-    }
+    await watchBackfill({
+      progress: () => backfillProgress(handle),
+      status: async () => (await handle.describe()).status.name,
+      write: (text) => ctx.write(text),
+      tty: ctx.isTTY,
+      sleep,
+      intervalMs,
+    });
   };
 
   cmd

@@ -42,8 +42,9 @@ export function pageLimit(limit: number): number {
  * one fixed (timestamp, id) position, and (timestamp, id) is a total order on the deduplicated rows.
  * An id whose copies carry timestamps in two different windows is returned once per window; the
  * backfill's destinations are idempotent on id (Amplitude insert_id, warehouse merge).
+ * With `limit` null the query returns the rest of the window, to be paged with page tokens.
  */
-export function keysetPageSql(path: string, limit: number, hasAfter: boolean): string {
+export function keysetPageSql(path: string, limit: number | null, hasAfter: boolean): string {
   return [
     'WITH deduplicated AS (',
     `  SELECT * FROM ${path}`,
@@ -53,7 +54,7 @@ export function keysetPageSql(path: string, limit: number, hasAfter: boolean): s
     'SELECT * FROM deduplicated',
     ...(hasAfter ? ['WHERE timestamp > @after_timestamp OR (timestamp = @after_timestamp AND id > @after_id)'] : []),
     'ORDER BY timestamp, id',
-    `LIMIT ${pageLimit(limit)}`,
+    ...(limit === null ? [] : [`LIMIT ${pageLimit(limit)}`]),
   ].join('\n');
 }
 

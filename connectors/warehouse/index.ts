@@ -17,7 +17,7 @@ export type { SqlExecutor } from './databricks/sql-executor';
 export interface CreateWarehouseOptions {
   /** DuckDB: open without write access (a process other than the worker). */
   readOnly?: boolean;
-  /** DuckDB memory cap, e.g. `2GB`. */
+  /** DuckDB memory cap, e.g. `2GB`; overrides the configuration's. */
   memoryLimit?: string;
   hooks?: WarehouseHooks;
 }
@@ -28,7 +28,7 @@ export interface CreateWarehouseOptions {
  * message naming the setting to fix.
  */
 export async function createWarehouse(config: WarehouseConfig, opts: CreateWarehouseOptions = {}): Promise<Warehouse> {
-  if (config.kind === 'duckdb') return openDuckDBWarehouse({ path: config.path, readOnly: opts.readOnly, memoryLimit: opts.memoryLimit, hooks: opts.hooks });
+  if (config.kind === 'duckdb') return openDuckDBWarehouse({ path: config.path, readOnly: opts.readOnly, memoryLimit: opts.memoryLimit ?? config.memoryLimit, hooks: opts.hooks });
   const executor = await DbsqlExecutor.connect({
     host: config.host,
     httpPath: config.httpPath,

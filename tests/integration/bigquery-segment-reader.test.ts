@@ -7,6 +7,17 @@ import { PermanentError, TransientError } from '../../lib/errors';
 import { SegmentGenerator } from '../../sandbox/seed/segment';
 import { parseIsoMicros } from '../../connectors/bigquery/timestamp';
 
+/** Counts the query jobs a client creates. */
+function countQueryJobs(client: ReturnType<typeof createBigQueryClient>): () => number {
+  let n = 0;
+  const original = client.createQueryJob.bind(client);
+  client.createQueryJob = ((...args: Parameters<typeof original>) => {
+    n++;
+    return original(...args);
+  }) as typeof client.createQueryJob;
+  return () => n;
+}
+
 type Walk = { pages: SegmentPage[]; ids: string[]; keys: string[]; rejected: string[] };
 
 /** Reads a window to its end the way the backfill does, from `after` on. */
@@ -88,12 +99,60 @@ describe('SegmentReader against the BigQuery emulator', () => {
     expect([...first.rows.map((r) => r.id), ...resumed.ids]).toEqual(whole.ids);
   });
 
-  it('reads the same through createQueryJob with results paged by getQueryResults', async () => {
-    const viaJobs = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, apiEndpoint: emu.url, queryMethod: 'jobs.insert', maxResultsPerCall: 4 });
+  it('reads the same with one LIMIT query per page, through jobs.query or createQueryJob', async () => {
+    const window = { start: '2023-01-01T00:00:00Z', end: '2023-05-01T00:00:00Z' };
+    const expected = emu.expected.rows('tracks', window).map((r) => r.id);
+    for (const queryMethod of ['jobs.query', 'jobs.insert'] as const) {
+      const perPage = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, apiEndpoint: emu.url, pageSessions: false, queryMethod, maxResultsPerCall: 4 });
+      const result = await walk(perPage, { table: 'tracks', windowStart: window.start, windowEnd: window.end, limit: 30 });
+      expect(result.ids).toEqual(expected);
+    }
+  });
+
+  it('pages a window through one query job and its page tokens, with pages filled a few rows per call', async () => {
+    const client = createBigQueryClient({ projectId: emu.projectId, apiEndpoint: emu.url });
+    const created = countQueryJobs(client);
+    const viaJobs = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true, maxResultsPerCall: 4 });
     const window = { start: '2023-01-01T00:00:00Z', end: '2023-05-01T00:00:00Z' };
     const result = await walk(viaJobs, { table: 'tracks', windowStart: window.start, windowEnd: window.end, limit: 30 });
     expect(result.ids).toEqual(emu.expected.rows('tracks', window).map((r) => r.id));
-    expect(result.pages[0].jobId).toBeTruthy();
+    expect(result.pages.length).toBeGreaterThan(3);
+    expect(new Set(result.pages.map((p) => p.jobId)).size).toBe(1);
+    expect(created()).toBe(1);
+    for (const p of result.pages.slice(0, -1)) expect(p.rows.length + p.rejected.length).toBe(30);
+  });
+
+  it('starts a new job from the keyset position when the page token is gone, a resume from another position, or too old', async () => {
+    const client = createBigQueryClient({ projectId: emu.projectId, apiEndpoint: emu.url });
+    const created = countQueryJobs(client);
+    const req = { table: 'tracks' as SegmentReadTable, windowStart: '2023-01-01T00:00:00Z', windowEnd: '2024-01-01T00:00:00Z', limit: 25 };
+    const whole = await walk(new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, apiEndpoint: emu.url, pageSessions: false }), req);
+    const sessions = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true });
+
+    // The job behind the open page token disappears (as BigQuery's anonymous results do after ~24 h).
+    const p1 = await sessions.readPage(req);
+    await createBigQueryClient({ projectId: emu.projectId, apiEndpoint: emu.url }).job(p1.jobId!).delete();
+    const p2 = await sessions.readPage({ ...req, after: p1.next });
+    expect(p2.jobId).not.toBe(p1.jobId);
+    expect(created()).toBe(2);
+    // A page asked from a position other than where the open job stands (a retried or replayed page).
+    const again = await sessions.readPage({ ...req, after: p1.next });
+    expect(again.rows.map((r) => r.id)).toEqual(p2.rows.map((r) => r.id));
+    expect(created()).toBe(3);
+    const rest = await walk(sessions, req, again.next);
+    expect([...p1.rows, ...p1.rejected.map((r) => r.row), ...p2.rows, ...p2.rejected.map((r) => r.row)].length).toBe(50);
+    expect(rest.ids).toEqual(whole.ids.slice(50));
+    // ...and the job that last read is where the walk continued from.
+    expect(created()).toBe(3);
+
+    // A token older than maxSessionAgeMs is not trusted.
+    const stale = new SegmentReader({ projectId: emu.projectId, dataset: emu.dataset, client, deleteJobsAfterRead: true, pageSessions: true, maxSessionAgeMs: 0 });
+    const s1 = await stale.readPage(req);
+    const s2 = await stale.readPage({ ...req, after: s1.next });
+    expect(s2.jobId).not.toBe(s1.jobId);
+    expect(s2.rows.map((r) => r.id)).toEqual(p2.rows.map((r) => r.id));
+    await sessions.close();
+    await stale.close();
   });
 
   it('splits a range into windows without losing or repeating ids', async () => {

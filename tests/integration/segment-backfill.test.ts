@@ -23,7 +23,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { backfillProgress, startBackfill, pauseBackfill, resumeBackfill, cancelBackfill, setBackfillRate, BackfillUsageError } from '../../client/backfill';
 import { runCli } from '../../client/cli';
 import { CliContext } from '../../client/cli-context';
-import type { BackfillOptions, BackfillProgress, BackfillSummary } from '../../workflows/backfill-types';
+import { BACKFILL_WORKFLOW_TYPE, backfillWorkflowId, type BackfillCarry, type BackfillInput, type BackfillOptions, type BackfillProgress, type BackfillSummary } from '../../workflows/backfill-types';
 import type { SegmentSeedRow } from '../../sandbox/seed/segment';
 
 /**
@@ -213,7 +213,18 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     // The same range again is refused while it runs, with the way forward.
     await expect(startBackfill(w.client, w.config, { from: FROM, to: TO, tables: ['pages', 'identifies', 'tracks'], options: FAST })).rejects.toThrow(/already running.*backfill status --id/);
 
+    // The operator watches it through the CLI (no terminal: one line per change) until it ends.
+    const watchOut = new Capture();
+    const watching = withTemporalAddress(() => runCli(['backfill', 'status', '--watch', '--id', workflowId], new CliContext(watchOut)));
+
     const summary = (await handleOf(w, workflowId).result()) as BackfillSummary;
+    expect(await watching).toBe(0);
+    const bars = watchOut.text.split('\n').filter((l) => l.startsWith('['));
+    expect(bars.length).toBeGreaterThan(1);
+    expect(bars.at(-1)).toMatch(/^\[#{30}\] 100\.0 %  completed  read \d+/);
+    expect(watchOut.text).toMatch(/state\s+completed \(finished\)/);
+    expect(watchOut.text).toContain(`read ${summary.progress.rowsRead}, sent ${summary.progress.sent}`);
+    expect(watchOut.text).not.toMatch(/[\r\x1b]/);
     // A closed workflow still answers the progress query (a worker replays it).
     expect((await backfillProgress(handleOf(w, workflowId))).state).toBe('completed');
     worker.shutdown();
@@ -236,6 +247,12 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
       expect(new Set(dead.map((d) => String(d.reason)))).toEqual(new Set(['event: event is null', 'neither user_id nor anonymous_id: Amplitude needs one of them']));
       const cursor = await wh.getSyncState(`segment_backfill:${workflowId}`);
       expect(cursor).toBeNull();
+      // The run is recorded in ops.sync_runs like every other flow's, with the workflow's totals.
+      const runs = await wh.listRuns({ flow: 'segment' });
+      expect(runs.map((r) => ({ ...r, startedAt: undefined, finishedAt: undefined }))).toEqual([
+        expect.objectContaining({ runId: workflowId, stream: `segment_backfill:${workflowId}`, status: 'succeeded', read: want.distinct, sent: want.insertIds.size, rejected: want.rejected, written: summary.progress.written }),
+      ]);
+      expect(runs[0].finishedAt!.getTime()).toBeGreaterThan(runs[0].startedAt.getTime());
     } finally {
       await wh.close();
     }
@@ -317,11 +334,63 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     expect(p.lastError).toMatch(/segment_typo.*not found.*SEGMENT_DATASET/);
     expect(p.cursor).toEqual({ windowStart: `${FROM}T00:00:00.000Z`, table: 0 });
     expect((await h.describe()).status.name).toBe('RUNNING');
+    // Its run row says it is waiting on that error.
+    const runs = await w.client.workflow.execute('statusWorkflow', { taskQueue: w.taskQueue, workflowId: `status-${workflowId}` });
+    const row = (runs as { streams: { stream: string; lastRun?: { status: string; error?: string } }[] }).streams.find((s) => s.stream === `segment_backfill:${workflowId}`);
+    expect(row?.lastRun).toMatchObject({ status: 'running', error: expect.stringMatching(/segment_typo.*not found/) });
     await cancelBackfill(h);
     expect(((await h.result()) as BackfillSummary).outcome).toBe('cancelled');
     worker.shutdown();
     await running;
   }, 120_000);
+
+  it('past the 6-day re-send guard: pauses without sending, stays paused on a plain resume, sends once on resume --allow-late-resend', async () => {
+    const w = await makeWorld();
+    const want = expected();
+    const { worker, running } = await startWorker(w);
+    // A backfill that continued as new while a step from its first cursor had been failing since a
+    // week ago (paused after an outage, resumed a week later): what it carries says so.
+    const workflowId = backfillWorkflowId(FROM, TO, [...TABLES]);
+    const cursor = { windowStart: `${FROM}T00:00:00.000Z`, table: 0 };
+    const carry: BackfillCarry = {
+      cursor,
+      totals: { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0, activeMs: 0, bigqueryMs: 0, amplitudeMs: 0, warehouseMs: 0, pacedMs: 0 },
+      perEventType: {},
+      rejectedByReason: {},
+      rejectedSamples: [],
+      paused: false,
+      rate: null,
+      lastError: null,
+      cursorFirstAttemptAt: Date.now() - 7 * 86_400_000,
+      generation: 1,
+    };
+    const input: BackfillInput = { from: FROM, to: TO, tables: [...TABLES], dryRun: false, rate: null, options: FAST, carry };
+    await w.client.workflow.start(BACKFILL_WORKFLOW_TYPE, { taskQueue: w.taskQueue, workflowId, args: [input] });
+    const h = handleOf(w, workflowId);
+    const refusals = async () => (await h.fetchHistory()).events!.filter((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === 'DedupWindowExpired').length;
+
+    const p = await waitFor('paused by the guard', () => backfillProgress(h), (x) => x.state === 'paused' && x.lastError !== null);
+    expect(p.lastError).toMatch(/first attempted 7\.0 days ago and may have been partly sent; Amplitude deduplicates insert_ids for 7 days only/);
+    expect(p.lastError).toContain('--allow-late-resend');
+    expect({ cursor: p.cursor, sent: p.sent, events: w.amp.store.count() }).toEqual({ cursor, sent: 0, events: 0 });
+    expect(await refusals()).toBe(1);
+
+    // A plain resume does not override it: the same step is refused again, still nothing sent.
+    await resumeBackfill(h);
+    await waitFor('a second refusal', refusals, (n) => n === 2);
+    const again = await waitFor('paused again', () => backfillProgress(h), (x) => x.state === 'paused' && x.lastError !== null);
+    expect({ cursor: again.cursor, events: w.amp.store.count() }).toEqual({ cursor, events: 0 });
+
+    // The operator checked Amplitude and allows it through the CLI: the rest is sent exactly once.
+    const out = new Capture();
+    expect(await withTemporalAddress(() => runCli(['backfill', 'resume', '--id', workflowId, '--allow-late-resend'], new CliContext(out)))).toBe(0);
+    const summary = (await h.result()) as BackfillSummary;
+    worker.shutdown();
+    await running;
+    expect(await refusals()).toBe(2);
+    expectTotals(summary.progress, want);
+    await expectExactlyOnce(w, want);
+  }, 240_000);
 
   it('cancel stops cleanly at a page boundary, keeping what was acknowledged', async () => {
     const w = await makeWorld();
@@ -339,6 +408,12 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     expect(summary.progress.fraction).toBeLessThan(1);
     // Exactly what the totals say was sent is in Amplitude: the page in flight finished before stopping.
     expect(w.amp.store.count()).toBe(summary.progress.sent);
+    const wh = await openDuckDBWarehouse({ path: path.join(w.dir, 'warehouse.duckdb') });
+    try {
+      expect(await wh.listRuns({ flow: 'segment' })).toEqual([expect.objectContaining({ runId: workflowId, status: 'stopped', sent: summary.progress.sent })]);
+    } finally {
+      await wh.close();
+    }
   }, 240_000);
 
   it('survives its worker being killed mid-page: another worker finishes with the same totals and no duplicate insert_ids', async () => {
@@ -439,6 +514,16 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     await expectExactlyOnce(w, want);
   }, 300_000);
 });
+
+/** Runs a CLI command against this file's dev server (the CLI reads TEMPORAL_ADDRESS). */
+async function withTemporalAddress<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.TEMPORAL_ADDRESS = env.address;
+  try {
+    return await fn();
+  } finally {
+    delete process.env.TEMPORAL_ADDRESS;
+  }
+}
 
 class Capture extends Writable {
   text = '';

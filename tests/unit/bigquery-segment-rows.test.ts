@@ -113,6 +113,8 @@ describe('Segment reader SQL', () => {
     expect(keyset).toBeGreaterThan(dedup);
     expect(sql).toMatch(/ORDER BY timestamp, id\nLIMIT 500$/);
     expect(keysetPageSql(path, 10, false)).not.toContain('@after');
+    // Without a limit: the rest of the window, for one job paged by page tokens.
+    expect(keysetPageSql(path, null, true)).toMatch(/ORDER BY timestamp, id$/);
     expect(countSql(path)).toContain('COUNT(DISTINCT id)');
     expect(timestampRangeSql(path)).toContain('MIN(timestamp)');
   });

@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(cfg.sandboxed).toEqual(['salesforce', 'drift', 'amplitude', 'bigquery']);
     expect(cfg.salesforce.loginUrl).toBe('http://127.0.0.1:4010');
     expect(cfg.amplitude.serverUrl).toBe('http://127.0.0.1:4030');
-    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb' });
+    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb', memoryLimit: '512MB' });
     expect(cfg.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'novade-sync', devServer: true });
   });
 
@@ -32,6 +32,14 @@ describe('configuration', () => {
     expect(problemsOf({ AMPLITUDE_ZONE: 'eu' })).toEqual([
       'AMPLITUDE_API_KEY: missing (the API key of the Amplitude project, under Settings > Projects)',
     ]);
+  });
+
+  it('caps DuckDB memory at 512MB unless DUCKDB_MEMORY_LIMIT says otherwise, and refuses what DuckDB would not take', () => {
+    expect(buildConfig({ DUCKDB_MEMORY_LIMIT: ' 2 GiB ' }, '/tmp/novade').warehouse).toMatchObject({ kind: 'duckdb', memoryLimit: '2GiB' });
+    expect(buildConfig({ DUCKDB_MEMORY_LIMIT: '' }, '/tmp/novade').warehouse).toMatchObject({ memoryLimit: '512MB' });
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '80%' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB) (got "80%")']);
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '1024' })).toHaveLength(1);
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '16MB' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected at least 64MB (got "16MB")']);
   });
 
   it('rejects a DATABRICKS_HOST with a scheme and says what is expected', () => {
