@@ -43,6 +43,8 @@ export interface TemporalIngestOptions {
 interface Waiter {
   signal: IngestSignal;
   bytes: number;
+  /** performance.now() at submit, for the queue-wait metric. */
+  queuedAt: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -109,7 +111,7 @@ export class TemporalIngest implements EventIngest {
     const overloaded = this.shards[index].overloaded;
     if (overloaded) return Promise.reject(new IngestBackpressureError(overloaded));
     return new Promise<void>((resolve, reject) => {
-      this.shards[index].queue.push({ signal, bytes: opts.bytes, resolve, reject });
+      this.shards[index].queue.push({ signal, bytes: opts.bytes, queuedAt: performance.now(), resolve, reject });
       this.schedule(index);
     });
   }
@@ -136,6 +138,7 @@ export class TemporalIngest implements EventIngest {
     shard.inFlight++;
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
     const started = performance.now();
+    for (const w of group) this.opts.metrics?.queueWait.observe((started - w.queuedAt) / 1000);
     try {
       await this.signalWithStart(index, signal);
       this.opts.metrics?.signalLatency.observe((performance.now() - started) / 1000);
