@@ -17,6 +17,17 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds the whole machine has been busy so far (every core, every process: /proc/stat). */
+export function machineBusySeconds(): number {
+  try {
+    const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+    return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Prometheus exposition text as `name{labels}` -> value (label order as exposed). */
 export type Scrape = Map<string, number>;
 

@@ -15,7 +15,7 @@ export interface Load {
   p90: number;
   p99: number;
   max: number;
-  /** Per second since the start: answers and the slowest one (ms). */
+  /** Per second since the start, by when the request was sent: answers and the slowest one (ms). */
   timeline: { answers: number; maxMs: number }[];
 }
 
@@ -64,7 +64,7 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
       },
     );
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-      const s = Math.floor((performance.now() - started) / 1000);
+      const s = Math.max(0, Math.floor((performance.now() - responseTime - started) / 1000));
       const slot = (timeline[s] ??= { answers: 0, maxMs: 0 });
       slot.answers++;
       slot.maxMs = Math.max(slot.maxMs, responseTime);

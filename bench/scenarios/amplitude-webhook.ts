@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BenchScenario } from '../scenario';
-import { cpuSeconds, delta, histogramQuantile, scrape, type Scrape } from '../process-probe';
+import { cpuSeconds, machineBusySeconds, delta, histogramQuantile, scrape, type Scrape } from '../process-probe';
 import { runLoad, type Load } from '../webhook-load';
 
 /**
@@ -77,7 +77,8 @@ const BODY = JSON.stringify({
 });
 
 type Proc = 'webhook' | 'worker' | 'server' | 'loadgen';
-type Cpu = Record<Proc, number>;
+/** Per process, plus `others`: what the rest of the machine (other users' work) burnt meanwhile. */
+type Cpu = Record<Proc | 'others', number>;
 
 interface Row {
   load: Load;
@@ -109,17 +110,20 @@ function rowCells(r: Row): string[] {
     fmt(q('webhook_ingest_signal_seconds', 0.5)),
     fmt(q('webhook_ingest_signal_seconds', 0.99)),
     fmt(q('webhook_ingest_queue_seconds', 0.99)),
+    fmt(q('webhook_request_duration_seconds', 0.99)),
+    fmt(1000 * (w('webhook_request_duration_seconds_sum') / w('webhook_request_duration_seconds_count'))),
     String(Math.round(wfts)),
     per('webhook'),
     per('worker'),
     per('server'),
     per('loadgen'),
     fmt((cpu.webhook + cpu.worker + cpu.server + cpu.loadgen) / l.seconds, 2),
+    fmt(cpu.others / l.seconds, 2),
     r.loadAvg,
   ];
 }
 
-const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'WFTs', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'load 1/5'];
+const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'srv p99', 'srv mean', 'WFTs', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'others', 'load 1/5'];
 
 function table(rows: Row[]): string {
   const body = rows.map(rowCells);
@@ -153,6 +157,12 @@ const scenario: BenchScenario = {
       extraArgs: [...pragmas.flatMap((p) => ['--sqlite-pragma', p]), ...(process.env.BENCH_WEBHOOK_DEV_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
       log: createLogger({ level: 'warn' }),
     });
+    // The dev server's own log, to line its warnings up with stalls.
+    if (process.env.BENCH_WEBHOOK_SERVER_LOG) {
+      const out = fs.createWriteStream(process.env.BENCH_WEBHOOK_SERVER_LOG);
+      server.process.stdout?.on('data', (d: Buffer) => out.write(d));
+      server.process.stderr?.on('data', (d: Buffer) => out.write(d));
+    }
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -163,8 +173,11 @@ const scenario: BenchScenario = {
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, profile('webhook'));
     const base = `http://127.0.0.1:${webhookPort}`;
     const target = { url: `${base}/amplitude`, headers: { 'content-type': 'application/json', [HEADER]: SECRET }, body: BODY };
-    const cpuNow = (): Cpu => ({ webhook: cpuSeconds(webhook.pid), worker: cpuSeconds(worker.pid), server: cpuSeconds(server.process.pid), loadgen: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
     const procs: Proc[] = ['webhook', 'worker', 'server', 'loadgen'];
+    const cpuNow = (): Cpu => {
+      const own: Record<Proc, number> = { webhook: cpuSeconds(webhook.pid), worker: cpuSeconds(worker.pid), server: cpuSeconds(server.process.pid), loadgen: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+      return { ...own, others: machineBusySeconds() - procs.reduce((n, p) => n + own[p], 0) };
+    };
 
     /** One load run, measured: CPU per process, the webhook's and worker's metrics before and after, stall seconds. */
     const measured = async (rate: number, seconds: number): Promise<Row> => {
@@ -176,11 +189,11 @@ const scenario: BenchScenario = {
       const [wa, ka] = await Promise.all([scrape(`${base}/metrics`), scrape(`http://127.0.0.1:${metricsPort}/metrics`)]);
       if (process.env.BENCH_WEBHOOK_DUMP_METRICS)
         fs.writeFileSync(process.env.BENCH_WEBHOOK_DUMP_METRICS, [...procs.slice(0, 2)].map((p, i) => `# ${p}\n${[...(i === 0 ? wa : ka)].map(([k, v]) => `${k} ${v - ((i === 0 ? wb : kb).get(k) ?? 0)}`).join('\n')}`).join('\n'));
-      const cpu = Object.fromEntries(procs.map((p) => [p, after[p] - before[p]])) as Cpu;
+      const cpu = Object.fromEntries([...procs, 'others'].map((p) => [p, after[p as Proc] - before[p as Proc]])) as Cpu;
       const stalls: string[] = [];
       l.timeline.forEach((slot, s) => {
         if (!slot || slot.maxMs < 100 || !samples[s + 1]) return;
-        const burnt = procs.map((p) => `${p} ${Math.round(100 * (samples[s + 1][p] - samples[s][p]))}%`).join(' ');
+        const burnt = [...procs, 'others' as const].map((p) => `${p} ${Math.round(100 * (samples[s + 1][p] - samples[s][p]))}%`).join(' ');
         stalls.push(`s${s}: ${slot.answers} answers, max ${slot.maxMs} ms; cpu ${burnt}`);
       });
       const row: Row = { load: l, cpu, webhook: { before: wb, after: wa }, worker: { before: kb, after: ka }, stalls, loadAvg: os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/') };
@@ -192,6 +205,7 @@ const scenario: BenchScenario = {
       await waitFor(`${base}/readyz`, 60_000);
       // Warm-up: start the ingest workflows and let the worker bundle and open DuckDB.
       const warm = await runLoad(target, 100, 3);
+      const mainStartedAt = Date.now();
       const main = await measured(num('BENCH_WEBHOOK_RATE', 1_000), num('BENCH_WEBHOOK_SECONDS', 60));
       const rows = [main];
       // With a fixed amount of requests, a rate not kept shows as a longer run.
@@ -208,6 +222,11 @@ const scenario: BenchScenario = {
         if (goingUp !== held) break;
       }
       const acked = warm.ok + rows.reduce((n, r) => n + r.load.ok, 0);
+      // When each ingest run began (continue-as-new), in seconds since the main run's start, to line up with stalls.
+      const runStarts: string[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowType = 'amplitudeIngestWorkflow'` }))
+        runStarts.push(`${wf.workflowId.replace('amplitude-ingest-', 'shard ')} s${Math.floor((wf.startTime.getTime() - mainStartedAt) / 1000)}`);
+      process.stderr.write(`  ingest runs started (continue-as-new): ${runStarts.reverse().join(', ')}\n`);
 
       // Everything acknowledged must reach silver: wait for the shards to drain, then stop the worker.
       const ids = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 4) }, (_, i) => ingestWorkflowId('amplitude-ingest', i));
