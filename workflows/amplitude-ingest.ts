@@ -98,11 +98,19 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
   let seq = 0;
   const pending = () => events.length + rejected.length;
   /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
-  const fitting = <T>(list: T[], budget: number): number => {
+  // An event's size is measured once: the same events are measured again by the carry check after
+  // each flush, and stringifying them was a visible share of the worker's workflow thread.
+  const sizes = new WeakMap<object, number>();
+  const sizeOf = (item: object): number => {
+    let n = sizes.get(item);
+    if (n === undefined) sizes.set(item, (n = utf8Length(JSON.stringify(item))));
+    return n;
+  };
+  const fitting = <T extends object>(list: T[], budget: number): number => {
     let n = 0;
     let bytes = 0;
     while (n < list.length && n < s.maxBatch) {
-      bytes += utf8Length(JSON.stringify(list[n]));
+      bytes += sizeOf(list[n]);
       if (n > 0 && bytes > budget) break;
       n++;
     }
