@@ -350,7 +350,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       client: new Client({ connection }),
       shards: 1,
       ingest: { timeoutMs: 1_300 },
-      settings: { maxBatch: 20, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
+      settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
     });
     try {
       const worker = await startWorker(env, bundle, stack);
