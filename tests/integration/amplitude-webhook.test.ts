@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startDevServer } from '../helpers/temporal';
@@ -13,7 +13,7 @@ import { createAzureHandler } from '../../webhook/azure/handler';
 import { startWebhookServer } from '../../webhook/start-server';
 import { pointSandboxStreamAt } from '../../webhook/sandbox-stream';
 import { PermanentError, TransientError } from '../../lib/errors';
-import { withClosingRetry } from '../../lib/grpc-retry';
+import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry';
 import { exportEvent, makeStack, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 
 /**
@@ -344,8 +344,18 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
 
   it('continues as new every few KB of history while signals race it: the "closing" refusals are retried at once, no 503, every event once', async () => {
     // Under the SDK's default retry a "workflow is closing" refusal waits at least 1.36 s (1.7 s ± 20 %),
-    // beyond this webhook's 1.3 s timeout: it would answer 503.
-    const connection = await Connection.connect(withClosingRetry({ address: env.address }));
+    // beyond this webhook's 1.3 s timeout: it would answer 503. The webhook's retry is used here with a
+    // count of the refusals it retried, to know that the race did happen.
+    let closingRetries = 0;
+    const retry = closingGrpcRetryOptions();
+    const counted: GrpcRetryOptions = {
+      ...retry,
+      delayFunction: (attempt, status) => {
+        if (isWorkflowClosing(status)) closingRetries++;
+        return retry.delayFunction(attempt, status);
+      },
+    };
+    const connection = await Connection.connect({ address: env.address, interceptors: [makeGrpcRetryInterceptor(counted)] });
     const stack = await makeStack(env, {
       client: new Client({ connection }),
       shards: 1,
@@ -369,6 +379,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       const status = await stack.waitForIngest(acked.size, 60_000);
       await worker.stop();
 
+      expect(closingRetries).toBeGreaterThan(0);
       expect(refused).toBe(0);
       expect(status.runs).toBeGreaterThan(5);
       const uuids = await stack.silverUuids();
