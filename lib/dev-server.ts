@@ -7,12 +7,14 @@ import type { Logger } from '../config/logger';
 export interface DevServerOptions {
   /** Path of the `temporal` CLI built by scripts/setup.sh. */
   binary: string;
-  /** SQLite file that persists workflows and schedules across restarts. */
-  dbFile: string;
+  /** SQLite file that persists workflows and schedules across restarts; omitted, the state lives in memory. */
+  dbFile?: string;
   port: number;
   uiPort: number;
   namespace: string;
   headless?: boolean;
+  /** Further `start-dev` flags, e.g. `--sqlite-pragma journal_mode=wal` or `--dynamic-config-value K=V`. */
+  extraArgs?: string[];
   log: Logger;
 }
 
@@ -49,12 +51,11 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   if (!fs.existsSync(opts.binary))
     throw new Error(`The Temporal CLI is not built at ${opts.binary}: run \`npm run setup\` (needs Go; the first build takes minutes).`);
-  fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const args = [
     'server',
     'start-dev',
-    '--db-filename',
-    opts.dbFile,
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     '--port',
     String(opts.port),
     '--ui-port',
@@ -67,6 +68,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'warn',
   ];
   if (opts.headless) args.push('--headless');
+  args.push(...(opts.extraArgs ?? []));
   const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log.child({ component: 'temporal-dev-server' });
   const forward = (buf: Buffer) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from '../config/config';
+import { withClosingRetry } from './grpc-retry';
 
 export interface TemporalClient {
   connection: Connection;
@@ -32,7 +33,7 @@ export class TemporalUnreachableError extends Error {
 export async function connectTemporal(temporal: AppConfig['temporal']): Promise<TemporalClient> {
   let connection: Connection;
   try {
-    connection = await Connection.connect(connectionOptions(temporal));
+    connection = await Connection.connect(withClosingRetry(connectionOptions(temporal)));
   } catch (err) {
     throw new TemporalUnreachableError(temporal.address, err);
   }

@@ -31,7 +31,14 @@ export class WebhookMetrics {
   readonly signalLatency = new Histogram({
     name: 'webhook_ingest_signal_seconds',
     help: 'Time for Temporal to accept one signal-with-start (the floor of the acknowledgement latency)',
-    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly queueWait = new Histogram({
+    name: 'webhook_ingest_queue_seconds',
+    help: 'Time a request waits for its shard before its signal leaves (grouping with other requests, or a signal already in flight)',
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
 

@@ -15,6 +15,17 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
 export function secretMatches(given: string | undefined, expected: string): boolean {
   if (given === undefined || expected.length === 0) return false;
   const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, expectedDigest(expected));
+}
+
+/** The configured secret's digest, computed once (every request is checked twice: route and handler). */
+const digests = new Map<string, Buffer>();
+function expectedDigest(expected: string): Buffer {
+  let d = digests.get(expected);
+  if (!d) {
+    d = createHash('sha256').update(expected).digest();
+    if (digests.size > 16) digests.clear();
+    digests.set(expected, d);
+  }
+  return d;
 }

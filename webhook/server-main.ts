@@ -2,13 +2,14 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../config/logger';
 import { connectionOptions } from '../lib/temporal';
+import { withClosingRetry } from '../lib/grpc-retry';
 import { startWebhookServer } from './start-server';
 
 /** `npm run webhook`: the webhook HTTP server alone (compose, Kubernetes). Starts even while Temporal is down; /readyz tells. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
-  const connection = Connection.lazy(connectionOptions(config.temporal));
+  const connection = Connection.lazy(withClosingRetry(connectionOptions(config.temporal)));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const server = await startWebhookServer({ config, log, client });
   log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader }, 'webhook server listening');

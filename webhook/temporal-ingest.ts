@@ -7,9 +7,12 @@ import type { WebhookMetrics } from './metrics';
 
 /**
  * Makes webhook events durable by signal-with-start into the ingest workflows. Requests are spread
- * over `shards` workflows by a hash of their first event's uuid; per shard at most `maxInFlight`
- * signals are in flight, and the requests that arrive meanwhile (or within `lingerMs`) travel together
- * in the next one. A request is never split: its events are durable together or not at all.
+ * over `shards` workflows by a hash of their first event's uuid. Grouping adapts to load like Nagle's
+ * algorithm: a request reaching an idle shard leaves at once (with whatever arrived in the same turn
+ * of the event loop); requests that arrive while a signal is in flight wait for it and travel together
+ * in the next one, so under load signals grow instead of multiplying. Each signal costs the Temporal
+ * server a history write and the worker a workflow task, whatever its size, so signals per second is
+ * what the machine pays for. A request is never split: its events are durable together or not at all.
  */
 
 export interface TemporalIngestOptions {
@@ -18,9 +21,12 @@ export interface TemporalIngestOptions {
   /** Workflow ids are `<prefix>-<shard>`. */
   workflowIdPrefix?: string;
   shards?: number;
-  /** How long the first request of a group waits for company. */
+  /**
+   * With `maxInFlight` > 1: how long requests wait for company before a further signal joins one
+   * already in flight. An idle shard never waits.
+   */
   lingerMs?: number;
-  /** Signals per shard awaiting Temporal at once; more overlap round trips, fewer make bigger groups. */
+  /** Signals per shard awaiting Temporal at once; more overlap round trips, fewer make bigger groups (default 1). */
   maxInFlight?: number;
   /** A group stops growing at this many body bytes (Temporal payloads must stay well under 2 MB). */
   maxSignalBytes?: number;
@@ -43,6 +49,8 @@ export interface TemporalIngestOptions {
 interface Waiter {
   signal: IngestSignal;
   bytes: number;
+  /** performance.now() at submit, for the queue-wait metric. */
+  queuedAt: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -52,7 +60,8 @@ interface Shard {
   /** Why the shard refuses new events, while its history is too large. */
   overloaded?: string;
   inFlight: number;
-  timer?: NodeJS.Timeout;
+  /** A send is scheduled (next turn of the event loop, or after the linger). */
+  scheduled: boolean;
 }
 
 /** FNV-1a: cheap and stable across processes, so one uuid always lands on the same shard. */
@@ -91,10 +100,10 @@ export class TemporalIngest implements EventIngest {
   private readonly outstanding = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TemporalIngestOptions) {
-    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0 }));
+    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0, scheduled: false }));
     this.prefix = opts.workflowIdPrefix ?? 'amplitude-ingest';
     this.linger = opts.lingerMs ?? 2;
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
     this.maxBytes = opts.maxSignalBytes ?? 512 * 1024;
     this.timeoutMs = opts.timeoutMs ?? 5_000;
   }
@@ -109,21 +118,27 @@ export class TemporalIngest implements EventIngest {
     const overloaded = this.shards[index].overloaded;
     if (overloaded) return Promise.reject(new IngestBackpressureError(overloaded));
     return new Promise<void>((resolve, reject) => {
-      this.shards[index].queue.push({ signal, bytes: opts.bytes, resolve, reject });
+      this.shards[index].queue.push({ signal, bytes: opts.bytes, queuedAt: performance.now(), resolve, reject });
       this.schedule(index);
     });
   }
 
   private schedule(index: number): void {
     const shard = this.shards[index];
-    if (shard.inFlight >= this.maxInFlight || shard.timer || shard.queue.length === 0) return;
-    shard.timer = setTimeout(() => void this.send(index), this.linger);
+    if (shard.inFlight >= this.maxInFlight || shard.scheduled || shard.queue.length === 0) return;
+    shard.scheduled = true;
+    const go = () => {
+      shard.scheduled = false;
+      void this.send(index);
+    };
+    // Idle: go on the next turn, which still gathers the requests parsed in this one. Busy: linger,
+    // since the signal in flight will carry whoever arrives meanwhile when it completes anyway.
+    if (shard.inFlight === 0) setImmediate(go);
+    else setTimeout(go, this.linger);
   }
 
   private async send(index: number): Promise<void> {
     const shard = this.shards[index];
-    clearTimeout(shard.timer);
-    shard.timer = undefined;
     // A completion may have sent the queue first; the next completion picks up whatever is left.
     if (shard.queue.length === 0 || shard.inFlight >= this.maxInFlight) return;
     const group: Waiter[] = [];
@@ -136,6 +151,7 @@ export class TemporalIngest implements EventIngest {
     shard.inFlight++;
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
     const started = performance.now();
+    for (const w of group) this.opts.metrics?.queueWait.observe((started - w.queuedAt) / 1000);
     try {
       await this.signalWithStart(index, signal);
       this.opts.metrics?.signalLatency.observe((performance.now() - started) / 1000);
@@ -145,8 +161,10 @@ export class TemporalIngest implements EventIngest {
       for (const w of group) w.reject(err);
     } finally {
       shard.inFlight--;
-      // Whoever queued during the round trip has waited long enough: go now, no linger.
+      // Whoever queued during the round trip has waited long enough: go now, no linger. What did not
+      // fit in that signal takes a free slot, if any, as usual.
       if (shard.queue.length > 0) void this.send(index);
+      this.schedule(index);
     }
   }
 

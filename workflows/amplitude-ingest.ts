@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { AmplitudeIngestActivities, IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY } from './amplitude-ingest-names';
@@ -29,11 +29,19 @@ export interface AmplitudeIngestSettings {
   maxAgeMs: number;
   /** Continue-as-new after this many history events even if the server does not suggest it yet. */
   maxHistoryEvents: number;
+  /**
+   * ...or this many history bytes. When a signal races the continue-as-new, the server refuses the
+   * completion, the worker replays the whole run and signals wait meanwhile ("workflow is closing"):
+   * the smaller the run, the shorter that wait. Events cross the history twice (signal, then flush input).
+   */
+  maxHistoryBytes: number;
   /** Activity timeout of one flush; tests shorten it so a killed worker's flush is retried quickly. */
   flushTimeout: Duration;
 }
 
-export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxBatchBytes: 1_000_000, maxAgeMs: 1_000, maxHistoryEvents: 5_000, flushTimeout: '2 minutes' };
+const CAN_ON_HISTORY_BYTES = 'amplitude-ingest-continue-as-new-on-history-bytes';
+
+export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxBatchBytes: 1_000_000, maxAgeMs: 1_000, maxHistoryEvents: 5_000, maxHistoryBytes: 1_000_000, flushTimeout: '2 minutes' };
 
 /** UTF-8 size of a string, without Node's Buffer (not available to workflow code). */
 function utf8Length(text: string): number {
@@ -84,14 +92,25 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
   });
   setHandler(amplitudeIngestStatusQuery, () => ({ ...totals, pending: events.length + rejected.length + inFlight, runs }));
 
+  // Shards fill at the same pace: staggered limits keep their continue-as-new (and the replays a race
+  // with a signal causes) from landing in the same second.
+  const historyBytesLimit = s.maxHistoryBytes * (1 + (input.shard % 4) / 8);
   let seq = 0;
   const pending = () => events.length + rejected.length;
   /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
-  const fitting = <T>(list: T[], budget: number): number => {
+  // An event's size is measured once: the same events are measured again by the carry check after
+  // each flush, and stringifying them was a visible share of the worker's workflow thread.
+  const sizes = new WeakMap<object, number>();
+  const sizeOf = (item: object): number => {
+    let n = sizes.get(item);
+    if (n === undefined) sizes.set(item, (n = utf8Length(JSON.stringify(item))));
+    return n;
+  };
+  const fitting = <T extends object>(list: T[], budget: number): number => {
     let n = 0;
     let bytes = 0;
     while (n < list.length && n < s.maxBatch) {
-      bytes += utf8Length(JSON.stringify(list[n]));
+      bytes += sizeOf(list[n]);
       if (n > 0 && bytes > budget) break;
       n++;
     }
@@ -117,7 +136,9 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
     // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
     // (after an outage) is drained in this run first.
     const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
-    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents)) {
+    // patched(): runs started before this limit existed replay without it (no nondeterminism).
+    const bytesDue = info.historySize >= historyBytesLimit && patched(CAN_ON_HISTORY_BYTES);
+    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents || bytesDue)) {
       // A signal that lands while this task completes makes the server refuse the continue-as-new;
       // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
       await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });

@@ -71,7 +71,7 @@ export interface Stack {
 
 let stacks = 0;
 
-export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions> } = {}): Promise<Stack> {
+export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions>; client?: Client } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amp-webhook-'));
   const taskQueue = `amp-webhook-${process.pid}-${++stacks}`;
   const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, WEBHOOK_SECRET: SECRET, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_BODY_LIMIT_BYTES: '65536' }, dir);
@@ -83,7 +83,7 @@ export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?:
   const server = await startWebhookServer({
     config,
     log,
-    client: env.client,
+    client: opts.client ?? env.client,
     port: 0,
     ingest: { workflowIdPrefix: `amplitude-ingest-${taskQueue}`, shards: opts.shards ?? 3, timeoutMs: 3_000, settings: { maxAgeMs: 100, flushTimeout: '5 seconds', ...opts.settings }, ...opts.ingest },
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startDevServer } from '../helpers/temporal';
@@ -13,6 +13,7 @@ import { createAzureHandler } from '../../webhook/azure/handler';
 import { startWebhookServer } from '../../webhook/start-server';
 import { pointSandboxStreamAt } from '../../webhook/sandbox-stream';
 import { PermanentError, TransientError } from '../../lib/errors';
+import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry';
 import { exportEvent, makeStack, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 
 /**
@@ -340,6 +341,55 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       await stack.close();
     }
   }, 180_000);
+
+  it('continues as new on history bytes while signals race it: the "closing" refusals are retried at once, no 503, every event once', async () => {
+    // Under the SDK's default retry a "workflow is closing" refusal waits at least 1.36 s (1.7 s ± 20 %),
+    // beyond this webhook's 1.3 s timeout: it would answer 503. The webhook's retry is used here with a
+    // count of the refusals it retried, to know that the race did happen.
+    let closingRetries = 0;
+    const retry = closingGrpcRetryOptions();
+    const counted: GrpcRetryOptions = {
+      ...retry,
+      delayFunction: (attempt, status) => {
+        if (isWorkflowClosing(status)) closingRetries++;
+        return retry.delayFunction(attempt, status);
+      },
+    };
+    const connection = await Connection.connect({ address: env.address, interceptors: [makeGrpcRetryInterceptor(counted)] });
+    const stack = await makeStack(env, {
+      client: new Client({ connection }),
+      shards: 1,
+      ingest: { timeoutMs: 1_300 },
+      settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
+    });
+    try {
+      const worker = await startWorker(env, bundle, stack);
+      const acked = new Set<string>();
+      let refused = 0;
+      // Eight senders on one shard: a signal is nearly always in flight when a run continues as new.
+      const sender = async () => {
+        while (acked.size + refused < 800) {
+          const events = [exportEvent(), exportEvent()];
+          const r = await stack.post(events);
+          if (r.status === 200) for (const e of events) acked.add(e.uuid as string);
+          else refused++;
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, sender));
+      const status = await stack.waitForIngest(acked.size, 60_000);
+      await worker.stop();
+
+      expect(closingRetries).toBeGreaterThan(0);
+      expect(refused).toBe(0);
+      expect(status.runs).toBeGreaterThan(1);
+      const uuids = await stack.silverUuids();
+      expect(uuids.length).toBe(acked.size);
+      expect(new Set(uuids)).toEqual(acked);
+    } finally {
+      await stack.close();
+      await connection.close();
+    }
+  }, 120_000);
 
   it('refuses with 503 while a shard is far behind (no worker), then lands every acknowledged event once the worker is back', async () => {
     const stack = await makeStack(env, { shards: 1, ingest: { maxHistoryEvents: 40, guardIntervalMs: 50, maxInFlight: 1, lingerMs: 0 } });

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { connectionOptions } from '../../lib/temporal';
+import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
 import { TemporalIngest } from '../temporal-ingest';
@@ -15,7 +16,7 @@ import { createAzureHandler } from './handler';
  */
 const config = loadConfig();
 const log = createLogger({ level: config.env.LOG_LEVEL, format: 'json' });
-const client = new Client({ connection: Connection.lazy(connectionOptions(config.temporal)), namespace: config.temporal.namespace });
+const client = new Client({ connection: Connection.lazy(withClosingRetry(connectionOptions(config.temporal))), namespace: config.temporal.namespace });
 const metrics = new WebhookMetrics();
 const ingest = new TemporalIngest({
   client,
