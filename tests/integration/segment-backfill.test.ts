@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { temporal } from '@temporalio/proto';
 import { startDevServer } from '../helpers/temporal';
 import { startDevServer as startFileDevServer, type DevServer } from '../../lib/dev-server';
 import { freePort } from '../helpers/ports';
@@ -365,9 +366,19 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
       generation: 1,
     };
     const input: BackfillInput = { from: FROM, to: TO, tables: [...TABLES], dryRun: false, rate: null, options: FAST, carry };
-    await w.client.workflow.start(BACKFILL_WORKFLOW_TYPE, { taskQueue: w.taskQueue, workflowId, args: [input] });
+    const started = await w.client.workflow.start(BACKFILL_WORKFLOW_TYPE, { taskQueue: w.taskQueue, workflowId, args: [input] });
     const h = handleOf(w, workflowId);
-    const refusals = async () => (await h.fetchHistory()).events!.filter((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === 'DedupWindowExpired').length;
+    // Counted over every run from the first one: the backfill continues as new every few steps.
+    const refusals = async () => {
+      let n = 0;
+      for (let runId: string | undefined = started.firstExecutionRunId; runId; ) {
+        const history: temporal.api.history.v1.IHistory = await w.client.workflow.getHandle(workflowId, runId).fetchHistory();
+        const events = history.events ?? [];
+        n += events.filter((e) => e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type === 'DedupWindowExpired').length;
+        runId = events.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      }
+      return n;
+    };
 
     const p = await waitFor('paused by the guard', () => backfillProgress(h), (x) => x.state === 'paused' && x.lastError !== null);
     expect(p.lastError).toMatch(/first attempted 7\.0 days ago and may have been partly sent; Amplitude deduplicates insert_ids for 7 days only/);
