@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'warn' }));
-  const stopSampler = startMemorySampler(deps.warehouse, 250, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
+  const stopSampler = startMemorySampler(deps.warehouse, 200, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
   process.once('SIGTERM', () => {
     stopSampler();
     worker.shutdown();

@@ -35,15 +35,6 @@ const FROM = '2024-01-01T00:00:00Z';
 const TO = '2024-01-08T00:00:00Z';
 const DAY_MS = 86_400_000;
 
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function backfillScenario(name: string, rows: number): BenchScenario {
   const per = Math.round(rows / 3);
   return {
@@ -67,7 +58,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      let peak = 0;
+      // The worker samples its own memory (RSS included) and prints each sample: one sampler, not two.
       const mem = new MemoryPeaks();
       let pending = '';
       worker.stdout!.on('data', (d: Buffer) => {
@@ -80,7 +71,6 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           if (process.env.BENCH_MEMORY_TRACE) fs.appendFileSync(process.env.BENCH_MEMORY_TRACE, `${Date.now()} ${line.slice(4)}\n`);
         }
       });
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(worker.pid!))), 200);
       try {
         await new Promise<void>((resolve, reject) => {
           worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -99,7 +89,6 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
         const seconds = (performance.now() - t0) / 1000;
         await connection.close();
-        clearInterval(sampler);
         worker.kill('SIGTERM');
         await new Promise((r) => (worker.exitCode !== null ? r(undefined) : worker.once('exit', r)));
         const p = summary.progress;
@@ -111,7 +100,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         return {
           records: p.rowsRead,
           seconds,
-          peakRssMiB: peak,
+          peakRssMiB: mem.peak.rssMiB,
           extra: {
             physical_rows: rows,
             days,
@@ -135,7 +124,6 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           },
         };
       } finally {
-        clearInterval(sampler);
         if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGTERM');
         await new Promise((r) => (worker.exitCode !== null || worker.signalCode !== null ? r(undefined) : worker.once('exit', r)));
         await server.stop();
