@@ -19,13 +19,8 @@ export function secretMatches(given: string | undefined, expected: string): bool
 }
 
 /** The configured secret's digest, computed once (every request is checked twice: route and handler). */
-const digests = new Map<string, Buffer>();
+let cached: { secret: string; digest: Buffer } | undefined;
 function expectedDigest(expected: string): Buffer {
-  let d = digests.get(expected);
-  if (!d) {
-    d = createHash('sha256').update(expected).digest();
-    if (digests.size > 16) digests.clear();
-    digests.set(expected, d);
-  }
-  return d;
+  if (cached?.secret !== expected) cached = { secret: expected, digest: createHash('sha256').update(expected).digest() };
+  return cached.digest;
 }
