@@ -13,7 +13,9 @@ export function installRuntime(opts: { log: Logger; metricsBind: string; level?:
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       log[level](meta, entry.message);
     }),
-    telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBind } } },
+    // Core's own logs (Rust) are forwarded to the logger above: printed to the console by default, they
+    // landed in stdout beside the JSON the CLI prints (the demo's report failed to parse on one).
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} }, metrics: { prometheus: { bindAddress: opts.metricsBind } } },
     shutdownSignals: opts.shutdownSignals ?? ['SIGINT', 'SIGTERM'],
   });
 }
