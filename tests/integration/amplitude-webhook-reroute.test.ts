@@ -63,21 +63,33 @@ describe('Amplitude ingest across shards', () => {
     }
   }, 90_000);
 
-  it('continues as new on history bytes on two shards under eight senders: closing refusals are rerouted, no 503 within a 1.3 s timeout, every event once', async () => {
+  it('continues as new on history bytes on two shards under eight senders: closing refusals are rerouted, no 503, every event once', async () => {
     // As the webhook host connects (withClosingRetry): the ingest's signals pass the closing refusal
     // through and reroute it. Whether a signal lands in a closing window is up to timing, so the
     // refusals are reported, not asserted; webhook-closing-reroute.test.ts covers the decision itself.
+    // With runs this small both shards are sometimes closing at once: the group then waits for a
+    // replay, which took over 1.3 s once on the shared CI cores, hence the 3 s timeout.
     const connection = await Connection.connect(withClosingRetry({ address: env.address }));
     const stack = await makeStack(env, {
       client: new Client({ connection }),
       shards: 2,
-      ingest: { timeoutMs: 1_300 },
+      ingest: { timeoutMs: 3_000 },
       settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
     });
     try {
       const worker = await startWorker(env, bundle, stack);
       const acked = new Set<string>();
       let refused = 0;
+      // Why a request was not made durable, for the assertion's message.
+      const causes = new Map<string, number>();
+      const ingest = stack.server.ingest;
+      const submit = ingest.submit.bind(ingest);
+      ingest.submit = (signal, opts) =>
+        submit(signal, opts).catch((err: unknown) => {
+          const text = `${(err as Error).name}: ${(err as Error).message} ${String(((err as Error).cause as Error | undefined)?.message ?? '')}`;
+          causes.set(text, (causes.get(text) ?? 0) + 1);
+          throw err;
+        });
       const sender = async () => {
         while (acked.size + refused < 1_000) {
           const events = [exportEvent(), exportEvent()];
@@ -92,7 +104,7 @@ describe('Amplitude ingest across shards', () => {
 
       const refusals = await stack.server.metrics.registry.getSingleMetricAsString('webhook_ingest_closing_refusals_total');
       console.info(`reroute test: ${status.runs} runs; ${refusals.split('\n').filter((l) => !l.startsWith('#')).join(', ') || 'no closing refusal'}`);
-      expect(refused).toBe(0);
+      expect(refused, JSON.stringify([...causes])).toBe(0);
       expect(status.runs).toBeGreaterThan(2);
       const uuids = await stack.silverUuids();
       expect(uuids.length).toBe(acked.size);
