@@ -203,17 +203,19 @@ export class TemporalIngest implements EventIngest {
 
   /**
    * Nothing was stored by the refused signal: its requests go first in the next open shard's queue,
-   * followed by those already queued for the closing shard (or, once every shard is closing, back to
-   * the front of their own queue to wait for it).
+   * followed by those already queued for the closing shard. When every shard is closing, they wait
+   * for the one that started closing first, whose replay should end first.
    */
   private reroute(index: number, group: Waiter[]): void {
     const shard = this.shards[index];
     shard.closingUntil = performance.now() + this.closingHoldMs;
-    const to = this.openShardFrom(index);
-    for (const w of group) w.hops = to === index ? this.shards.length : w.hops + 1;
+    let to = this.openShardFrom(index);
+    const waiting = to === index;
+    if (waiting) to = this.shards.reduce((best, s, i) => (s.closingUntil < this.shards[best].closingUntil ? i : best), index);
+    for (const w of group) w.hops = waiting ? this.shards.length : w.hops + 1;
     if (to === index) shard.queue.unshift(...group);
     else this.shards[to].queue.unshift(...group, ...shard.queue.splice(0));
-    this.opts.metrics?.closingReroutes.inc({ outcome: to === index ? 'wait' : 'rerouted' });
+    this.opts.metrics?.closingReroutes.inc({ outcome: waiting ? 'wait' : 'rerouted' });
     if (to !== index) this.schedule(to);
   }
 

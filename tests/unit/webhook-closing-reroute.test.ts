@@ -106,7 +106,7 @@ describe('webhook ingest: a shard refusing signals while it continues as new', (
     await ingest.close();
   });
 
-  it('when every shard is closing, waits for its own shard under the connection’s closing retry, and fails the requests if that fails too', async () => {
+  it('when every shard is closing, waits for the one that started closing first under the connection’s closing retry, and fails the requests if that fails too', async () => {
     const { client, calls } = fakeClient();
     const metrics = new WebhookMetrics({ defaultMetrics: false });
     const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 2, workflowIdPrefix: 'ing', metrics });
@@ -118,11 +118,12 @@ describe('webhook ingest: a shard refusing signals while it continues as new', (
     calls[1].settle(closingRefusal());
     await turn();
     await turn();
-    // Both shards refused: the third attempt stays on the last shard tried and lets the connection retry.
+    // Both shards refused: the third attempt goes to the shard that started closing first and lets
+    // the connection retry the refusal until its replay is done.
     expect(calls.map((c) => [c.workflowId, c.passThrough])).toEqual([
       ['ing-0', true],
       ['ing-1', true],
-      ['ing-1', false],
+      ['ing-0', false],
     ]);
     expect(a.state).toBe('pending');
     calls[2].settle(closingRefusal());
