@@ -1,10 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
 import type { ConnectionOptions } from '@temporalio/client';
 
 type Status = Parameters<GrpcRetryOptions['delayFunction']>[1];
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 /** grpc.status.RESOURCE_EXHAUSTED (the enum lives in @grpc/grpc-js, not a direct dependency). */
 const RESOURCE_EXHAUSTED = 8;
+const CLOSING = /workflow is closing/i;
 
 /**
  * When a continue-as-new races with a signal, the server refuses the completion and, until the
@@ -16,7 +19,19 @@ const RESOURCE_EXHAUSTED = 8;
  * milliseconds; real rate limiting keeps the default backoff.
  */
 export function isWorkflowClosing(status: Status): boolean {
-  return status.code === RESOURCE_EXHAUSTED && /workflow is closing/i.test(status.details ?? '');
+  return status.code === RESOURCE_EXHAUSTED && CLOSING.test(status.details ?? '');
+}
+
+/**
+ * The same refusal once it reached the caller: the client wraps the gRPC error (`code`, `details`)
+ * in a ServiceError, so the cause chain is searched.
+ */
+export function isClosingRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, details } = e as { code?: unknown; details?: unknown };
+    if (code === RESOURCE_EXHAUSTED && typeof details === 'string' && CLOSING.test(details)) return true;
+  }
+  return false;
 }
 
 /**
@@ -33,7 +48,36 @@ export function closingGrpcRetryOptions(closingInitialMs = 10, closingMaxMs = 10
   };
 }
 
+/** For callers that handle the closing refusal themselves: it comes back at once, everything else is retried as usual. */
+export function closingPassThroughRetryOptions(): GrpcRetryOptions {
+  const defaults = defaultGrpcRetryOptions();
+  return {
+    delayFunction: defaults.delayFunction,
+    retryableDecider: (attempt, status) => !isWorkflowClosing(status) && defaults.retryableDecider(attempt, status),
+  };
+}
+
+const closingPassThrough = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with the closing refusal handed straight back to it instead of retried (on connections
+ * built with `withClosingRetry`): the webhook sends a refused group to another ingest shard at once
+ * rather than wait for this one's replay. The interceptor is chosen when a call starts, which happens
+ * in `fn`'s async context.
+ */
+export function withoutClosingRetry<T>(fn: () => Promise<T>): Promise<T> {
+  return closingPassThrough.run(true, fn);
+}
+
+/** Whether the current call runs under `withoutClosingRetry` (for tests of its callers). */
+export function closingRetryPassedThrough(): boolean {
+  return closingPassThrough.getStore() === true;
+}
+
 /** Client connection options plus the retry above (not for the worker's NativeConnection). */
 export function withClosingRetry<T extends Partial<ConnectionOptions>>(options: T): T & Pick<ConnectionOptions, 'interceptors'> {
-  return { ...options, interceptors: [makeGrpcRetryInterceptor(closingGrpcRetryOptions())] };
+  const retrying = makeGrpcRetryInterceptor(closingGrpcRetryOptions());
+  const passing = makeGrpcRetryInterceptor(closingPassThroughRetryOptions());
+  const interceptor: Interceptor = (callOptions, nextCall) => (closingPassThrough.getStore() ? passing : retrying)(callOptions, nextCall);
+  return { ...options, interceptors: [interceptor] };
 }

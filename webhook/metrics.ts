@@ -42,6 +42,13 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly closingReroutes = new Counter({
+    name: 'webhook_ingest_closing_refusals_total',
+    help: 'Signals a shard refused while its run continued as new ("workflow is closing"): rerouted to another shard, or waiting for this one when every shard was closing',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

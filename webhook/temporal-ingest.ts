@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isClosingRefusal, withoutClosingRetry } from '../lib/grpc-retry';
 import type { IngestSignal } from '../activities/amplitude-ingest-types';
 import type { AmplitudeIngestInput, AmplitudeIngestSettings } from '../workflows/amplitude-ingest';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_WORKFLOW, ingestWorkflowId } from '../workflows/amplitude-ingest-names';
@@ -13,6 +14,11 @@ import type { WebhookMetrics } from './metrics';
  * in the next one, so under load signals grow instead of multiplying. Each signal costs the Temporal
  * server a history write and the worker a workflow task, whatever its size, so signals per second is
  * what the machine pays for. A request is never split: its events are durable together or not at all.
+ *
+ * While a shard's run continues as new and a signal raced it, the server refuses that shard's signals
+ * ("workflow is closing") until the worker has replayed the run (0.3-0.8 s): the refused group goes
+ * to the next shard at once, and the shard is avoided for `closingHoldMs`. Which shard holds an event
+ * does not matter downstream: every shard merges into the same silver table on `event_key`.
  */
 
 export interface TemporalIngestOptions {
@@ -30,6 +36,11 @@ export interface TemporalIngestOptions {
   maxInFlight?: number;
   /** A group stops growing at this many body bytes (Temporal payloads must stay well under 2 MB). */
   maxSignalBytes?: number;
+  /**
+   * After a "workflow is closing" refusal, new requests for that shard go to the next one for this
+   * long (default 500 ms, about one replay); then the shard is tried again.
+   */
+  closingHoldMs?: number;
   /** Answer 503 when Temporal has not accepted the signal within this time. */
   timeoutMs?: number;
   /**
@@ -51,6 +62,8 @@ interface Waiter {
   bytes: number;
   /** performance.now() at submit, for the queue-wait metric. */
   queuedAt: number;
+  /** Shards that refused it as closing; past the shard count it waits for its own shard instead. */
+  hops: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -62,6 +75,8 @@ interface Shard {
   inFlight: number;
   /** A send is scheduled (next turn of the event loop, or after the linger). */
   scheduled: boolean;
+  /** performance.now() until which the shard is taken for closing (see closingHoldMs). */
+  closingUntil: number;
 }
 
 /** FNV-1a: cheap and stable across processes, so one uuid always lands on the same shard. */
@@ -95,17 +110,19 @@ export class TemporalIngest implements EventIngest {
   private readonly maxInFlight: number;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
+  private readonly closingHoldMs: number;
   private guardTimer?: NodeJS.Timeout;
   /** Calls to Temporal not yet settled, including those a timeout gave up on: close() waits for them. */
   private readonly outstanding = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TemporalIngestOptions) {
-    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0, scheduled: false }));
+    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0, scheduled: false, closingUntil: 0 }));
     this.prefix = opts.workflowIdPrefix ?? 'amplitude-ingest';
     this.linger = opts.lingerMs ?? 2;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
     this.maxBytes = opts.maxSignalBytes ?? 512 * 1024;
     this.timeoutMs = opts.timeoutMs ?? 5_000;
+    this.closingHoldMs = opts.closingHoldMs ?? 500;
   }
 
   get workflowIds(): string[] {
@@ -113,14 +130,26 @@ export class TemporalIngest implements EventIngest {
   }
 
   submit(signal: IngestSignal, opts: { key: string; bytes: number }): Promise<void> {
-    const index = shardOf(opts.key, this.shards.length);
+    const home = shardOf(opts.key, this.shards.length);
     this.guardTimer ??= this.startGuard();
-    const overloaded = this.shards[index].overloaded;
+    const overloaded = this.shards[home].overloaded;
     if (overloaded) return Promise.reject(new IngestBackpressureError(overloaded));
+    const index = this.openShardFrom(home);
     return new Promise<void>((resolve, reject) => {
-      this.shards[index].queue.push({ signal, bytes: opts.bytes, queuedAt: performance.now(), resolve, reject });
+      this.shards[index].queue.push({ signal, bytes: opts.bytes, queuedAt: performance.now(), hops: 0, resolve, reject });
       this.schedule(index);
     });
+  }
+
+  /** `from` unless it is closing: then the next shard neither closing nor behind, or `from` if there is none. */
+  private openShardFrom(from: number): number {
+    const now = performance.now();
+    if (this.shards[from].closingUntil <= now) return from;
+    for (let step = 1; step < this.shards.length; step++) {
+      const i = (from + step) % this.shards.length;
+      if (this.shards[i].closingUntil <= now && !this.shards[i].overloaded) return i;
+    }
+    return from;
   }
 
   private schedule(index: number): void {
@@ -152,13 +181,17 @@ export class TemporalIngest implements EventIngest {
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
     const started = performance.now();
     for (const w of group) this.opts.metrics?.queueWait.observe((started - w.queuedAt) / 1000);
+    // A group that every shard refused as closing waits for its own shard's replay, retried within
+    // milliseconds by the connection (withClosingRetry), as long as the timeout allows.
+    const waitIfClosing = group.some((w) => w.hops >= this.shards.length);
     try {
-      await this.signalWithStart(index, signal);
+      await (waitIfClosing ? this.signalWithStart(index, signal) : withoutClosingRetry(() => this.signalWithStart(index, signal)));
       this.opts.metrics?.signalLatency.observe((performance.now() - started) / 1000);
       this.opts.metrics?.signalEvents.observe(signal.events.length + signal.rejected.length);
       for (const w of group) w.resolve();
     } catch (err) {
-      for (const w of group) w.reject(err);
+      if (!waitIfClosing && isClosingRefusal(err)) this.reroute(index, group);
+      else for (const w of group) w.reject(err);
     } finally {
       shard.inFlight--;
       // Whoever queued during the round trip has waited long enough: go now, no linger. What did not
@@ -166,6 +199,24 @@ export class TemporalIngest implements EventIngest {
       if (shard.queue.length > 0) void this.send(index);
       this.schedule(index);
     }
+  }
+
+  /**
+   * Nothing was stored by the refused signal: its requests go first in the next open shard's queue,
+   * followed by those already queued for the closing shard. When every shard is closing, they wait
+   * for the one that started closing first, whose replay should end first.
+   */
+  private reroute(index: number, group: Waiter[]): void {
+    const shard = this.shards[index];
+    shard.closingUntil = performance.now() + this.closingHoldMs;
+    let to = this.openShardFrom(index);
+    const waiting = to === index;
+    if (waiting) to = this.shards.reduce((best, s, i) => (s.closingUntil < this.shards[best].closingUntil ? i : best), index);
+    for (const w of group) w.hops = waiting ? this.shards.length : w.hops + 1;
+    if (to === index) shard.queue.unshift(...group);
+    else this.shards[to].queue.unshift(...group, ...shard.queue.splice(0));
+    this.opts.metrics?.closingReroutes.inc({ outcome: waiting ? 'wait' : 'rerouted' });
+    if (to !== index) this.schedule(to);
   }
 
   private async signalWithStart(index: number, signal: IngestSignal): Promise<void> {

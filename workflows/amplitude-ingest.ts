@@ -40,8 +40,18 @@ export interface AmplitudeIngestSettings {
 }
 
 const CAN_ON_HISTORY_BYTES = 'amplitude-ingest-continue-as-new-on-history-bytes';
+const LARGER_RUNS = 'amplitude-ingest-larger-flushes-and-runs';
 
-export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 500, maxBatchBytes: 1_000_000, maxAgeMs: 1_000, maxHistoryEvents: 5_000, maxHistoryBytes: 1_000_000, flushTimeout: '2 minutes' };
+/**
+ * Each flush costs an activity, two workflow tasks, a bronze append and a silver MERGE whatever its
+ * size, and each run a continue-as-new (with a replay whenever a signal races it): at 1,000 events/s
+ * on 2 shared cores, rarer flushes and longer runs leave more CPU for the acknowledgements. A race no
+ * longer holds acknowledgements (the webhook sends refused signals to another shard), so the run's
+ * length no longer shows in the latency.
+ */
+export const INGEST_DEFAULTS: AmplitudeIngestSettings = { maxBatch: 1_000, maxBatchBytes: 1_000_000, maxAgeMs: 2_000, maxHistoryEvents: 10_000, maxHistoryBytes: 2_000_000, flushTimeout: '2 minutes' };
+/** Runs started before LARGER_RUNS replay with the defaults they ran with. */
+const INGEST_DEFAULTS_BEFORE_LARGER_RUNS: AmplitudeIngestSettings = { ...INGEST_DEFAULTS, maxBatch: 500, maxAgeMs: 1_000, maxHistoryEvents: 5_000, maxHistoryBytes: 1_000_000 };
 
 /** UTF-8 size of a string, without Node's Buffer (not available to workflow code). */
 function utf8Length(text: string): number {
@@ -71,7 +81,8 @@ export interface AmplitudeIngestInput {
  * written it to bronze and silver. Runs forever, continuing as new before its history grows large.
  */
 export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Promise<void> {
-  const s: AmplitudeIngestSettings = { ...INGEST_DEFAULTS, ...input.settings };
+  // patched() before any command: a replay of an older run takes the old branch, a new run records the marker.
+  const s: AmplitudeIngestSettings = { ...(patched(LARGER_RUNS) ? INGEST_DEFAULTS : INGEST_DEFAULTS_BEFORE_LARGER_RUNS), ...input.settings };
   const { flushAmplitudeEvents } = proxyActivities<AmplitudeIngestActivities>({
     startToCloseTimeout: s.flushTimeout,
     // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.

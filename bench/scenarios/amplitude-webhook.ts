@@ -21,7 +21,8 @@ import { runLoad, type Load } from '../webhook-load';
  *
  * Each run prints a row (stderr): latency, throughput, errors, signals and their round trip, the time
  * requests waited for their shard, and CPU per request of each process (webhook, worker, Temporal dev
- * server, the load generator itself), plus the seconds whose slowest answer passed 100 ms with what
+ * server, the load generator itself), the "workflow is closing" refusals (each rerouted to another shard),
+ * plus the seconds whose slowest answer passed 100 ms with what
  * each process burnt in that second.
  *
  * The dev server keeps its state in memory unless BENCH_WEBHOOK_DB=file (SQLite file in the temp dir;
@@ -52,10 +53,22 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after `graceMs`: a worker whose graceful shutdown hung once held the shared
+ * CPU lock for 20 minutes. Everything acknowledged is in silver before this is called.
+ */
+function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    // A child ended by a signal keeps exitCode null: signalCode tells it is gone.
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      process.stderr.write(`  pid ${child.pid} still running ${graceMs} ms after SIGTERM: SIGKILL\n`);
+      child.kill('SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -113,6 +126,7 @@ function rowCells(r: Row): string[] {
     fmt(q('webhook_request_duration_seconds', 0.99)),
     fmt(1000 * (w('webhook_request_duration_seconds_sum') / w('webhook_request_duration_seconds_count'))),
     String(Math.round(wfts)),
+    String(Math.round(w('webhook_ingest_closing_refusals_total'))),
     per('webhook'),
     per('worker'),
     per('server'),
@@ -123,7 +137,7 @@ function rowCells(r: Row): string[] {
   ];
 }
 
-const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'srv p99', 'srv mean', 'WFTs', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'others', 'load 1/5'];
+const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'srv p99', 'srv mean', 'WFTs', 'closing', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'others', 'load 1/5'];
 
 function table(rows: Row[]): string {
   const body = rows.map(rowCells);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultGrpcRetryOptions, type GrpcRetryOptions } from '@temporalio/client';
-import { closingGrpcRetryOptions, isWorkflowClosing, withClosingRetry } from '../../lib/grpc-retry';
+import { closingGrpcRetryOptions, closingPassThroughRetryOptions, closingRetryPassedThrough, isClosingRefusal, isWorkflowClosing, withClosingRetry, withoutClosingRetry } from '../../lib/grpc-retry';
 
 type Status = Parameters<GrpcRetryOptions['delayFunction']>[1];
 const status = (code: number, details: string): Status => ({ code, details, metadata: undefined as unknown as Status['metadata'] });
@@ -46,5 +46,30 @@ describe('gRPC retry while a workflow is closing (continue-as-new racing a signa
     expect(opts.address).toBe('localhost:7233');
     expect(opts.interceptors).toHaveLength(1);
     expect(typeof opts.interceptors?.[0]).toBe('function');
+  });
+
+  it('recognises the refusal once the client wrapped it (ServiceError with the gRPC status as cause)', () => {
+    const grpc = Object.assign(new Error('8 RESOURCE_EXHAUSTED: ...'), { code: RESOURCE_EXHAUSTED, details: closing.details });
+    expect(isClosingRefusal(new Error('Failed to signalWithStart Workflow', { cause: grpc }))).toBe(true);
+    expect(isClosingRefusal(grpc)).toBe(true);
+    expect(isClosingRefusal(new Error('x', { cause: Object.assign(new Error('y'), { code: RESOURCE_EXHAUSTED, details: rateLimited.details }) }))).toBe(false);
+    expect(isClosingRefusal(new Error('Temporal did not accept the events within 5000 ms'))).toBe(false);
+    expect(isClosingRefusal(undefined)).toBe(false);
+  });
+
+  it('hands the closing refusal back at once to callers that reroute it, and retries everything else as the SDK does', async () => {
+    const opts = closingPassThroughRetryOptions();
+    expect(opts.retryableDecider(1, closing)).toBe(false);
+    expect(opts.retryableDecider(1, rateLimited)).toBe(true);
+    expect(opts.retryableDecider(1, status(UNAVAILABLE, 'connection refused'))).toBe(true);
+    expect(opts.retryableDecider(1, status(INVALID_ARGUMENT, 'bad request'))).toBe(false);
+    // The choice follows the async context of the call, including across awaits.
+    expect(closingRetryPassedThrough()).toBe(false);
+    const inside = await withoutClosingRetry(async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      return closingRetryPassedThrough();
+    });
+    expect(inside).toBe(true);
+    expect(closingRetryPassedThrough()).toBe(false);
   });
 });
