@@ -5,6 +5,7 @@ import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 import { startMemorySampler } from './memory-sampler';
 import { relaunchUnderHeapCap } from '../workers/heap-cap';
+import { startAllocationProfile } from './allocation-profile';
 
 /**
  * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
@@ -21,9 +22,10 @@ async function main(): Promise<void> {
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'warn' }));
   const stopSampler = startMemorySampler(deps.warehouse, 200, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
+  const stopProfile = e.BENCH_ALLOCATION_PROFILE ? await startAllocationProfile(e.BENCH_ALLOCATION_PROFILE) : undefined;
   process.once('SIGTERM', () => {
     stopSampler();
-    worker.shutdown();
+    void (stopProfile?.() ?? Promise.resolve()).finally(() => worker.shutdown());
   });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
   // The bench bundles the workflows once, in its own process: bundling is a start-up cost, not the backfill's.

@@ -28,7 +28,9 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * is cached under .data/.
  * BENCH_BACKFILL_PAGE sets the page size (default 5,000); BENCH_DUCKDB_MEMORY overrides the worker's
  * DUCKDB_MEMORY_LIMIT (default: the platform's, 512MB); BENCH_BACKFILL_DAYS (1..7) backfills only the
- * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker.
+ * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
+ * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
+ * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
