@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const stopProfile = e.BENCH_ALLOCATION_PROFILE ? await startAllocationProfile(e.BENCH_ALLOCATION_PROFILE) : undefined;
   process.once('SIGTERM', () => {
     stopSampler();
-    void (stopProfile?.() ?? Promise.resolve()).finally(() => worker.shutdown());
+    // The Temporal runtime's own SIGTERM handler may have begun the shutdown already.
+    void (stopProfile?.() ?? Promise.resolve()).finally(() => worker.getState() === 'RUNNING' && worker.shutdown());
   });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
   // The bench bundles the workflows once, in its own process: bundling is a start-up cost, not the backfill's.
