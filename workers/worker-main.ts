@@ -1,16 +1,17 @@
-import { loadConfigOrExit } from '../config/config';
-import { createLogger } from '../config/logger';
-import { installRuntime } from './runtime';
-import { createWorker } from './worker';
-import { buildDeps } from './deps';
-import { startAppMetrics } from './app-metrics';
-import { relaunchUnderHeapCap } from './heap-cap';
 import v8 from 'node:v8';
+import { loadConfigOrExit } from '../config/config';
+import { relaunchUnderHeapCap } from './heap-cap';
 
 /** `npm run worker`: the worker alone, for deployments where Temporal runs elsewhere (compose, Cloud). */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
+  // Loaded only in the worker process itself: the relay that started it under the heap cap stays small.
+  const { createLogger } = await import('../config/logger');
+  const { installRuntime } = await import('./runtime');
+  const { createWorker } = await import('./worker');
+  const { buildDeps } = await import('./deps');
+  const { startAppMetrics } = await import('./app-metrics');
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   installRuntime({ log, metricsBind: config.temporal.metricsBind });
   const deps = await buildDeps(config, log);
