@@ -4,6 +4,8 @@ import { createLogger } from '../config/logger';
 import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 import { startMemorySampler } from './memory-sampler';
+import { relaunchUnderHeapCap } from '../workers/heap-cap';
+import { startAllocationProfile } from './allocation-profile';
 
 /**
  * The worker of the backfill bench, in its own process so that its peak RSS is measured alone
@@ -12,15 +14,19 @@ import { startMemorySampler } from './memory-sampler';
 async function main(): Promise<void> {
   const e = process.env;
   const dir = e.BF_DATA_DIR!;
-  // DuckDB's memory cap is the platform's (DUCKDB_MEMORY_LIMIT and its default) unless the bench sets one.
-  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h', DUCKDB_MEMORY_LIMIT: e.BF_DUCKDB_MEMORY }, dir);
+  // Memory caps are the platform's (DUCKDB_MEMORY_LIMIT, WORKER_MAX_HEAP_MB and their defaults) unless the bench sets them.
+  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h', DUCKDB_MEMORY_LIMIT: e.BF_DUCKDB_MEMORY, WORKER_MAX_HEAP_MB: e.WORKER_MAX_HEAP_MB }, dir);
+  // The same start as workers/worker-main.ts: this process becomes a relay and its child the worker.
+  if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
   config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'warn' }));
   const stopSampler = startMemorySampler(deps.warehouse, 200, (s) => process.stdout.write(`mem ${JSON.stringify(s)}\n`));
+  const stopProfile = e.BENCH_ALLOCATION_PROFILE ? await startAllocationProfile(e.BENCH_ALLOCATION_PROFILE) : undefined;
   process.once('SIGTERM', () => {
     stopSampler();
-    worker.shutdown();
+    // The Temporal runtime's own SIGTERM handler may have begun the shutdown already.
+    void (stopProfile?.() ?? Promise.resolve()).finally(() => worker.getState() === 'RUNNING' && worker.shutdown());
   });
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
   // The bench bundles the workflows once, in its own process: bundling is a start-up cost, not the backfill's.

@@ -6,14 +6,46 @@ import fs from 'node:fs';
  * estimated from the difference of two histogram scrapes.
  */
 
-/** CPU seconds (user + system) a process has used so far; NaN once it is gone. */
+/**
+ * CPU seconds (user + system) a process and the processes it started have used so far; NaN once it
+ * is gone. Its children count because an entry point may run as a child of its own pid (the worker
+ * relaunches itself under its heap cap, workers/heap-cap.ts).
+ */
 export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;
+  const own = ownCpuSeconds(pid);
+  if (Number.isNaN(own)) return own;
+  let total = own;
+  for (const child of childrenOf(pid)) {
+    const c = cpuSeconds(child);
+    if (!Number.isNaN(c)) total += c;
+  }
+  return total;
+}
+
+function ownCpuSeconds(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
+  }
+}
+
+/** Live children of a process, from every one of its threads (Linux /proc/<pid>/task/<tid>/children). */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        } catch {
+          return [];
+        }
+      });
+  } catch {
+    return [];
   }
 }
 

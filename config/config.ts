@@ -40,6 +40,8 @@ export interface AppConfig {
     devServer: boolean;
     uiPort: number;
     metricsBind: string;
+    /** --max-old-space-size the worker process runs under (workers/heap-cap.ts); 0 leaves V8's default. */
+    workerMaxHeapMb: number;
   };
   schedules: { syncInterval: string; organizeInterval: string };
   salesforce: {
@@ -119,6 +121,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       devServer: env.TEMPORAL_DEV_SERVER && /^(localhost|127\.0\.0\.1):/.test(env.TEMPORAL_ADDRESS),
       uiPort: env.TEMPORAL_UI_PORT,
       metricsBind: env.WORKER_METRICS_BIND,
+      workerMaxHeapMb: env.WORKER_MAX_HEAP_MB,
     },
     schedules: { syncInterval: env.SYNC_INTERVAL, organizeInterval: env.ORGANIZE_INTERVAL },
     salesforce: isSandbox('salesforce')

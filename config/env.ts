@@ -109,6 +109,8 @@ export const envSchema = z.object({
   TEMPORAL_DEV_SERVER: bool(true),
   TEMPORAL_UI_PORT: int(8233, 1, 65535),
   WORKER_METRICS_BIND: hostPort('0.0.0.0:9464'),
+  /** V8 old-space cap of the worker process in MiB (0: V8's own, which grows with the garbage a page leaves). */
+  WORKER_MAX_HEAP_MB: int(256, 0, 65_536).refine((v) => v === 0 || v >= 128, 'expected 0 (no cap) or at least 128'),
 
   SYNC_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 5m, 30s or 1h').default('5m'),
   ORGANIZE_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 1h').default('1h'),
@@ -139,7 +141,7 @@ export const envSchema = z.object({
 
   WAREHOUSE: z.enum(['duckdb', 'databricks'], { error: 'expected duckdb or databricks' }).default('duckdb'),
   DUCKDB_PATH: str(),
-  DUCKDB_MEMORY_LIMIT: memorySize('512MB'),
+  DUCKDB_MEMORY_LIMIT: memorySize('256MB'),
   DATABRICKS_HOST: databricksHost,
   DATABRICKS_HTTP_PATH: z.preprocess(
     blankToUndefined,

@@ -49,7 +49,10 @@ const text = (v: unknown): string | null => (typeof v === 'string' ? v : v === n
 
 function contextOf(row: SegmentRecord): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(row)) if (k.startsWith('context_') && v !== null && v !== undefined) out[k.slice('context_'.length)] = v as JsonValue;
+  for (const k in row) {
+    const v = row[k];
+    if (v !== null && v !== undefined && k.startsWith('context_')) out[k.slice('context_'.length)] = v as JsonValue;
+  }
   return out;
 }
 

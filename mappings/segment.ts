@@ -25,7 +25,11 @@ export function isSegmentColumn(name: string): boolean {
 /** The flattened property (or trait) columns of a row, nulls left out. */
 export function propertiesOf(row: SegmentRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) if (!isSegmentColumn(k) && v !== null && v !== undefined) out[k] = v;
+  // for-in, not Object.entries: an array of pairs per row and call was a fifth of the backfill's garbage.
+  for (const k in row) {
+    const v = row[k];
+    if (v !== null && v !== undefined && !isSegmentColumn(k)) out[k] = v;
+  }
   return out;
 }
 

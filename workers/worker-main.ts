@@ -1,19 +1,24 @@
+import v8 from 'node:v8';
 import { loadConfigOrExit } from '../config/config';
-import { createLogger } from '../config/logger';
-import { installRuntime } from './runtime';
-import { createWorker } from './worker';
-import { buildDeps } from './deps';
-import { startAppMetrics } from './app-metrics';
+import { relaunchUnderHeapCap } from './heap-cap';
 
 /** `npm run worker`: the worker alone, for deployments where Temporal runs elsewhere (compose, Cloud). */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
+  // Loaded only in the worker process itself: the relay that started it under the heap cap stays small.
+  const { createLogger } = await import('../config/logger');
+  const { installRuntime } = await import('./runtime');
+  const { createWorker } = await import('./worker');
+  const { buildDeps } = await import('./deps');
+  const { startAppMetrics } = await import('./app-metrics');
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   installRuntime({ log, metricsBind: config.temporal.metricsBind });
   const deps = await buildDeps(config, log);
   const stopMetrics = await startAppMetrics(config, deps, log);
   const worker = await createWorker({ config, deps });
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 1048576);
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, heapLimitMiB }, 'worker started');
   try {
     await worker.run();
   } finally {

@@ -27,8 +27,11 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * and a 1M window (~47,000) is nine full pages and a partial one. The 1M load
  * is cached under .data/.
  * BENCH_BACKFILL_PAGE sets the page size (default 5,000); BENCH_DUCKDB_MEMORY overrides the worker's
- * DUCKDB_MEMORY_LIMIT (default: the platform's, 512MB); BENCH_BACKFILL_DAYS (1..7) backfills only the
- * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker.
+ * DUCKDB_MEMORY_LIMIT (default: the platform's, 256MB); WORKER_MAX_HEAP_MB the worker's heap cap (same
+ * default and same relaunch as `npm run worker`); BENCH_BACKFILL_DAYS (1..7) backfills only the
+ * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
+ * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
+ * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';

@@ -18,8 +18,8 @@ describe('configuration', () => {
     expect(cfg.sandboxed).toEqual(['salesforce', 'drift', 'amplitude', 'bigquery']);
     expect(cfg.salesforce.loginUrl).toBe('http://127.0.0.1:4010');
     expect(cfg.amplitude.serverUrl).toBe('http://127.0.0.1:4030');
-    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb', memoryLimit: '512MB' });
-    expect(cfg.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'novade-sync', devServer: true });
+    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb', memoryLimit: '256MB' });
+    expect(cfg.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'novade-sync', devServer: true, workerMaxHeapMb: 256 });
   });
 
   it('uses the real service, never the sandbox, once its credentials are set', () => {
@@ -34,12 +34,19 @@ describe('configuration', () => {
     ]);
   });
 
-  it('caps DuckDB memory at 512MB unless DUCKDB_MEMORY_LIMIT says otherwise, and refuses what DuckDB would not take', () => {
+  it('caps DuckDB memory at 256MB unless DUCKDB_MEMORY_LIMIT says otherwise, and refuses what DuckDB would not take', () => {
     expect(buildConfig({ DUCKDB_MEMORY_LIMIT: ' 2 GiB ' }, '/tmp/novade').warehouse).toMatchObject({ kind: 'duckdb', memoryLimit: '2GiB' });
-    expect(buildConfig({ DUCKDB_MEMORY_LIMIT: '' }, '/tmp/novade').warehouse).toMatchObject({ memoryLimit: '512MB' });
+    expect(buildConfig({ DUCKDB_MEMORY_LIMIT: '' }, '/tmp/novade').warehouse).toMatchObject({ memoryLimit: '256MB' });
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '80%' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB) (got "80%")']);
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '1024' })).toHaveLength(1);
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '16MB' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected at least 64MB (got "16MB")']);
+  });
+
+  it('caps the worker heap at 256 MiB unless WORKER_MAX_HEAP_MB says otherwise (0: no cap), and refuses a cap too small to run', () => {
+    expect(buildConfig({ WORKER_MAX_HEAP_MB: '1024' }, '/tmp/novade').temporal.workerMaxHeapMb).toBe(1024);
+    expect(buildConfig({ WORKER_MAX_HEAP_MB: '0' }, '/tmp/novade').temporal.workerMaxHeapMb).toBe(0);
+    expect(problemsOf({ WORKER_MAX_HEAP_MB: '64' })).toEqual(['WORKER_MAX_HEAP_MB: expected 0 (no cap) or at least 128 (got "64")']);
+    expect(problemsOf({ WORKER_MAX_HEAP_MB: '1g' })).toHaveLength(1);
   });
 
   it('rejects a DATABRICKS_HOST with a scheme and says what is expected', () => {

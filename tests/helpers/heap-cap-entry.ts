@@ -1,0 +1,15 @@
+import v8 from 'node:v8';
+import { relaunchUnderHeapCap } from '../../workers/heap-cap';
+
+/** An entry point started like the worker, for tests/unit/heap-cap.test.ts: says its heap limit and pid, and with WAIT set drains on SIGTERM. */
+if (!relaunchUnderHeapCap(Number(process.env.CAP_MB))) {
+  process.stdout.write(`limit ${Math.round(v8.getHeapStatistics().heap_size_limit / 1048576)} pid ${process.pid}\n`);
+  if (process.env.WAIT) {
+    const keepAlive = setInterval(() => undefined, 1000);
+    process.once('SIGTERM', () => {
+      clearInterval(keepAlive);
+      process.stdout.write('drained\n');
+      process.exitCode = 3;
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+
+/**
+ * The worker's V8 heap cap (WORKER_MAX_HEAP_MB). A backfill page leaves tens of MiB of garbage and
+ * V8, with nothing capping it, lets the heap grow lazily toward its default limit (a quarter of RAM
+ * or more) before it collects hard, so the process's peak followed the garbage, not the live heap.
+ * Node reads --max-old-space-size only when it starts, so an entry point started without it starts
+ * itself again with it and only relays: the same code path for `npm run worker`, the Dockerfile and
+ * the bench, with the value in the validated configuration rather than in each launcher.
+ */
+
+/** Set in the relaunched process: it is the worker, not the relay. */
+const CHILD_MARK = 'NOVADE_HEAP_CAPPED';
+const CAP_FLAG = /(^|\s)--max[-_]old[-_]space[-_]size(=|\s|$)/;
+
+/** Whether this process already runs under an explicit old-space cap (command line or NODE_OPTIONS): an operator's own flag wins. */
+export function hasHeapCapFlag(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  return execArgv.some((a) => CAP_FLAG.test(a)) || CAP_FLAG.test(nodeOptions);
+}
+
+/** The node command line that runs this same entry point under the cap. */
+export function cappedArgs(maxHeapMb: number, execArgv: readonly string[] = process.execArgv, argv: readonly string[] = process.argv): string[] {
+  return [...execArgv, `--max-old-space-size=${maxHeapMb}`, ...argv.slice(1)];
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Returns true when this process has relaunched itself under the cap and must do nothing else (it
+ * relays signals to the worker and exits with its code); false when this process is the worker.
+ */
+export function relaunchUnderHeapCap(maxHeapMb: number): boolean {
+  if (process.env[CHILD_MARK] !== undefined) {
+    delete process.env[CHILD_MARK];
+    // The relay's death (even SIGKILL) closes this channel: shut down as on SIGTERM rather than linger.
+    if (process.channel) {
+      process.channel.unref();
+      process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    }
+    return false;
+  }
+  if (maxHeapMb === 0 || hasHeapCapFlag()) return false;
+
+  // Its own process group: a terminal's Ctrl-C reaches the relay alone, which passes it on once (the
+  // Temporal runtime stops listening after the first signal, so a second one would kill the worker mid-drain).
+  const child = spawn(process.execPath, cappedArgs(maxHeapMb), {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [CHILD_MARK]: String(maxHeapMb) },
+    detached: true,
+  });
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
+  child.on('error', (err) => {
+    process.stderr.write(`novade worker: cannot start under the heap cap: ${err.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
+  return true;
+}
