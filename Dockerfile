@@ -7,4 +7,5 @@ COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 USER node
-CMD ["npm", "run", "worker"]
+# node itself, not npm run: npm as PID 1 does not wait for the worker to drain after SIGTERM.
+CMD ["node", "--import", "tsx", "workers/worker-main.ts"]

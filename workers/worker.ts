@@ -9,18 +9,22 @@ import type { ActivityDeps } from '../activities/deps';
 export interface WorkerOptions {
   config: AppConfig;
   deps: ActivityDeps;
-  /** Reuse a connection (tests); otherwise one is opened from config. */
-  connection?: NativeConnection;
+  /** Opened by the caller (openWorkerConnection), which closes it once run() has resolved: an open native connection keeps the process alive. */
+  connection: NativeConnection;
   /** A prebuilt bundle (tests bundle once per file); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   taskQueue?: string;
 }
 
+/** The worker's connection to Temporal, from config. */
+export function openWorkerConnection(config: AppConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config.temporal));
+}
+
 /** The one worker of the platform: every workflow and activity, one task queue. */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
-  const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions(opts.config.temporal)));
   return Worker.create({
-    connection,
+    connection: opts.connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),

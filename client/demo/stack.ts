@@ -12,7 +12,7 @@ import { Stack } from '../../lib/stack';
 import { connectTemporal } from '../../lib/temporal';
 import type { ActivityDeps } from '../../activities/deps';
 import { buildDeps } from '../../workers/deps';
-import { createWorker } from '../../workers/worker';
+import { createWorker, openWorkerConnection } from '../../workers/worker';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/salesforce';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
@@ -116,7 +116,9 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     stack.add({ name: 'Temporal client', stop: temporal.close });
     const deps = await buildDeps(config, log);
     stack.add({ name: 'warehouse', stop: () => deps.warehouse.close() });
-    const worker: Worker = await createWorker({ config, deps });
+    const connection = await openWorkerConnection(config);
+    stack.add({ name: 'worker connection', stop: () => connection.close() });
+    const worker: Worker = await createWorker({ config, deps, connection });
     const running = worker.run();
     stack.add({
       name: 'worker',
