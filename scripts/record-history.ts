@@ -42,12 +42,11 @@ const log = createLogger({ level: 'warn' });
 async function runChain(client: Client, workflowId: string, runId: string | undefined, part: string): Promise<Recorded[]> {
   const out: Recorded[] = [];
   let next = runId;
-  for (let n = 1; next !== undefined || n === 1; n++) {
+  do {
     const history = await client.workflow.getHandle(workflowId, next).fetchHistory();
-    out.push({ part: `${part}.run${n}`, workflowId, history });
+    out.push({ part: `${part}.run${out.length + 1}`, workflowId, history });
     next = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    if (!next) break;
-  }
+  } while (next);
   // A single run needs no run number in its name.
   if (out.length === 1) out[0].part = part;
   return out;
