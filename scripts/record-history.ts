@@ -112,7 +112,9 @@ function ingestEvents(n: number): IngestSignal['events'] {
 
 /**
  * The production defaults for batch size and age (only the run length is shortened, so that a few
- * flushes make a continue-as-new): signals of a few events flush on age, a burst of 520 flushes on count (500 at once, the rest on age).
+ * flushes make a continue-as-new): signals of a few events flush on age. The burst of 520 lies between
+ * the batch sizes before and after the larger-flushes patch (500, 1,000): older code flushes 500 at
+ * once, newer code waits for the age, so the two histories differ in their commands.
  */
 const amplitudeIngest: Flow = async (stack) => {
   const workflowId = 'record-amplitude-ingest';
@@ -131,7 +133,11 @@ const amplitudeIngest: Flow = async (stack) => {
     sent += events.length;
   };
   const status = () => stack.client.workflow.getHandle(workflowId).query<AmplitudeIngestStatus>(AMPLITUDE_INGEST_STATUS_QUERY);
-  const settled = () => until('the ingest to flush', async () => ((s) => s.received === sent && s.pending === 0)(await status()));
+  const settled = () =>
+    until('the ingest to flush', async () => {
+      const s = await status();
+      return s.received === sent && s.pending === 0;
+    });
 
   await signal(ingestEvents(20), [{ recordKey: 'request:0', problems: [{ path: 'event_time', message: 'expected a UTC time' }], payload: { uuid: 'bad', event_type: 'x', event_time: 'yesterday' } }]);
   await settled();
