@@ -6,7 +6,8 @@
  *
  *   npx tsx scripts/record-history.ts [flow...] [--out <dir>]
  *
- * Flows: salesforce-sync, drift-sync, segment-backfill, amplitude-ingest, organize (default: all).
+ * Flows: salesforce-sync, drift-sync, segment-backfill, amplitude-ingest, amplitude-ingest-history-bytes,
+ * organize (default: all).
  * Files are named `<flow>[.<part>]@<commit>.json`: record from an older commit (a `git worktree` of it,
  * with this script copied in) to keep a history of runs the current code must still replay.
  */
@@ -23,7 +24,7 @@ import { installRuntime } from '../workers/runtime';
 import { startDemoStack, type DemoStack } from '../client/demo/stack';
 import { backfillProgress, pauseBackfill, resumeBackfill, setBackfillRate, startBackfill } from '../client/backfill';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY, AMPLITUDE_INGEST_WORKFLOW } from '../workflows/amplitude-ingest-names';
-import type { AmplitudeIngestInput, AmplitudeIngestStatus } from '../workflows/amplitude-ingest';
+import type { AmplitudeIngestInput, AmplitudeIngestSettings, AmplitudeIngestStatus } from '../workflows/amplitude-ingest';
 import type { IngestSignal } from '../activities/amplitude-ingest-types';
 import { historyMarkers, MANIFEST_FILE, readManifest, type ManifestEntry } from '../tests/helpers/history-fixtures';
 
@@ -116,44 +117,46 @@ function ingestEvents(n: number): IngestSignal['events'] {
  * the batch sizes before and after the larger-flushes patch (500, 1,000): older code flushes 500 at
  * once, newer code waits for the age, so the two histories differ in their commands.
  */
-const amplitudeIngest: Flow = async (stack) => {
-  const workflowId = 'record-amplitude-ingest';
-  const input: AmplitudeIngestInput = { shard: 0, settings: { maxHistoryEvents: 60 } };
-  let sent = 0;
-  let firstRunId: string | undefined;
-  const signal = async (events: IngestSignal['events'], rejected: IngestSignal['rejected'] = []) => {
-    const handle = await stack.client.workflow.signalWithStart(AMPLITUDE_INGEST_WORKFLOW, {
-      taskQueue: stack.config.temporal.taskQueue,
-      workflowId,
-      args: [input],
-      signal: AMPLITUDE_EVENTS_SIGNAL,
-      signalArgs: [{ events, rejected } satisfies IngestSignal],
-    });
-    firstRunId ??= handle.signaledRunId;
-    sent += events.length;
-  };
-  const status = () => stack.client.workflow.getHandle(workflowId).query<AmplitudeIngestStatus>(AMPLITUDE_INGEST_STATUS_QUERY);
-  const settled = () =>
-    until('the ingest to flush', async () => {
-      const s = await status();
-      return s.received === sent && s.pending === 0;
-    });
+const amplitudeIngest =
+  (part: string, settings: Partial<AmplitudeIngestSettings>, runs: number): Flow =>
+  async (stack) => {
+    const workflowId = `record-${part}`;
+    const input: AmplitudeIngestInput = { shard: 0, settings };
+    let sent = 0;
+    let firstRunId: string | undefined;
+    const signal = async (events: IngestSignal['events'], rejected: IngestSignal['rejected'] = []) => {
+      const handle = await stack.client.workflow.signalWithStart(AMPLITUDE_INGEST_WORKFLOW, {
+        taskQueue: stack.config.temporal.taskQueue,
+        workflowId,
+        args: [input],
+        signal: AMPLITUDE_EVENTS_SIGNAL,
+        signalArgs: [{ events, rejected } satisfies IngestSignal],
+      });
+      firstRunId ??= handle.signaledRunId;
+      sent += events.length;
+    };
+    const status = () => stack.client.workflow.getHandle(workflowId).query<AmplitudeIngestStatus>(AMPLITUDE_INGEST_STATUS_QUERY);
+    const settled = () =>
+      until('the ingest to flush', async () => {
+        const s = await status();
+        return s.received === sent && s.pending === 0;
+      });
 
-  await signal(ingestEvents(20), [{ recordKey: 'request:0', problems: [{ path: 'event_time', message: 'expected a UTC time' }], payload: { uuid: 'bad', event_type: 'x', event_time: 'yesterday' } }]);
-  await settled();
-  await signal(ingestEvents(30));
-  await signal(ingestEvents(25));
-  await settled();
-  await signal(ingestEvents(520));
-  await settled();
-  // Small signals until the second run has continued as new too; its successor is left running.
-  for (let i = 0; (await status()).runs < 3; i++) {
-    if (i > 40) throw new Error('the ingest did not continue as new twice');
-    await signal(ingestEvents(10 + (i % 3) * 5));
+    await signal(ingestEvents(20), [{ recordKey: 'request:0', problems: [{ path: 'event_time', message: 'expected a UTC time' }], payload: { uuid: 'bad', event_type: 'x', event_time: 'yesterday' } }]);
     await settled();
-  }
-  return runChain(stack.client, workflowId, firstRunId, 'amplitude-ingest');
-};
+    await signal(ingestEvents(30));
+    await signal(ingestEvents(25));
+    await settled();
+    await signal(ingestEvents(520));
+    await settled();
+    // Small signals until the wanted run has started; it is left running.
+    for (let i = 0; (await status()).runs < runs; i++) {
+      if (i > 40) throw new Error(`the ingest did not reach run ${runs}`);
+      await signal(ingestEvents(10 + (i % 3) * 5));
+      await settled();
+    }
+    return runChain(stack.client, workflowId, firstRunId, part);
+  };
 
 const organize: Flow = async (stack) => {
   const workflowId = 'record-organize';
@@ -167,7 +170,9 @@ const FLOWS: Record<string, Flow> = {
   'salesforce-sync': sourceSync('salesforce'),
   'drift-sync': sourceSync('drift'),
   'segment-backfill': segmentBackfill,
-  'amplitude-ingest': amplitudeIngest,
+  'amplitude-ingest': amplitudeIngest('amplitude-ingest', { maxHistoryEvents: 60 }, 3),
+  // A small byte limit: the run continues as new on history bytes, which records that patch's marker mid-run.
+  'amplitude-ingest-history-bytes': amplitudeIngest('amplitude-ingest-history-bytes', { maxHistoryBytes: 60_000 }, 2),
   organize,
 };
 

@@ -35,6 +35,15 @@ describe(`recorded histories (${HISTORIES_DIR})`, () => {
     for (const f of fixtures) expect(historyMarkers(f.history), f.file).toEqual(f.patches);
   });
 
+  it.each([
+    ['amplitudeIngestWorkflow', 'amplitude-ingest-larger-flushes-and-runs'],
+    ['amplitudeIngestWorkflow', 'amplitude-ingest-continue-as-new-on-history-bytes'],
+    ['segmentBackfillWorkflow', 'backfill-sync-runs'],
+  ])('a recorded %s history takes the new branch of patch %s', (type, patch) => {
+    // A marker is recorded only when a run calls patched(): its history is what replays that branch.
+    expect(fixtures.some((f) => f.workflowType === type && f.patches.includes(patch))).toBe(true);
+  });
+
   it('the Amplitude ingest is covered on both sides of its larger-flushes patch', () => {
     // Runs recorded before the patch hold no marker and must replay through the old defaults;
     // re-recording them all with today's code would silently drop that check.
