@@ -95,6 +95,11 @@ export async function openDuckDBWarehouse(opts: DuckDBWarehouseOptions): Promise
   if (opts.threads !== undefined) config.threads = String(opts.threads);
   if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
   if (!opts.readOnly) config.checkpoint_threshold = opts.checkpointThreshold ?? '128MB';
+  // DuckDB allocates through its own jemalloc, which keeps the pages DuckDB frees (after a MERGE or a
+  // checkpoint) until a thread flushes them: with nothing purging in the background, a long backfill's
+  // RSS held hundreds of MiB that duckdb_memory() no longer counted. Background threads purge them.
+  config.allocator_background_threads = 'true';
+  config.allocator_flush_threshold = '32MB';
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, config);
