@@ -13,6 +13,8 @@ export type WarehouseConfig =
       path: string;
       /** DuckDB's memory_limit: without it DuckDB lets its buffer pool grow toward 80% of RAM. */
       memoryLimit?: string;
+      /** DuckDB's checkpoint_threshold (WAL size that triggers a checkpoint). */
+      checkpointThreshold?: string;
     }
   | {
       kind: 'databricks';
@@ -105,7 +107,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
           catalog: env.DATABRICKS_CATALOG,
           volume: env.DATABRICKS_VOLUME,
         }
-      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')), memoryLimit: env.DUCKDB_MEMORY_LIMIT };
+      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')), memoryLimit: env.DUCKDB_MEMORY_LIMIT, checkpointThreshold: env.DUCKDB_CHECKPOINT_THRESHOLD };
 
   return {
     env,

@@ -39,7 +39,7 @@ export function memoryBytes(text: string): number | undefined {
   return m ? Number(m[1]) * MEMORY_UNIT_BYTES[m[2].toLowerCase()] : undefined;
 }
 /** A memory size DuckDB's memory_limit accepts, at least 64MiB (less cannot run a merge). */
-const memorySize = (def: string) =>
+const memorySize = (def: string, minMiB = 64) =>
   z.preprocess(
     blankToUndefined,
     z
@@ -49,7 +49,7 @@ const memorySize = (def: string) =>
       .superRefine((v, ctx) => {
         const bytes = memoryBytes(v);
         if (bytes === undefined) ctx.addIssue({ code: 'custom', message: 'expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' });
-        else if (bytes < 64 * 2 ** 20) ctx.addIssue({ code: 'custom', message: 'expected at least 64MB' });
+        else if (bytes < minMiB * 2 ** 20) ctx.addIssue({ code: 'custom', message: `expected at least ${minMiB}MB` });
       }),
   );
 
@@ -142,6 +142,8 @@ export const envSchema = z.object({
   WAREHOUSE: z.enum(['duckdb', 'databricks'], { error: 'expected duckdb or databricks' }).default('duckdb'),
   DUCKDB_PATH: str(),
   DUCKDB_MEMORY_LIMIT: memorySize('256MB'),
+  /** WAL size that triggers a checkpoint: larger is faster for bulk loads, smaller checkpoints need less memory at once. */
+  DUCKDB_CHECKPOINT_THRESHOLD: memorySize('128MB', 1),
   DATABRICKS_HOST: databricksHost,
   DATABRICKS_HTTP_PATH: z.preprocess(
     blankToUndefined,

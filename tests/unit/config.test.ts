@@ -18,7 +18,7 @@ describe('configuration', () => {
     expect(cfg.sandboxed).toEqual(['salesforce', 'drift', 'amplitude', 'bigquery']);
     expect(cfg.salesforce.loginUrl).toBe('http://127.0.0.1:4010');
     expect(cfg.amplitude.serverUrl).toBe('http://127.0.0.1:4030');
-    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb', memoryLimit: '256MB' });
+    expect(cfg.warehouse).toEqual({ kind: 'duckdb', path: '/tmp/novade/.data/warehouse.duckdb', memoryLimit: '256MB', checkpointThreshold: '128MB' });
     expect(cfg.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', taskQueue: 'novade-sync', devServer: true, workerMaxHeapMb: 256 });
   });
 
@@ -40,6 +40,9 @@ describe('configuration', () => {
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '80%' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB) (got "80%")']);
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '1024' })).toHaveLength(1);
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '16MB' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected at least 64MB (got "16MB")']);
+    expect(buildConfig({}, '/tmp/novade').warehouse).toMatchObject({ checkpointThreshold: '128MB' });
+    expect(buildConfig({ DUCKDB_CHECKPOINT_THRESHOLD: '32MB' }, '/tmp/novade').warehouse).toMatchObject({ checkpointThreshold: '32MB' });
+    expect(problemsOf({ DUCKDB_CHECKPOINT_THRESHOLD: '512KB' })).toEqual(['DUCKDB_CHECKPOINT_THRESHOLD: expected at least 1MB (got "512KB")']);
   });
 
   it('caps the worker heap at 256 MiB unless WORKER_MAX_HEAP_MB says otherwise (0: no cap), and refuses a cap too small to run', () => {
