@@ -6,8 +6,8 @@ import { duckdbDialect as d } from '../../connectors/warehouse/dialect';
 import { openDuckDBWarehouse } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
 import { Params, dedupedSilverSource, silverMergeSql } from '../../connectors/warehouse/sql';
 import { SYS, bronzeTable, silverTable } from '../../connectors/warehouse/table-defs';
-import type { BronzeTableDef, ColumnDef, SilverTableDef } from '../../connectors/warehouse/types';
 import type { BenchScenario } from '../scenario';
+import { BENCH_BRONZE, BENCH_COLUMNS, BENCH_SILVER } from '../warehouse-tables';
 
 /**
  * DuckDB's own floor for the `warehouse` bench: the same tables (created by the adapter), the same
@@ -24,20 +24,9 @@ const TOTAL = Number(process.env.BENCH_WAREHOUSE_ROWS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_WAREHOUSE_BATCH ?? 50_000);
 const DISABLED = process.env.BENCH_FLOOR_DISABLED_COMPRESSION;
 
-const columns: ColumnDef[] = [
-  { name: 'id', type: 'varchar' },
-  { name: 'account_id', type: 'varchar' },
-  { name: 'email', type: 'varchar' },
-  { name: 'first_name', type: 'varchar' },
-  { name: 'last_name', type: 'varchar' },
-  { name: 'amount', type: 'double' },
-  { name: 'score', type: 'bigint' },
-  { name: 'active', type: 'boolean' },
-  { name: 'created_at', type: 'timestamp' },
-  { name: 'system_modstamp', type: 'timestamp' },
-];
-const silver: SilverTableDef = { name: 'bench_contact', columns, primaryKey: ['id'], versionColumn: 'system_modstamp' };
-const bronze: BronzeTableDef = { name: 'bench_contact', keyColumns: columns };
+const columns = BENCH_COLUMNS;
+const silver = BENCH_SILVER;
+const bronze = BENCH_BRONZE;
 
 /** The `warehouse` bench's records, written in SQL: same keys, same payload text shape. */
 function batchSql(start: number, n: number): string {

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDuckDBWarehouse } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
-import type { BronzeRecord, BronzeTableDef, ColumnDef, Row, SilverTableDef } from '../../connectors/warehouse/types';
+import type { BronzeRecord, Row } from '../../connectors/warehouse/types';
 import type { BenchScenario } from '../scenario';
+import { BENCH_BRONZE, BENCH_COLUMNS, BENCH_SILVER } from '../warehouse-tables';
 
 /**
  * 1,000,000 records through the DuckDB warehouse, the way a flow writes them: each batch appended
@@ -18,20 +19,9 @@ import type { BenchScenario } from '../scenario';
 const TOTAL = Number(process.env.BENCH_WAREHOUSE_ROWS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_WAREHOUSE_BATCH ?? 50_000);
 
-const columns: ColumnDef[] = [
-  { name: 'id', type: 'varchar' },
-  { name: 'account_id', type: 'varchar' },
-  { name: 'email', type: 'varchar' },
-  { name: 'first_name', type: 'varchar' },
-  { name: 'last_name', type: 'varchar' },
-  { name: 'amount', type: 'double' },
-  { name: 'score', type: 'bigint' },
-  { name: 'active', type: 'boolean' },
-  { name: 'created_at', type: 'timestamp' },
-  { name: 'system_modstamp', type: 'timestamp' },
-];
-const silver: SilverTableDef = { name: 'bench_contact', columns, primaryKey: ['id'], versionColumn: 'system_modstamp' };
-const bronze: BronzeTableDef = { name: 'bench_contact', keyColumns: columns };
+const columns = BENCH_COLUMNS;
+const silver = BENCH_SILVER;
+const bronze = BENCH_BRONZE;
 
 const BASE = Date.UTC(2024, 0, 1);
 

@@ -71,6 +71,25 @@ export interface Stack {
 
 let stacks = 0;
 
+/**
+ * `senders` concurrent senders post two fresh events at a time until `total` events have been
+ * answered: a signal is nearly always in flight when an ingest run continues as new.
+ */
+export async function postConcurrently(stack: Pick<Stack, 'post'>, total: number, senders = 8): Promise<{ acked: Set<string>; refused: number }> {
+  const acked = new Set<string>();
+  let refused = 0;
+  const sender = async () => {
+    while (acked.size + refused < total) {
+      const events = [exportEvent(), exportEvent()];
+      const r = await stack.post(events);
+      if (r.status === 200) for (const e of events) acked.add(e.uuid as string);
+      else refused++;
+    }
+  };
+  await Promise.all(Array.from({ length: senders }, sender));
+  return { acked, refused };
+}
+
 export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions>; client?: Client } = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amp-webhook-'));
   const taskQueue = `amp-webhook-${process.pid}-${++stacks}`;

@@ -6,7 +6,7 @@ import { startDevServer } from '../helpers/temporal';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { withClosingRetry } from '../../lib/grpc-retry';
 import { shardOf } from '../../webhook/temporal-ingest';
-import { exportEvent, makeStack, startWorker } from '../helpers/amplitude-webhook';
+import { exportEvent, makeStack, postConcurrently, startWorker } from '../helpers/amplitude-webhook';
 
 /**
  * The webhook sends a group that a closing shard refused to another shard: an event's shard must not
@@ -78,8 +78,6 @@ describe('Amplitude ingest across shards', () => {
     });
     try {
       const worker = await startWorker(env, bundle, stack);
-      const acked = new Set<string>();
-      let refused = 0;
       // Why a request was not made durable, for the assertion's message.
       const causes = new Map<string, number>();
       const ingest = stack.server.ingest;
@@ -90,15 +88,7 @@ describe('Amplitude ingest across shards', () => {
           causes.set(text, (causes.get(text) ?? 0) + 1);
           throw err;
         });
-      const sender = async () => {
-        while (acked.size + refused < 1_000) {
-          const events = [exportEvent(), exportEvent()];
-          const r = await stack.post(events);
-          if (r.status === 200) for (const e of events) acked.add(e.uuid as string);
-          else refused++;
-        }
-      };
-      await Promise.all(Array.from({ length: 8 }, sender));
+      const { acked, refused } = await postConcurrently(stack, 1_000);
       const status = await stack.waitForIngest(acked.size, 60_000);
       await worker.stop();
 

@@ -14,7 +14,7 @@ import { startWebhookServer } from '../../webhook/start-server';
 import { pointSandboxStreamAt } from '../../webhook/sandbox-stream';
 import { PermanentError, TransientError } from '../../lib/errors';
 import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry';
-import { exportEvent, makeStack, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
+import { exportEvent, makeStack, postConcurrently, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 
 /**
  * Amplitude event streaming → webhook → Temporal → bronze/silver, on the real dev server, the real
@@ -365,18 +365,8 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
     });
     try {
       const worker = await startWorker(env, bundle, stack);
-      const acked = new Set<string>();
-      let refused = 0;
       // Eight senders on one shard: a signal is nearly always in flight when a run continues as new.
-      const sender = async () => {
-        while (acked.size + refused < 800) {
-          const events = [exportEvent(), exportEvent()];
-          const r = await stack.post(events);
-          if (r.status === 200) for (const e of events) acked.add(e.uuid as string);
-          else refused++;
-        }
-      };
-      await Promise.all(Array.from({ length: 8 }, sender));
+      const { acked, refused } = await postConcurrently(stack, 800);
       const status = await stack.waitForIngest(acked.size, 60_000);
       await worker.stop();
 

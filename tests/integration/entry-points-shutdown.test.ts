@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../helpers/temporal';
 import { freePort } from '../helpers/ports';
 import { ROOT } from '../helpers/paths';
+import { gone } from '../helpers/process-alive';
 
 /**
  * `npm run worker` and `npm run webhook` as an orchestrator stops them: one SIGTERM to the process it
@@ -42,23 +43,6 @@ function npmRun(script: string, env: Record<string, string>): Started {
       waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
     });
   return { proc, log, until, exit };
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function gone(pid: number, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !alive(pid);
 }
 
 describe('entry points stop on one SIGTERM to npm run', () => {

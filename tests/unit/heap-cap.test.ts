@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cappedArgs, hasHeapCapFlag } from '../../workers/heap-cap';
 import { ROOT } from '../helpers/paths';
+import { gone } from '../helpers/process-alive';
 
 const ENTRY = path.join(ROOT, 'tests/helpers/heap-cap-entry.ts');
 
@@ -24,15 +25,6 @@ function start(env: Record<string, string>): { proc: ChildProcess; lines: string
 const parse = (line: string) => {
   const m = /^limit (\d+) pid (\d+)$/.exec(line)!;
   return { limitMiB: Number(m[1]), pid: Number(m[2]) };
-};
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 describe('worker heap cap (WORKER_MAX_HEAP_MB)', () => {
@@ -83,7 +75,6 @@ describe('worker heap cap (WORKER_MAX_HEAP_MB)', () => {
     w.proc.kill('SIGKILL');
     await w.exit;
     await w.next(/^drained$/);
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid)).toBe(false);
+    expect(await gone(pid, 5_000)).toBe(true);
   });
 });
