@@ -11,19 +11,21 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   const connection = Connection.lazy(withClosingRetry(connectionOptions(config.temporal)));
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const server = await startWebhookServer({ config, log, client });
-  log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader }, 'webhook server listening');
+  // Handlers before the server starts: a SIGTERM that came before them would kill the process outright.
+  let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     // Requests in flight finish (and are acknowledged or refused) before the connection closes.
-    await server.close();
+    await server?.close();
     await connection.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  server = await startWebhookServer({ config, log, client });
+  log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader }, 'webhook server listening');
 }
 
 main().catch((err: unknown) => {
