@@ -29,7 +29,7 @@ export function isWorkflowClosing(status: Status): boolean {
 export function isClosingRefusal(err: unknown): boolean {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, details } = e as { code?: unknown; details?: unknown };
-    if (code === RESOURCE_EXHAUSTED && typeof details === 'string' && CLOSING.test(details)) return true;
+    if (typeof code === 'number' && typeof details === 'string' && isWorkflowClosing({ code, details } as Status)) return true;
   }
   return false;
 }

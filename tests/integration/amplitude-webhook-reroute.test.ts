@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../helpers/temporal';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { withClosingRetry } from '../../lib/grpc-retry';
-import { shardOf } from '../../webhook/temporal-ingest';
+import { keyFor } from '../helpers/ingest-settling';
 import { exportEvent, makeStack, postConcurrently, startWorker } from '../helpers/amplitude-webhook';
 
 /**
@@ -23,11 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-/** A key whose hash lands on `shard` of `shards`. */
-function keyFor(shard: number, shards: number): string {
-  for (let i = 0; ; i++) if (shardOf(`k${i}`, shards) === shard) return `k${i}`;
-}
 
 describe('Amplitude ingest across shards', () => {
   it('lands an event once in silver when its deliveries reach different shards (same uuid, or same insert_id under a new uuid)', async () => {

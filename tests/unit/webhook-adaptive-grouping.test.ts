@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { IngestSignal } from '../../activities/amplitude-ingest-types';
 import { TemporalIngest } from '../../webhook/temporal-ingest';
+import { turn, watch } from '../helpers/ingest-settling';
 
 /**
  * The webhook's grouping of requests into signals, against a Temporal client whose
@@ -26,19 +27,8 @@ function fakeClient(): { client: Client; calls: Call[] } {
   return { client: client as unknown as Client, calls };
 }
 
-const turn = () => new Promise<void>((r) => setImmediate(r));
 const request = (id: string, bytes = 100) => ({ signal: { events: [{ uuid: id }], rejected: [] }, opts: { key: 'same-shard', bytes } });
 const uuids = (c: Call) => c.signal.events.map((e) => e.uuid);
-
-/** Tracks whether a submission is settled yet, without awaiting it. */
-function watch(p: Promise<void>): { state: 'pending' | 'acked' | 'failed' } {
-  const w = { state: 'pending' as 'pending' | 'acked' | 'failed' };
-  p.then(
-    () => (w.state = 'acked'),
-    () => (w.state = 'failed'),
-  );
-  return w;
-}
 
 describe('adaptive grouping of webhook requests into Temporal signals', () => {
   it('sends a request reaching an idle shard on the next turn, whatever the linger, with the requests of the same turn', async () => {

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { IngestSignal } from '../../activities/amplitude-ingest-types';
 import { closingRetryPassedThrough } from '../../lib/grpc-retry';
 import { WebhookMetrics } from '../../webhook/metrics';
-import { shardOf, TemporalIngest } from '../../webhook/temporal-ingest';
+import { TemporalIngest } from '../../webhook/temporal-ingest';
+import { keyFor, turn, watch } from '../helpers/ingest-settling';
 
 /**
  * A shard whose run is continuing as new refuses signals ("workflow is closing") until the worker has
@@ -42,21 +43,7 @@ function closingRefusal(): Error {
   return new Error('Failed to signalWithStart Workflow', { cause: grpc });
 }
 
-const turn = () => new Promise<void>((r) => setImmediate(r));
-/** A key whose hash lands on `shard` of `shards`. */
-function keyFor(shard: number, shards: number): string {
-  for (let i = 0; ; i++) if (shardOf(`k${i}`, shards) === shard) return `k${i}`;
-}
 const submit = (ingest: TemporalIngest, uuid: string, shard: number, shards: number) => ingest.submit({ events: [{ uuid }], rejected: [] }, { key: keyFor(shard, shards), bytes: 100 });
-
-function watch(p: Promise<void>): { state: 'pending' | 'acked' | 'failed' } {
-  const w = { state: 'pending' as 'pending' | 'acked' | 'failed' };
-  p.then(
-    () => (w.state = 'acked'),
-    () => (w.state = 'failed'),
-  );
-  return w;
-}
 
 describe('webhook ingest: a shard refusing signals while it continues as new', () => {
   it('sends the refused group to the next shard right away, with the requests queued behind it, and acknowledges once that shard accepted', async () => {
