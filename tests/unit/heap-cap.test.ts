@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cappedArgs, hasHeapCapFlag } from '../../workers/heap-cap';
+import { DUCKDB_ALLOCATOR_DEFAULT, DUCKDB_ALLOCATOR_ENV, cappedArgs, hasHeapCapFlag, workerEnv } from '../../workers/heap-cap';
 import { ROOT } from '../helpers/paths';
 import { gone } from '../helpers/process-alive';
 
@@ -38,8 +38,26 @@ describe('worker heap cap (WORKER_MAX_HEAP_MB)', () => {
     expect(cappedArgs(384, ['--import', 'tsx'], ['/usr/bin/node', 'workers/worker-main.ts', '--x'])).toEqual(['--import', 'tsx', '--max-old-space-size=384', 'workers/worker-main.ts', '--x']);
   });
 
+  it("gives the worker DuckDB's allocator setting, keeping an operator's own", () => {
+    expect(workerEnv(256, { PATH: '/bin' })).toMatchObject({ PATH: '/bin', DUCKDB_JE_MALLOC_CONF: DUCKDB_ALLOCATOR_DEFAULT });
+    expect(workerEnv(256, { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500' }).DUCKDB_JE_MALLOC_CONF).toBe('dirty_decay_ms:500');
+  });
+
+  it('names the variable the bundled DuckDB library reads (its jemalloc reports an option it does not know)', async () => {
+    const probe = spawn(process.execPath, ['-e', "require('@duckdb/node-api').DuckDBInstance.create(':memory:').then((i) => i.connect()).then((c) => c.run('SELECT 1'))"], {
+      cwd: ROOT,
+      env: { ...process.env, [DUCKDB_ALLOCATOR_ENV]: 'novade_probe:1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    probe.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((r) => probe.once('exit', r));
+    expect(stderr).toContain('Invalid conf pair: novade_probe:1');
+  });
+
   it('runs the entry point again under the cap, in a child, and exits with its code', async () => {
     const w = start({ CAP_MB: '200' });
+    expect(await w.next(/^allocator/)).toBe(`allocator ${DUCKDB_ALLOCATOR_DEFAULT}`);
     const { limitMiB, pid } = parse(await w.next(/^limit/));
     expect(await w.exit).toBe(0);
     expect(pid).not.toBe(w.proc.pid);
