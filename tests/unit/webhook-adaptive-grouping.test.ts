@@ -122,7 +122,7 @@ describe('adaptive grouping of webhook requests into Temporal signals', () => {
 
   it('under load spaces signals lingerMs apart across all shards, and what arrives meanwhile shares the next one', async () => {
     const { client, calls } = fakeClient();
-    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 2, workflowIdPrefix: 'ing', lingerMs: 40 });
+    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 2, workflowIdPrefix: 'ing', lingerMs: 200 });
     // An idle webhook has one token per shard: the first two requests leave at once, each alone.
     const first = [watch(ingest.submit(request('a').signal, request('a').opts))];
     await turn();
@@ -137,7 +137,7 @@ describe('adaptive grouping of webhook requests into Temporal signals', () => {
     await turn();
     await turn();
     expect(calls).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 300));
     expect(calls.map(uuids)).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
     expect(later.every((w) => w.state === 'pending')).toBe(true);
     calls[2].settle();
