@@ -167,7 +167,7 @@ export const envSchema = z.object({
   WEBHOOK_SECRET_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('x-novade-webhook-secret'),
   WEBHOOK_BODY_LIMIT_BYTES: int(1_048_576, 1_024, 64 * 1_048_576),
   WEBHOOK_INGEST_SHARDS: int(4, 1, 64),
-  WEBHOOK_INGEST_LINGER_MS: int(2, 0, 1_000),
+  WEBHOOK_INGEST_LINGER_MS: int(20, 0, 1_000),
   WEBHOOK_INGEST_MAX_IN_FLIGHT: int(1, 1, 16),
   WEBHOOK_INGEST_TIMEOUT_MS: int(5_000, 100, 60_000),
 

@@ -53,8 +53,14 @@ export class WebhookMetrics {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Labelled children by route and status: resolving labels per request (hashing them) showed in the webhook's profile. */
+  private readonly byRoute = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
+
   observeRequest(route: string, status: number, seconds: number): void {
-    this.requests.inc({ route, status: String(status) });
-    this.latency.observe({ route }, seconds);
+    const key = `${route} ${status}`;
+    let m = this.byRoute.get(key);
+    if (!m) this.byRoute.set(key, (m = { count: this.requests.labels({ route, status: String(status) }), latency: this.latency.labels({ route }) }));
+    m.count.inc();
+    m.latency.observe(seconds);
   }
 }

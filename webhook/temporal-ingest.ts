@@ -5,20 +5,26 @@ import type { AmplitudeIngestInput, AmplitudeIngestSettings } from '../workflows
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_WORKFLOW, ingestWorkflowId } from '../workflows/amplitude-ingest-names';
 import type { EventIngest } from './amplitude-handler';
 import type { WebhookMetrics } from './metrics';
+import { SignalPacer } from './signal-pacer';
 
 /**
- * Makes webhook events durable by signal-with-start into the ingest workflows. Requests are spread
- * over `shards` workflows by a hash of their first event's uuid. Grouping adapts to load like Nagle's
- * algorithm: a request reaching an idle shard leaves at once (with whatever arrived in the same turn
- * of the event loop); requests that arrive while a signal is in flight wait for it and travel together
- * in the next one, so under load signals grow instead of multiplying. Each signal costs the Temporal
- * server a history write and the worker a workflow task, whatever its size, so signals per second is
- * what the machine pays for. A request is never split: its events are durable together or not at all.
+ * Makes webhook events durable by signal-with-start into the ingest workflows. Requests wait in one
+ * queue and leave grouped: a request reaching an idle webhook leaves on the next turn of the event
+ * loop (with whatever arrived in the same turn); under load, a SignalPacer spaces signals `lingerMs`
+ * apart and the requests that arrive meanwhile travel together, so signals grow instead of
+ * multiplying. Each signal costs the Temporal server a history write and the worker a workflow task
+ * whatever its size, so signals per second is what the machine pays for. A request is never split:
+ * its events are durable together or not at all.
+ *
+ * A group goes to the shard its first request's uuid hashes to (`shards` workflows) when that shard
+ * is free, else to the next free one: a request never waits behind another shard's signal in flight
+ * while a shard is free, and with at most `maxInFlight` signals per shard, up to `shards` round trips
+ * overlap. Which shard holds an event does not matter downstream: every shard merges into the same
+ * silver table on `event_key`.
  *
  * While a shard's run continues as new and a signal raced it, the server refuses that shard's signals
  * ("workflow is closing") until the worker has replayed the run (0.3-0.8 s): the refused group goes
- * to the next shard at once, and the shard is avoided for `closingHoldMs`. Which shard holds an event
- * does not matter downstream: every shard merges into the same silver table on `event_key`.
+ * back to the head of the queue, to another shard, and the shard is avoided for `closingHoldMs`.
  */
 
 export interface TemporalIngestOptions {
@@ -28,17 +34,18 @@ export interface TemporalIngestOptions {
   workflowIdPrefix?: string;
   shards?: number;
   /**
-   * With `maxInFlight` > 1: how long requests wait for company before a further signal joins one
-   * already in flight. An idle shard never waits.
+   * Under load, signals leave at least this far apart (on average; an idle webhook may send one per
+   * shard at once), so a request waits at most this long for company. 0: no pacing, a group leaves as
+   * soon as a shard is free.
    */
   lingerMs?: number;
-  /** Signals per shard awaiting Temporal at once; more overlap round trips, fewer make bigger groups (default 1). */
+  /** Signals per shard awaiting Temporal at once (default 1). */
   maxInFlight?: number;
   /** A group stops growing at this many body bytes (Temporal payloads must stay well under 2 MB). */
   maxSignalBytes?: number;
   /**
-   * After a "workflow is closing" refusal, new requests for that shard go to the next one for this
-   * long (default 500 ms, about one replay); then the shard is tried again.
+   * After a "workflow is closing" refusal, groups avoid that shard for this long (default 500 ms,
+   * about one replay); then the shard is tried again.
    */
   closingHoldMs?: number;
   /** Answer 503 when Temporal has not accepted the signal within this time. */
@@ -60,26 +67,25 @@ export interface TemporalIngestOptions {
 interface Waiter {
   signal: IngestSignal;
   bytes: number;
+  /** Shard its key hashes to: where its group goes when that shard is free. */
+  home: number;
   /** performance.now() at submit, for the queue-wait metric. */
   queuedAt: number;
-  /** Shards that refused it as closing; past the shard count it waits for its own shard instead. */
-  hops: number;
+  /** Refused by a closing shard: it already paid its wait, it goes again without pacing. */
+  refused?: boolean;
   resolve(): void;
   reject(err: unknown): void;
 }
 
 interface Shard {
-  queue: Waiter[];
   /** Why the shard refuses new events, while its history is too large. */
   overloaded?: string;
   inFlight: number;
-  /** A send is scheduled (next turn of the event loop, or after the linger). */
-  scheduled: boolean;
   /** performance.now() until which the shard is taken for closing (see closingHoldMs). */
   closingUntil: number;
 }
 
-/** FNV-1a: cheap and stable across processes, so one uuid always lands on the same shard. */
+/** FNV-1a: cheap and stable across processes, so one uuid always hashes to the same shard. */
 export function shardOf(key: string, shards: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
@@ -105,21 +111,25 @@ export class IngestTimeoutError extends Error {
 
 export class TemporalIngest implements EventIngest {
   private readonly shards: Shard[];
+  private readonly queue: Waiter[] = [];
+  private readonly pacer: SignalPacer;
   private readonly prefix: string;
-  private readonly linger: number;
   private readonly maxInFlight: number;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
   private readonly closingHoldMs: number;
+  /** A pump is due: on the next turn (`turn`) or when the pacer has a token (`timer`). */
+  private pumpDue?: 'turn' | 'timer';
   private guardTimer?: NodeJS.Timeout;
   /** Calls to Temporal not yet settled, including those a timeout gave up on: close() waits for them. */
   private readonly outstanding = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TemporalIngestOptions) {
-    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ queue: [], inFlight: 0, scheduled: false, closingUntil: 0 }));
+    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ inFlight: 0, closingUntil: 0 }));
     this.prefix = opts.workflowIdPrefix ?? 'amplitude-ingest';
-    this.linger = opts.lingerMs ?? 2;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
+    // One token per shard: an idle webhook hit by a burst opens every shard at once.
+    this.pacer = new SignalPacer(opts.lingerMs ?? 20, this.shards.length);
     this.maxBytes = opts.maxSignalBytes ?? 512 * 1024;
     this.timeoutMs = opts.timeoutMs ?? 5_000;
     this.closingHoldMs = opts.closingHoldMs ?? 500;
@@ -134,57 +144,80 @@ export class TemporalIngest implements EventIngest {
     this.guardTimer ??= this.startGuard();
     const overloaded = this.shards[home].overloaded;
     if (overloaded) return Promise.reject(new IngestBackpressureError(overloaded));
-    const index = this.openShardFrom(home);
     return new Promise<void>((resolve, reject) => {
-      this.shards[index].queue.push({ signal, bytes: opts.bytes, queuedAt: performance.now(), hops: 0, resolve, reject });
-      this.schedule(index);
+      this.queue.push({ signal, bytes: opts.bytes, home, queuedAt: performance.now(), resolve, reject });
+      // The next turn still gathers the requests parsed in this one.
+      if (this.pumpDue === undefined) {
+        this.pumpDue = 'turn';
+        setImmediate(() => {
+          if (this.pumpDue === 'turn') this.pumpDue = undefined;
+          this.pump();
+        });
+      }
     });
   }
 
-  /** `from` unless it is closing: then the next shard neither closing nor behind, or `from` if there is none. */
-  private openShardFrom(from: number): number {
+  private isOpen(shard: Shard, now: number): boolean {
+    return shard.inFlight < this.maxInFlight && shard.closingUntil <= now && !shard.overloaded;
+  }
+
+  /**
+   * Where the next group goes: `home` if it is free, else the next free shard. When none is free
+   * and no signal is in flight to free one, the shard that started closing first, whose replay
+   * should end first (the group then waits for it under the connection's closing retry).
+   */
+  private pickShard(home: number): { index: number; closing: boolean } | undefined {
     const now = performance.now();
-    if (this.shards[from].closingUntil <= now) return from;
-    for (let step = 1; step < this.shards.length; step++) {
-      const i = (from + step) % this.shards.length;
-      if (this.shards[i].closingUntil <= now && !this.shards[i].overloaded) return i;
+    for (let step = 0; step < this.shards.length; step++) {
+      const i = (home + step) % this.shards.length;
+      if (this.isOpen(this.shards[i], now)) return { index: i, closing: false };
     }
-    return from;
+    if (this.shards.some((s) => s.inFlight > 0)) return undefined;
+    let best = home;
+    this.shards.forEach((s, i) => {
+      if (s.closingUntil < this.shards[best].closingUntil) best = i;
+    });
+    return { index: best, closing: this.shards[best].closingUntil > now };
   }
 
-  private schedule(index: number): void {
-    const shard = this.shards[index];
-    if (shard.inFlight >= this.maxInFlight || shard.scheduled || shard.queue.length === 0) return;
-    shard.scheduled = true;
-    const go = () => {
-      shard.scheduled = false;
-      void this.send(index);
-    };
-    // Idle: go on the next turn, which still gathers the requests parsed in this one. Busy: linger,
-    // since the signal in flight will carry whoever arrives meanwhile when it completes anyway.
-    if (shard.inFlight === 0) setImmediate(go);
-    else setTimeout(go, this.linger);
+  /** Sends queued groups while a shard is free and the pacer allows; a completion or the pacer's timer calls it again. */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const target = this.pickShard(this.queue[0].home);
+      if (!target) return;
+      const refused = this.queue[0].refused === true;
+      const wait = refused ? 0 : this.pacer.waitMs();
+      if (wait > 0) {
+        if (this.pumpDue !== 'timer') {
+          this.pumpDue = 'timer';
+          setTimeout(() => {
+            this.pumpDue = undefined;
+            this.pump();
+          }, wait);
+        }
+        return;
+      }
+      if (!refused) this.pacer.take();
+      const group: Waiter[] = [];
+      let bytes = 0;
+      while (this.queue.length > 0 && (group.length === 0 || bytes + this.queue[0].bytes <= this.maxBytes)) {
+        const w = this.queue.shift()!;
+        bytes += w.bytes;
+        group.push(w);
+      }
+      void this.send(target.index, group, target.closing);
+    }
   }
 
-  private async send(index: number): Promise<void> {
+  private async send(index: number, group: Waiter[], waitIfClosing: boolean): Promise<void> {
     const shard = this.shards[index];
-    // A completion may have sent the queue first; the next completion picks up whatever is left.
-    if (shard.queue.length === 0 || shard.inFlight >= this.maxInFlight) return;
-    const group: Waiter[] = [];
-    let bytes = 0;
-    while (shard.queue.length > 0 && (group.length === 0 || bytes + shard.queue[0].bytes <= this.maxBytes)) {
-      const w = shard.queue.shift()!;
-      bytes += w.bytes;
-      group.push(w);
-    }
     shard.inFlight++;
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
     const started = performance.now();
     for (const w of group) this.opts.metrics?.queueWait.observe((started - w.queuedAt) / 1000);
-    // A group that every shard refused as closing waits for its own shard's replay, retried within
-    // milliseconds by the connection (withClosingRetry), as long as the timeout allows.
-    const waitIfClosing = group.some((w) => w.hops >= this.shards.length);
     try {
+      // Sent to a closing shard only when every shard is closing: then it waits for the replay,
+      // retried within milliseconds by the connection (withClosingRetry), as long as the timeout allows.
       await (waitIfClosing ? this.signalWithStart(index, signal) : withoutClosingRetry(() => this.signalWithStart(index, signal)));
       this.opts.metrics?.signalLatency.observe((performance.now() - started) / 1000);
       this.opts.metrics?.signalEvents.observe(signal.events.length + signal.rejected.length);
@@ -194,29 +227,18 @@ export class TemporalIngest implements EventIngest {
       else for (const w of group) w.reject(err);
     } finally {
       shard.inFlight--;
-      // Whoever queued during the round trip has waited long enough: go now, no linger. What did not
-      // fit in that signal takes a free slot, if any, as usual.
-      if (shard.queue.length > 0) void this.send(index);
-      this.schedule(index);
+      this.pump();
     }
   }
 
-  /**
-   * Nothing was stored by the refused signal: its requests go first in the next open shard's queue,
-   * followed by those already queued for the closing shard. When every shard is closing, they wait
-   * for the one that started closing first, whose replay should end first.
-   */
+  /** Nothing was stored by the refused signal: its requests go back to the head of the queue, for another shard. */
   private reroute(index: number, group: Waiter[]): void {
-    const shard = this.shards[index];
-    shard.closingUntil = performance.now() + this.closingHoldMs;
-    let to = this.openShardFrom(index);
-    const waiting = to === index;
-    if (waiting) to = this.shards.reduce((best, s, i) => (s.closingUntil < this.shards[best].closingUntil ? i : best), index);
-    for (const w of group) w.hops = waiting ? this.shards.length : w.hops + 1;
-    if (to === index) shard.queue.unshift(...group);
-    else this.shards[to].queue.unshift(...group, ...shard.queue.splice(0));
-    this.opts.metrics?.closingReroutes.inc({ outcome: waiting ? 'wait' : 'rerouted' });
-    if (to !== index) this.schedule(to);
+    const now = performance.now();
+    this.shards[index].closingUntil = now + this.closingHoldMs;
+    const elsewhere = this.shards.some((s) => s.closingUntil <= now && !s.overloaded);
+    for (const w of group) w.refused = true;
+    this.queue.unshift(...group);
+    this.opts.metrics?.closingReroutes.inc({ outcome: elsewhere ? 'rerouted' : 'wait' });
   }
 
   private async signalWithStart(index: number, signal: IngestSignal): Promise<void> {

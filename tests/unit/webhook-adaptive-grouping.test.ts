@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { IngestSignal } from '../../activities/amplitude-ingest-types';
 import { TemporalIngest } from '../../webhook/temporal-ingest';
-import { turn, watch } from '../helpers/ingest-settling';
+import { keyFor, turn, watch } from '../helpers/ingest-settling';
 
 /**
  * The webhook's grouping of requests into signals, against a Temporal client whose
@@ -48,9 +48,9 @@ describe('adaptive grouping of webhook requests into Temporal signals', () => {
     await ingest.close();
   });
 
-  it('holds the requests that arrive while a signal is in flight and sends them together when it completes', async () => {
+  it('holds the requests that arrive while the only shard has a signal in flight and sends them together when it completes', async () => {
     const { client, calls } = fakeClient();
-    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 1 });
+    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 1, lingerMs: 0 });
     const first = watch(ingest.submit(request('first').signal, request('first').opts));
     await turn();
     const later = Array.from({ length: 10 }, (_, i) => watch(ingest.submit(request(`r${i}`).signal, request(`r${i}`).opts)));
@@ -72,7 +72,7 @@ describe('adaptive grouping of webhook requests into Temporal signals', () => {
 
   it('never splits a request, caps a group at maxSignalBytes, and fails every request of a failed signal', async () => {
     const { client, calls } = fakeClient();
-    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 1, maxSignalBytes: 250 });
+    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 1, maxSignalBytes: 250, lingerMs: 0 });
     const batch = { events: [{ uuid: 'x1' }, { uuid: 'x2' }], rejected: [] };
     const x = watch(ingest.submit(batch, { key: 'k', bytes: 400 }));
     const y = watch(ingest.submit(request('y').signal, request('y').opts));
@@ -102,6 +102,47 @@ describe('adaptive grouping of webhook requests into Temporal signals', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(calls.map(uuids)).toEqual([['a'], ['b', 'c', 'd']]);
     for (const c of calls) c.settle();
+    await ingest.close();
+  });
+
+  it('does not hold a request behind its shard’s signal in flight while another shard is free', async () => {
+    const { client, calls } = fakeClient();
+    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 2, workflowIdPrefix: 'ing', lingerMs: 0 });
+    void ingest.submit({ events: [{ uuid: 'a' }], rejected: [] }, { key: keyFor(0, 2), bytes: 100 });
+    await turn();
+    void ingest.submit({ events: [{ uuid: 'b' }], rejected: [] }, { key: keyFor(0, 2), bytes: 100 });
+    await turn();
+    expect(calls.map((c) => [c.workflowId, uuids(c)])).toEqual([
+      ['ing-0', ['a']],
+      ['ing-1', ['b']],
+    ]);
+    for (const c of calls) c.settle();
+    await ingest.close();
+  });
+
+  it('under load spaces signals lingerMs apart across all shards, and what arrives meanwhile shares the next one', async () => {
+    const { client, calls } = fakeClient();
+    const ingest = new TemporalIngest({ client, taskQueue: 'q', shards: 2, workflowIdPrefix: 'ing', lingerMs: 200 });
+    // An idle webhook has one token per shard: the first two requests leave at once, each alone.
+    const first = [watch(ingest.submit(request('a').signal, request('a').opts))];
+    await turn();
+    first.push(watch(ingest.submit(request('b').signal, request('b').opts)));
+    await turn();
+    expect(calls.map(uuids)).toEqual([['a'], ['b']]);
+    for (const c of calls) c.settle();
+    await turn();
+    expect(first.map((w) => w.state)).toEqual(['acked', 'acked']);
+    // Both shards are free again but the tokens are spent: the next requests wait for one, together.
+    const later = ['c', 'd', 'e'].map((id) => watch(ingest.submit(request(id).signal, request(id).opts)));
+    await turn();
+    await turn();
+    expect(calls).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls.map(uuids)).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
+    expect(later.every((w) => w.state === 'pending')).toBe(true);
+    calls[2].settle();
+    await turn();
+    expect(later.every((w) => w.state === 'acked')).toBe(true);
     await ingest.close();
   });
 });
