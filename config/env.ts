@@ -144,6 +144,8 @@ export const envSchema = z.object({
   DUCKDB_MEMORY_LIMIT: memorySize('256MB'),
   /** WAL size that triggers a checkpoint: larger is faster for bulk loads, smaller checkpoints need less memory at once. */
   DUCKDB_CHECKPOINT_THRESHOLD: memorySize('128MB', 1),
+  /** DuckDB's worker threads; unset, DuckDB uses every core. */
+  DUCKDB_THREADS: z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected at least 1').max(1024).optional()),
   DATABRICKS_HOST: databricksHost,
   DATABRICKS_HTTP_PATH: z.preprocess(
     blankToUndefined,

@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { BenchScenario } from '../scenario';
 import { cpuSeconds, machineBusySeconds, delta, histogramQuantile, scrape, type Scrape } from '../process-probe';
 import { runLoad, type Load } from '../webhook-load';
+import { attribute, compareStalls, readIngestTimeline } from '../ingest-timeline';
+import { watchWal } from '../wal-watch';
 
 /**
  * The Amplitude webhook under autocannon: the real `npm run webhook` and `npm run worker` entry points
@@ -99,6 +101,8 @@ interface Row {
   webhook: { before: Scrape; after: Scrape };
   worker: { before: Scrape; after: Scrape };
   stalls: string[];
+  /** The seconds of `stalls`, since the run's start. */
+  stalledSeconds: Set<number>;
   loadAvg: string;
 }
 
@@ -146,6 +150,38 @@ function table(rows: Row[]): string {
   return [line(HEADERS), `|${widths.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
+/**
+ * The main run's seconds with what the worker's periodic work did in each (from the ingest histories
+ * and the WAL): every stalled second in detail, then the means over stalled and other seconds.
+ */
+async function printAttribution(client: import('@temporalio/client').Client, main: Row, checkpoints: { at: number; walBytes: number }[]): Promise<void> {
+  const { load } = main;
+  const end = load.startedAt + 1000 * load.timeline.length;
+  // The worker's own checkpoint at close (after the drain) is not part of the run.
+  checkpoints = checkpoints.filter((c) => c.at >= load.startedAt && c.at < end);
+  const timeline = await readIngestTimeline(client, load.startedAt);
+  const seconds = attribute(timeline, checkpoints, load.startedAt, load.timeline.length);
+  const stalled = main.stalledSeconds;
+  const describe = (s: number) => {
+    const a = seconds[s];
+    return `s${s}: max ${load.timeline[s]?.maxMs ?? '-'} ms; flushes ${a.flushes} (busy ${a.flushBusyMs} ms, longest ${a.longestFlushMs} ms)${a.checkpoint ? '; CHECKPOINT' : ''}${a.continueAsNew.length ? `; continue-as-new shard ${a.continueAsNew.join(',')}` : ''}`;
+  };
+  const lines = [...stalled].sort((a, b) => a - b).filter((s) => s < seconds.length).map((s) => `    ${describe(s)}`);
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const cmp = (label: string, pick: (a: (typeof seconds)[number]) => number) => {
+    const c = compareStalls(seconds, stalled, pick);
+    return `${label} ${f(c.stalled)} vs ${f(c.other)}`;
+  };
+  const flushMs = timeline.flushes.filter((x) => x.start >= load.startedAt && x.start < end).map((x) => x.end - x.start).sort((a, b) => a - b);
+  const q = (p: number) => flushMs[Math.min(flushMs.length - 1, Math.floor(p * flushMs.length))] ?? NaN;
+  process.stderr.write(
+    `  main run, per stalled second (> 100 ms): the flush activities running, DuckDB checkpoints (WAL shrank), continue-as-new\n${lines.join('\n')}\n` +
+      `  stalled ${stalled.size} of ${seconds.length} s; stalled vs other seconds: ${cmp('flush busy ms', (a) => a.flushBusyMs)}, ${cmp('longest flush ms', (a) => a.longestFlushMs)}, ` +
+      `${cmp('with checkpoint', (a) => (a.checkpoint ? 1 : 0))}, ${cmp('with continue-as-new', (a) => (a.continueAsNew.length ? 1 : 0))}\n` +
+      `  flushes ${flushMs.length}, duration p50 ${f(q(0.5))} / p90 ${f(q(0.9))} / max ${f(flushMs.at(-1) ?? NaN)} ms; checkpoints ${checkpoints.length} (WAL before each: ${checkpoints.map((c) => `${(c.walBytes / 2 ** 20).toFixed(0)} MiB`).join(', ') || 'none'})\n`,
+  );
+}
+
 const scenario: BenchScenario = {
   name: 'amplitude-webhook',
   description: 'Amplitude webhook at a fixed rate (one event per request), then a ramp; silver count afterwards',
@@ -186,6 +222,7 @@ const scenario: BenchScenario = {
     const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, profile('worker'));
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, profile('webhook'));
     const base = `http://127.0.0.1:${webhookPort}`;
+    const wal = watchWal(path.join(dir, 'warehouse.duckdb'));
     const target = { url: `${base}/amplitude`, headers: { 'content-type': 'application/json', [HEADER]: SECRET }, body: BODY };
     const procs: Proc[] = ['webhook', 'worker', 'server', 'loadgen'];
     const cpuNow = (): Cpu => {
@@ -205,12 +242,15 @@ const scenario: BenchScenario = {
         fs.writeFileSync(process.env.BENCH_WEBHOOK_DUMP_METRICS, [...procs.slice(0, 2)].map((p, i) => `# ${p}\n${[...(i === 0 ? wa : ka)].map(([k, v]) => `${k} ${v - ((i === 0 ? wb : kb).get(k) ?? 0)}`).join('\n')}`).join('\n'));
       const cpu = Object.fromEntries([...procs, 'others'].map((p) => [p, after[p as Proc] - before[p as Proc]])) as Cpu;
       const stalls: string[] = [];
+      const stalledSeconds = new Set<number>();
       l.timeline.forEach((slot, s) => {
-        if (!slot || slot.maxMs < 100 || !samples[s + 1]) return;
+        if (!slot || slot.maxMs < 100) return;
+        stalledSeconds.add(s);
+        if (!samples[s + 1]) return;
         const burnt = [...procs, 'others' as const].map((p) => `${p} ${Math.round(100 * (samples[s + 1][p] - samples[s][p]))}%`).join(' ');
         stalls.push(`s${s}: ${slot.answers} answers, max ${slot.maxMs} ms; cpu ${burnt}`);
       });
-      const row: Row = { load: l, cpu, webhook: { before: wb, after: wa }, worker: { before: kb, after: ka }, stalls, loadAvg: os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/') };
+      const row: Row = { load: l, cpu, webhook: { before: wb, after: wa }, worker: { before: kb, after: ka }, stalls, stalledSeconds, loadAvg: os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/') };
       process.stderr.write(`${table([row])}\n${stalls.map((s) => `    stall ${s}`).join('\n')}${stalls.length ? '\n' : ''}`);
       return row;
     };
@@ -241,6 +281,7 @@ const scenario: BenchScenario = {
       for await (const wf of client.workflow.list({ query: `WorkflowType = 'amplitudeIngestWorkflow'` }))
         runStarts.push(`${wf.workflowId.replace('amplitude-ingest-', 'shard ')} s${Math.floor((wf.startTime.getTime() - mainStartedAt) / 1000)}`);
       process.stderr.write(`  ingest runs started (continue-as-new): ${runStarts.reverse().join(', ')}\n`);
+      await printAttribution(client, main, wal.checkpoints());
 
       // Everything acknowledged must reach silver: wait for the shards to drain, then stop the worker.
       const ids = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 4) }, (_, i) => ingestWorkflowId('amplitude-ingest', i));
@@ -285,6 +326,7 @@ const scenario: BenchScenario = {
         },
       };
     } finally {
+      wal.stop();
       await stopChild(webhook);
       await stopChild(worker);
       await connection.close();
