@@ -232,12 +232,22 @@ const scenario: BenchScenario = {
 
     /** One load run, measured: CPU per process, the webhook's and worker's metrics before and after, stall seconds. */
     const measured = async (rate: number, seconds: number): Promise<Row> => {
-      const [wb, kb] = await Promise.all([scrape(`${base}/metrics`), scrape(`http://127.0.0.1:${metricsPort}/metrics`)]);
+      const appMetrics = `http://127.0.0.1:${appMetricsPort}/metrics`;
+      const [wb, kb, ab] = await Promise.all([scrape(`${base}/metrics`), scrape(`http://127.0.0.1:${metricsPort}/metrics`), scrape(appMetrics)]);
       const samples: Cpu[] = [];
       const before = cpuNow();
       const l = await runLoad(target, rate, seconds, () => samples.push(cpuNow()));
       const after = cpuNow();
-      const [wa, ka] = await Promise.all([scrape(`${base}/metrics`), scrape(`http://127.0.0.1:${metricsPort}/metrics`)]);
+      const [wa, ka, aa] = await Promise.all([scrape(`${base}/metrics`), scrape(`http://127.0.0.1:${metricsPort}/metrics`), scrape(appMetrics)]);
+      // Where the flush activities' time went, stage by stage (sum over the run, mean and p99 per flush).
+      const stage = (name: string) => {
+        const sel = (m: Scrape) => new Map([...m].filter(([k]) => k.includes(`stage="${name}"`)));
+        const [b, a] = [sel(ab), sel(aa)];
+        const n = delta(b, a, 'novade_amplitude_flush_stage_seconds_count');
+        const sum = delta(b, a, 'novade_amplitude_flush_stage_seconds_sum');
+        return `${name} ${n} x, ${fmt(sum, 1)} s, mean ${fmt((1000 * sum) / n, 0)} ms, p99 ${fmt(1000 * histogramQuantile(b, a, 'novade_amplitude_flush_stage_seconds', 0.99), 0)} ms`;
+      };
+      process.stderr.write(`  flush stages: ${['check', 'bronze', 'silver', 'dead_letters'].map(stage).join('; ')}\n`);
       if (process.env.BENCH_WEBHOOK_DUMP_METRICS)
         fs.writeFileSync(process.env.BENCH_WEBHOOK_DUMP_METRICS, [...procs.slice(0, 2)].map((p, i) => `# ${p}\n${[...(i === 0 ? wa : ka)].map(([k, v]) => `${k} ${v - ((i === 0 ? wb : kb).get(k) ?? 0)}`).join('\n')}`).join('\n'));
       const cpu = Object.fromEntries([...procs, 'others'].map((p) => [p, after[p as Proc] - before[p as Proc]])) as Cpu;

@@ -10,13 +10,13 @@ describe('DuckDB threads setting', () => {
 
   it('opens DuckDB with the configured thread count', async () => {
     wh = await createWarehouse({ kind: 'duckdb', path: ':memory:', threads: 1 });
-    const [row] = await wh.query<{ t: unknown }>("SELECT current_setting('threads') AS t");
+    const [row] = await wh.query<{ t: string | number }>("SELECT current_setting('threads') AS t");
     expect(Number(row.t)).toBe(1);
   });
 
   it('leaves DuckDB its own default (every core) when none is configured', async () => {
     wh = await createWarehouse({ kind: 'duckdb', path: ':memory:' });
-    const [row] = await wh.query<{ t: unknown }>("SELECT current_setting('threads') AS t");
+    const [row] = await wh.query<{ t: string | number }>("SELECT current_setting('threads') AS t");
     expect(Number(row.t)).toBeGreaterThanOrEqual(1);
     expect(Number(row.t)).toBe((await import('node:os')).availableParallelism());
   });
