@@ -31,15 +31,20 @@ import { watchWal } from '../wal-watch';
  * BENCH_WEBHOOK_SQLITE_PRAGMAS, e.g. `journal_mode=wal,synchronous=normal`, applies to it).
  * BENCH_WEBHOOK_DEV_SERVER_ARGS adds raw flags (e.g. `--dynamic-config-value K=V`).
  * BENCH_WEBHOOK_PROFILE_DIR writes V8 CPU profiles of the webhook and the worker there.
- * WEBHOOK_INGEST_* and WORKER_* variables reach the children as they are.
+ * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are.
+ * BENCH_WEBHOOK_WORKER_NICE (e.g. 10) runs the worker at a lower CPU priority: a diagnosis of how much
+ * of the latency is the worker's CPU competing with the acknowledgement path on shared cores.
  */
 
 const SECRET = 'bench-webhook-secret';
 const HEADER = 'x-novade-webhook-secret';
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 
-function spawnEntry(file: string, env: Record<string, string>, nodeFlags: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(__dirname, '../..', file)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+/** `nice` > 0 starts the process at a lower CPU priority (nice(1) execs it, so the pid is the process's own). */
+function spawnEntry(file: string, env: Record<string, string>, nodeFlags: string[] = [], nice = 0): ChildProcess {
+  const args = [...nodeFlags, '--import', 'tsx', path.join(__dirname, '../..', file)];
+  const opts = { stdio: ['ignore', 'inherit', 'inherit'] as ('ignore' | 'inherit')[], env: { ...process.env, ...env } };
+  return nice > 0 ? spawn('nice', ['-n', String(nice), process.execPath, ...args], opts) : spawn(process.execPath, args, opts);
 }
 
 async function waitFor(url: string, timeoutMs: number): Promise<void> {
@@ -219,7 +224,7 @@ const scenario: BenchScenario = {
     const common = { TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: 'bench-webhook', DATA_DIR: dir, LOG_LEVEL: 'warn', WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_HEADER: HEADER };
     const profileDir = process.env.BENCH_WEBHOOK_PROFILE_DIR;
     const profile = (name: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, profile('worker'));
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, profile('worker'), num('BENCH_WEBHOOK_WORKER_NICE', 0));
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, profile('webhook'));
     const base = `http://127.0.0.1:${webhookPort}`;
     const wal = watchWal(path.join(dir, 'warehouse.duckdb'));
