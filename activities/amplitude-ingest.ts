@@ -28,7 +28,17 @@ async function alwaysRetried<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'warehouse' | 'log'>): AmplitudeIngestActivities {
+export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'warehouse' | 'log' | 'metrics'>): AmplitudeIngestActivities {
+  // Which stage a slow flush spent its time in (the flushes are what the webhook's slow seconds line up with).
+  const timed = async <T>(stage: 'check' | 'bronze' | 'silver' | 'dead_letters', fn: () => Promise<T> | T): Promise<T> => {
+    const end = deps.metrics?.ingestFlushStage.startTimer({ stage });
+    try {
+      return await fn();
+    } finally {
+      end?.();
+    }
+  };
+
   let schemaReady: Promise<void> | undefined;
   const ensureSchema = () => {
     schemaReady ??= deps.warehouse.ensureSchema({ bronze: [amplitudeEventsBronze], silver: [amplitudeEventsSilver] }).catch((err: unknown) => {
@@ -45,18 +55,20 @@ export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'wareho
         // The payload crossed Temporal as plain JSON: check it again rather than trust the other side.
         const events: AmplitudeExportEvent[] = [];
         const rejected = [...input.rejected];
-        for (const [i, raw] of input.events.entries()) {
-          const checked = checkExportEvent(raw);
-          if (checked.ok) events.push(checked.event);
-          else rejected.push({ recordKey: typeof raw.uuid === 'string' ? raw.uuid : `${input.batchId}:${i}`, problems: checked.problems, payload: raw });
-        }
+        await timed('check', () => {
+          for (const [i, raw] of input.events.entries()) {
+            const checked = checkExportEvent(raw);
+            if (checked.ok) events.push(checked.event);
+            else rejected.push({ recordKey: typeof raw.uuid === 'string' ? raw.uuid : `${input.batchId}:${i}`, problems: checked.problems, payload: raw });
+          }
+        });
         // Bronze first: what was acknowledged is kept as received even if the merge fails and is retried.
         const appended = events.length
-          ? await deps.warehouse.appendBronze(amplitudeEventsBronze, { batchId: input.batchId, records: events.map(toBronzeRecord) })
+          ? await timed('bronze', () => deps.warehouse.appendBronze(amplitudeEventsBronze, { batchId: input.batchId, records: events.map(toBronzeRecord) }))
           : { inserted: 0, alreadyLoaded: false };
         heartbeat({ stage: 'bronze', batchId: input.batchId });
-        const merged = events.length ? await deps.warehouse.mergeSilver(amplitudeEventsSilver, events.map(toSilverRow)) : { inserted: 0, updated: 0, unchanged: 0 };
-        const deadLettered = rejected.length ? await deps.warehouse.writeDeadLetters(rejected.map(deadLetter)) : 0;
+        const merged = events.length ? await timed('silver', () => deps.warehouse.mergeSilver(amplitudeEventsSilver, events.map(toSilverRow))) : { inserted: 0, updated: 0, unchanged: 0 };
+        const deadLettered = rejected.length ? await timed('dead_letters', () => deps.warehouse.writeDeadLetters(rejected.map(deadLetter))) : 0;
         deps.log.debug({ batchId: input.batchId, events: events.length, ...merged, deadLettered }, 'amplitude events flushed');
         return { appended: appended.inserted, alreadyLoaded: appended.alreadyLoaded, ...merged, deadLettered };
       }),

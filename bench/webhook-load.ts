@@ -15,6 +15,8 @@ export interface Load {
   p90: number;
   p99: number;
   max: number;
+  /** Epoch ms at which the first request was sent: second 0 of `timeline`. */
+  startedAt: number;
   /** Per second since the start, by when the request was sent: answers and the slowest one (ms). */
   timeline: { answers: number; maxMs: number }[];
 }
@@ -28,6 +30,7 @@ export interface LoadTarget {
 export function runLoad(target: LoadTarget, rate: number, seconds: number, onSecond?: (second: number) => void): Promise<Load> {
   const timeline: Load['timeline'] = [];
   const started = performance.now();
+  const startedAt = Date.now();
   let second = -1;
   const ticker = setInterval(() => onSecond?.(++second), 1000);
   onSecond?.(++second);
@@ -59,6 +62,7 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
           p90: result.latency.p90,
           p99: result.latency.p99,
           max: result.latency.max,
+          startedAt,
           timeline,
         });
       },

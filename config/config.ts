@@ -15,6 +15,8 @@ export type WarehouseConfig =
       memoryLimit?: string;
       /** DuckDB's checkpoint_threshold (WAL size that triggers a checkpoint). */
       checkpointThreshold?: string;
+      /** DuckDB's threads: fewer than the cores leaves the rest to the processes sharing the machine. */
+      threads?: number;
     }
   | {
       kind: 'databricks';
@@ -107,7 +109,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
           catalog: env.DATABRICKS_CATALOG,
           volume: env.DATABRICKS_VOLUME,
         }
-      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')), memoryLimit: env.DUCKDB_MEMORY_LIMIT, checkpointThreshold: env.DUCKDB_CHECKPOINT_THRESHOLD };
+      : { kind: 'duckdb', path: path.resolve(cwd, env.DUCKDB_PATH ?? path.join(env.DATA_DIR, 'warehouse.duckdb')), memoryLimit: env.DUCKDB_MEMORY_LIMIT, checkpointThreshold: env.DUCKDB_CHECKPOINT_THRESHOLD, threads: env.DUCKDB_THREADS };
 
   return {
     env,

@@ -54,6 +54,13 @@ export class PlatformMetrics {
     labelNames: ['check', 'table'] as const,
     registers: [this.registry],
   });
+  readonly ingestFlushStage = new Histogram({
+    name: 'novade_amplitude_flush_stage_seconds',
+    help: 'Time of each stage of an Amplitude ingest flush activity: check (re-validating the events), bronze (append), silver (merge), dead_letters',
+    labelNames: ['stage'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly organizeMerged = new Counter({
     name: 'novade_organize_merged_rows_total',
     help: 'Bronze rows the organize flow merged into silver because they were missing there',

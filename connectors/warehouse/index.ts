@@ -28,7 +28,7 @@ export interface CreateWarehouseOptions {
  * message naming the setting to fix.
  */
 export async function createWarehouse(config: WarehouseConfig, opts: CreateWarehouseOptions = {}): Promise<Warehouse> {
-  if (config.kind === 'duckdb') return openDuckDBWarehouse({ path: config.path, readOnly: opts.readOnly, memoryLimit: opts.memoryLimit ?? config.memoryLimit, checkpointThreshold: config.checkpointThreshold, hooks: opts.hooks });
+  if (config.kind === 'duckdb') return openDuckDBWarehouse({ path: config.path, readOnly: opts.readOnly, memoryLimit: opts.memoryLimit ?? config.memoryLimit, checkpointThreshold: config.checkpointThreshold, threads: config.threads, hooks: opts.hooks });
   const executor = await DbsqlExecutor.connect({
     host: config.host,
     httpPath: config.httpPath,

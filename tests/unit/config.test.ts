@@ -45,6 +45,15 @@ describe('configuration', () => {
     expect(problemsOf({ DUCKDB_CHECKPOINT_THRESHOLD: '512KB' })).toEqual(['DUCKDB_CHECKPOINT_THRESHOLD: expected at least 1MB (got "512KB")']);
   });
 
+  it('leaves DuckDB its own thread count unless DUCKDB_THREADS sets one, and refuses what is not a positive whole number', () => {
+    expect(buildConfig({}, '/tmp/novade').warehouse).not.toHaveProperty('threads', expect.anything());
+    expect(buildConfig({ DUCKDB_THREADS: ' ' }, '/tmp/novade').warehouse).not.toHaveProperty('threads', expect.anything());
+    expect(buildConfig({ DUCKDB_THREADS: '1' }, '/tmp/novade').warehouse).toMatchObject({ kind: 'duckdb', threads: 1 });
+    expect(problemsOf({ DUCKDB_THREADS: '0' })).toEqual(['DUCKDB_THREADS: expected at least 1 (got "0")']);
+    expect(problemsOf({ DUCKDB_THREADS: '1.5' })).toEqual(['DUCKDB_THREADS: expected a whole number (got "1.5")']);
+    expect(problemsOf({ DUCKDB_THREADS: 'all' })).toEqual(['DUCKDB_THREADS: expected a whole number (got "all")']);
+  });
+
   it('caps the worker heap at 256 MiB unless WORKER_MAX_HEAP_MB says otherwise (0: no cap), and refuses a cap too small to run', () => {
     expect(buildConfig({ WORKER_MAX_HEAP_MB: '1024' }, '/tmp/novade').temporal.workerMaxHeapMb).toBe(1024);
     expect(buildConfig({ WORKER_MAX_HEAP_MB: '0' }, '/tmp/novade').temporal.workerMaxHeapMb).toBe(0);
