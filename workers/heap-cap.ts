@@ -22,6 +22,14 @@ const CHILD_MARK = 'NOVADE_HEAP_CAPPED';
  */
 export const DUCKDB_ALLOCATOR_ENV = 'DUCKDB_JE_MALLOC_CONF';
 export const DUCKDB_ALLOCATOR_DEFAULT = 'dirty_decay_ms:0,muzzy_decay_ms:0';
+
+/**
+ * glibc's malloc (Node, V8's off-heap buffers, the Temporal core) opens up to 8 arenas per core and
+ * keeps what each frees: with 2 the rest of the worker's RSS (beside the V8 heap and DuckDB) was ~25
+ * MiB lower and its spikes ~45 MiB lower over the first 280k backfill rows. Also read only at start.
+ */
+export const MALLOC_ARENAS_ENV = 'MALLOC_ARENA_MAX';
+export const MALLOC_ARENAS_DEFAULT = '2';
 const CAP_FLAG = /(^|\s)--max[-_]old[-_]space[-_]size(=|\s|$)/;
 
 /** Whether this process already runs under an explicit old-space cap (command line or NODE_OPTIONS): an operator's own flag wins. */
@@ -29,9 +37,14 @@ export function hasHeapCapFlag(execArgv: readonly string[] = process.execArgv, n
   return execArgv.some((a) => CAP_FLAG.test(a)) || CAP_FLAG.test(nodeOptions);
 }
 
-/** The relaunched worker's environment: the mark, and DuckDB's allocator setting unless the operator gave one. */
+/** The relaunched worker's environment: the mark, and the allocators' settings unless the operator gave them. */
 export function workerEnv(maxHeapMb: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...env, [DUCKDB_ALLOCATOR_ENV]: env[DUCKDB_ALLOCATOR_ENV] ?? DUCKDB_ALLOCATOR_DEFAULT, [CHILD_MARK]: String(maxHeapMb) };
+  return {
+    ...env,
+    [DUCKDB_ALLOCATOR_ENV]: env[DUCKDB_ALLOCATOR_ENV] ?? DUCKDB_ALLOCATOR_DEFAULT,
+    [MALLOC_ARENAS_ENV]: env[MALLOC_ARENAS_ENV] ?? MALLOC_ARENAS_DEFAULT,
+    [CHILD_MARK]: String(maxHeapMb),
+  };
 }
 
 /** The node command line that runs this same entry point under the cap. */

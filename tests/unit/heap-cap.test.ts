@@ -38,9 +38,9 @@ describe('worker heap cap (WORKER_MAX_HEAP_MB)', () => {
     expect(cappedArgs(384, ['--import', 'tsx'], ['/usr/bin/node', 'workers/worker-main.ts', '--x'])).toEqual(['--import', 'tsx', '--max-old-space-size=384', 'workers/worker-main.ts', '--x']);
   });
 
-  it("gives the worker DuckDB's allocator setting, keeping an operator's own", () => {
-    expect(workerEnv(256, { PATH: '/bin' })).toMatchObject({ PATH: '/bin', DUCKDB_JE_MALLOC_CONF: DUCKDB_ALLOCATOR_DEFAULT });
-    expect(workerEnv(256, { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500' }).DUCKDB_JE_MALLOC_CONF).toBe('dirty_decay_ms:500');
+  it("gives the worker DuckDB's and glibc's allocator settings, keeping an operator's own", () => {
+    expect(workerEnv(256, { PATH: '/bin' })).toMatchObject({ PATH: '/bin', DUCKDB_JE_MALLOC_CONF: DUCKDB_ALLOCATOR_DEFAULT, MALLOC_ARENA_MAX: '2' });
+    expect(workerEnv(256, { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500', MALLOC_ARENA_MAX: '4' })).toMatchObject({ DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500', MALLOC_ARENA_MAX: '4' });
   });
 
   it('names the variable the bundled DuckDB library reads (its jemalloc reports an option it does not know)', async () => {
