@@ -259,6 +259,12 @@ export function warehouseContract(opts: ContractOptions): void {
         expect(await wh().appendBronze(b, { batchId: 'raw:1', records })).toEqual({ inserted: large, alreadyLoaded: false });
         const stored = await wh().query(`SELECT _payload FROM ${t.table('bronze', b.name)} ORDER BY _row`);
         expect(stored.map((r) => r._payload)).toEqual(texts);
+        // Later batches are checked too, with committed rows beside them, whatever their ingestion time.
+        for (const ingestedAt of [new Date(), new Date(0)])
+          await expect(wh().appendBronze(b, { batchId: `raw:${ingestedAt.getTime()}`, ingestedAt, records: [{ keys: { id: 'lax' }, payloadJson: '{"n": NaN}' }] })).rejects.toThrow(
+            /Record 0 of the batch: payloadJson is not valid JSON/,
+          );
+        expect(await count(`SELECT COUNT(*) AS n FROM ${t.table('bronze', b.name)}`)).toBe(large);
       },
       timeout * 2,
     );
