@@ -39,8 +39,12 @@ describe('worker heap cap (WORKER_MAX_HEAP_MB)', () => {
   });
 
   it("gives the worker DuckDB's and glibc's allocator settings, keeping an operator's own", () => {
-    expect(workerEnv(256, { PATH: '/bin' })).toMatchObject({ PATH: '/bin', DUCKDB_JE_MALLOC_CONF: DUCKDB_ALLOCATOR_DEFAULT, MALLOC_ARENA_MAX: '2' });
-    expect(workerEnv(256, { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500', MALLOC_ARENA_MAX: '4' })).toMatchObject({ DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500', MALLOC_ARENA_MAX: '4' });
+    expect(workerEnv(256, { PATH: '/bin' })).toMatchObject({ PATH: '/bin', DUCKDB_JE_MALLOC_CONF: DUCKDB_ALLOCATOR_DEFAULT, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(workerEnv(256, { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500', MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '65536' })).toMatchObject({
+      DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:500',
+      MALLOC_ARENA_MAX: '4',
+      MALLOC_MMAP_THRESHOLD_: '65536',
+    });
   });
 
   it('names the variable the bundled DuckDB library reads (its jemalloc reports an option it does not know)', async () => {
