@@ -11,6 +11,9 @@ const str = () => z.preprocess(blankToUndefined, z.string().optional());
 const secret = str;
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(blankToUndefined, z.coerce.number({ error: `expected a whole number` }).int('expected a whole number').min(min).max(max).default(def));
+/** Unset stays unset (the consumer's own default applies); a value must be a whole number in range. */
+const optionalInt = (min: number, max: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `expected at least ${min}`).max(max).optional());
 const num = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a number' }).min(min).max(max).default(def));
 const bool = (def: boolean) =>
@@ -145,7 +148,7 @@ export const envSchema = z.object({
   /** WAL size that triggers a checkpoint: larger is faster for bulk loads, smaller checkpoints need less memory at once. */
   DUCKDB_CHECKPOINT_THRESHOLD: memorySize('128MB', 1),
   /** DuckDB's worker threads; unset, DuckDB uses every core. */
-  DUCKDB_THREADS: z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected at least 1').max(1024).optional()),
+  DUCKDB_THREADS: optionalInt(1, 1024),
   DATABRICKS_HOST: databricksHost,
   DATABRICKS_HTTP_PATH: z.preprocess(
     blankToUndefined,
@@ -173,8 +176,8 @@ export const envSchema = z.object({
   WEBHOOK_INGEST_MAX_IN_FLIGHT: int(1, 1, 16),
   WEBHOOK_INGEST_TIMEOUT_MS: int(5_000, 100, 60_000),
   /** Flush cadence of the ingest workflows the webhook starts (unset: the workflow's defaults, 2,000 ms / 1,000 events). */
-  WEBHOOK_INGEST_FLUSH_MAX_AGE_MS: z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(50, 'expected at least 50').max(60_000).optional()),
-  WEBHOOK_INGEST_FLUSH_MAX_EVENTS: z.preprocess(blankToUndefined, z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected at least 1').max(10_000).optional()),
+  WEBHOOK_INGEST_FLUSH_MAX_AGE_MS: optionalInt(50, 60_000),
+  WEBHOOK_INGEST_FLUSH_MAX_EVENTS: optionalInt(1, 10_000),
 
   ALERT_WEBHOOK_URL: url(),
   ALERT_FORMAT: z.enum(['teams', 'slack']).default('teams'),

@@ -24,20 +24,20 @@ export const DUCKDB_ALLOCATOR_ENV = 'DUCKDB_JE_MALLOC_CONF';
 export const DUCKDB_ALLOCATOR_DEFAULT = 'dirty_decay_ms:0,muzzy_decay_ms:0';
 
 /**
- * glibc's malloc (Node, V8's off-heap buffers, the Temporal core) opens up to 8 arenas per core and
- * keeps what each frees: with 2 the rest of the worker's RSS (beside the V8 heap and DuckDB) was ~25
- * MiB lower and its spikes ~45 MiB lower over the first 280k backfill rows. Also read only at start.
+ * What the relaunch sets unless the operator did; each library reads its variable only at start.
+ * - MALLOC_ARENA_MAX: glibc's malloc (Node, V8's off-heap buffers, the Temporal core) opens up to 8
+ *   arenas per core and keeps what each frees: with 2 the rest of the worker's RSS (beside the V8 heap
+ *   and DuckDB) was ~25 MiB lower and its spikes ~45 MiB lower over the first 280k backfill rows.
+ * - MALLOC_MMAP_THRESHOLD_: glibc raises its mmap threshold each time a large block is freed (up to
+ *   32 MiB), after which big transient buffers come from the heap and their pages stay behind. A fixed
+ *   128 KiB keeps them mmapped, given back on free: over the first 280k backfill rows the rest's median
+ *   per quarter was 9-12 MiB lower and the peak 524 -> 490 MiB, at the same rows/s (one run each).
  */
-export const MALLOC_ARENAS_ENV = 'MALLOC_ARENA_MAX';
-export const MALLOC_ARENAS_DEFAULT = '2';
-/**
- * glibc raises its mmap threshold each time a large block is freed (up to 32 MiB), after which big
- * transient buffers come from the heap and their pages stay behind. A fixed 128 KiB keeps them mmapped,
- * given back on free: over the first 280k backfill rows the rest's median per quarter was 9-12 MiB
- * lower and the peak 524 -> 490 MiB, at the same rows/s (one run each). Also read only at start.
- */
-export const MALLOC_MMAP_ENV = 'MALLOC_MMAP_THRESHOLD_';
-export const MALLOC_MMAP_DEFAULT = '131072';
+const ALLOCATOR_DEFAULTS: Record<string, string> = {
+  [DUCKDB_ALLOCATOR_ENV]: DUCKDB_ALLOCATOR_DEFAULT,
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};
 const CAP_FLAG = /(^|\s)--max[-_]old[-_]space[-_]size(=|\s|$)/;
 
 /** Whether this process already runs under an explicit old-space cap (command line or NODE_OPTIONS): an operator's own flag wins. */
@@ -47,13 +47,8 @@ export function hasHeapCapFlag(execArgv: readonly string[] = process.execArgv, n
 
 /** The relaunched worker's environment: the mark, and the allocators' settings unless the operator gave them. */
 export function workerEnv(maxHeapMb: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return {
-    ...env,
-    [DUCKDB_ALLOCATOR_ENV]: env[DUCKDB_ALLOCATOR_ENV] ?? DUCKDB_ALLOCATOR_DEFAULT,
-    [MALLOC_ARENAS_ENV]: env[MALLOC_ARENAS_ENV] ?? MALLOC_ARENAS_DEFAULT,
-    [MALLOC_MMAP_ENV]: env[MALLOC_MMAP_ENV] ?? MALLOC_MMAP_DEFAULT,
-    [CHILD_MARK]: String(maxHeapMb),
-  };
+  const allocators = Object.entries(ALLOCATOR_DEFAULTS).map(([name, value]) => [name, env[name] ?? value]);
+  return { ...env, ...Object.fromEntries(allocators), [CHILD_MARK]: String(maxHeapMb) };
 }
 
 /** The node command line that runs this same entry point under the cap. */

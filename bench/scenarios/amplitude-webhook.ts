@@ -194,8 +194,7 @@ const scenario: BenchScenario = {
   description: 'Amplitude webhook at a fixed rate (one event per request), then a ramp; silver count afterwards',
   async run() {
     const { Client, Connection } = await import('@temporalio/client');
-    const { startDevServer, defaultTemporalBinary } = await import('../../lib/dev-server');
-    const { createLogger } = await import('../../config/logger');
+    const { startBenchDevServer } = await import('../dev-server');
     const { freePort } = await import('../../lib/free-port');
     const { ingestStatus } = await import('../../tests/helpers/amplitude-webhook');
     const { openDuckDBWarehouse } = await import('../../connectors/warehouse');
@@ -204,15 +203,9 @@ const scenario: BenchScenario = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-webhook-'));
     const inFile = process.env.BENCH_WEBHOOK_DB === 'file';
     const pragmas = (process.env.BENCH_WEBHOOK_SQLITE_PRAGMAS ?? '').split(',').filter(Boolean);
-    const server = await startDevServer({
-      binary: defaultTemporalBinary(path.join(__dirname, '../..')),
+    const server = await startBenchDevServer({
       dbFile: inFile ? path.join(dir, 'temporal.db') : undefined,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      headless: true,
       extraArgs: [...pragmas.flatMap((p) => ['--sqlite-pragma', p]), ...(process.env.BENCH_WEBHOOK_DEV_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
-      log: createLogger({ level: 'warn' }),
     });
     // The dev server's own log, to line its warnings up with stalls.
     if (process.env.BENCH_WEBHOOK_SERVER_LOG) {
@@ -291,9 +284,10 @@ const scenario: BenchScenario = {
       const warm = await runLoad(target, 100, 3);
       await drained(120_000);
       const warmSeconds = num('BENCH_WEBHOOK_WARMUP_SECONDS', 5);
-      const hot = warmSeconds > 0 ? await runLoad(target, num('BENCH_WEBHOOK_RATE', 1_000), warmSeconds) : undefined;
+      const rate = num('BENCH_WEBHOOK_RATE', 1_000);
+      const hot = warmSeconds > 0 ? await runLoad(target, rate, warmSeconds) : undefined;
       const mainStartedAt = Date.now();
-      const main = await measured(num('BENCH_WEBHOOK_RATE', 1_000), num('BENCH_WEBHOOK_SECONDS', 60));
+      const main = await measured(rate, num('BENCH_WEBHOOK_SECONDS', 60));
       const rows = [main];
       // With a fixed amount of requests, a rate not kept shows as a longer run.
       const sustained = (l: Load) => l.p99 < 100 && l.errors === 0 && l.ok / l.seconds >= 0.95 * l.rate;

@@ -7,9 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
-import { createLogger } from '../../config/logger';
-import { startDevServer, defaultTemporalBinary } from '../../lib/dev-server';
-import { freePort } from '../../lib/free-port';
+import { startBenchDevServer } from '../dev-server';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
@@ -47,12 +45,11 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       // A shorter range of the same dataset (e.g. 1 day of the 1M rows) for quick memory experiments.
       const days = Number(process.env.BENCH_BACKFILL_DAYS ?? 7);
       if (!Number.isInteger(days) || days < 1 || days > 7) throw new Error('BENCH_BACKFILL_DAYS is a whole number of days from 1 to 7');
-      const log = createLogger({ level: 'warn' });
       const root = path.resolve(__dirname, '../..');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
       const bq = await startBigQueryEmulator({ rowsPerTable: { tracks: rows - 2 * per, identifies: per, pages: per }, from: FROM, to: TO, seed: 42, dataDir: path.join(root, '.data') });
       const amp = await startAmplitudeEmulator({ port: 0 });
-      const server = await startDevServer({ binary: defaultTemporalBinary(root), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), namespace: 'default', headless: true, log });
+      const server = await startBenchDevServer({ dbFile: path.join(dir, 'temporal.db') });
       const taskQueue = `bench-backfill-${process.pid}`;
       const bundlePath = path.join(dir, 'workflows.js');
       fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { BenchScenario } from '../scenario';
 import { cpuSeconds } from '../process-probe';
 
@@ -20,22 +19,13 @@ const scenario: BenchScenario = {
   description: 'signal-with-start round trips to the Temporal dev server alone (the acknowledgement floor)',
   async run() {
     const { Client, Connection } = await import('@temporalio/client');
-    const { startDevServer, defaultTemporalBinary } = await import('../../lib/dev-server');
-    const { freePort } = await import('../../lib/free-port');
-    const { createLogger } = await import('../../config/logger');
+    const { startBenchDevServer } = await import('../dev-server');
     const rate = num('BENCH_SIGNAL_RATE', 40);
     const seconds = num('BENCH_SIGNAL_SECONDS', 30);
     const bytes = num('BENCH_SIGNAL_BYTES', 27_000);
     const shards = num('BENCH_SIGNAL_SHARDS', 4);
 
-    const server = await startDevServer({
-      binary: defaultTemporalBinary(path.join(__dirname, '../..')),
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      headless: true,
-      log: createLogger({ level: 'warn' }),
-    });
+    const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     try {
       const client = new Client({ connection });
