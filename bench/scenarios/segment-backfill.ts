@@ -29,7 +29,9 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * default and same relaunch as `npm run worker`); BENCH_BACKFILL_DAYS (1..7) backfills only the
  * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
  * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
- * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`.
+ * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`;
+ * BENCH_WORKER_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. `--trace-gc`) and BENCH_WORKER_LOG=<file>
+ * keeps the worker's other output (those lines) with a timestamp.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
@@ -53,7 +55,9 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       const taskQueue = `bench-backfill-${process.pid}`;
       const bundlePath = path.join(dir, 'workflows.js');
       fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
-      const worker = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
+      // BENCH_WORKER_NODE_ARGS: node flags for the worker that NODE_OPTIONS refuses (e.g. --trace-gc, with BENCH_WORKER_LOG).
+      const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
         cwd: root,
         env: { ...process.env, BF_TEMPORAL: server.address, BF_QUEUE: taskQueue, BF_DATA_DIR: dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: amp.url, BF_BUNDLE: bundlePath, BF_DUCKDB_MEMORY: process.env.BENCH_DUCKDB_MEMORY ?? '' },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -65,7 +69,11 @@ function backfillScenario(name: string, rows: number): BenchScenario {
         const lines = (pending + d.toString()).split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) {
-          if (!line.startsWith('mem ')) continue;
+          // BENCH_WORKER_LOG=<file>: the worker's other output, e.g. V8's --trace-gc lines (from NODE_OPTIONS), every isolate's heap.
+          if (!line.startsWith('mem ')) {
+            if (process.env.BENCH_WORKER_LOG) fs.appendFileSync(process.env.BENCH_WORKER_LOG, `${Date.now()} ${line}\n`);
+            continue;
+          }
           mem.add(JSON.parse(line.slice(4)) as MemorySample);
           // BENCH_MEMORY_TRACE=<file>: every sample, for a plot of memory over the run.
           if (process.env.BENCH_MEMORY_TRACE) fs.appendFileSync(process.env.BENCH_MEMORY_TRACE, `${Date.now()} ${line.slice(4)}\n`);
@@ -86,7 +94,10 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           tables: ['tracks', 'identifies', 'pages'],
           options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000) },
         });
-        const summary = (await client.workflow.getHandle(workflowId).result()) as BackfillSummary;
+        // A worker that dies mid-run (e.g. its heap cap too low) fails the bench instead of leaving it waiting forever.
+        const died = new Promise<never>((_, reject) => worker.once('exit', (code, signal) => reject(new Error(`bench worker exited mid-run (${signal ?? code}): see its stderr above`))));
+        died.catch(() => undefined); // the normal SIGTERM at the end also ends up here
+        const summary = (await Promise.race([client.workflow.getHandle(workflowId).result(), died])) as BackfillSummary;
         const seconds = (performance.now() - t0) / 1000;
         await connection.close();
         worker.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { BigQuery, type Job } from '@google-cloud/bigquery';
 import { logger, type Logger } from '../../config/logger';
-import { plainApiRows, type ApiField, type ApiRow, type PlainRow } from './api-rows';
+import { plainApiRow, type ApiField, type ApiRow, type PlainRow } from './api-rows';
 import { createBigQueryClient, isLoopbackEndpoint } from './client';
 import { mapBigQueryError, type BigQueryErrorContext } from './errors';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
@@ -37,7 +37,11 @@ export interface SegmentReaderOptions {
   dataset: string;
   /** Dataset location (e.g. `EU`); unset lets BigQuery infer it. */
   location?: string;
-  /** Rows per getQueryResults call; defaults to the page limit (one call per page). */
+  /**
+   * Rows per API response; defaults to the page limit (one call per page, unless BigQuery splits a
+   * large answer itself). Each response is turned into plain rows before the next is asked for, so the
+   * reader holds one response's cells at a time, not a whole page's.
+   */
   maxResultsPerCall?: number;
   queryMethod?: 'jobs.query' | 'jobs.insert';
   /**
@@ -214,7 +218,7 @@ export class SegmentReader {
     const maxResults = Math.max(1, Math.min(this.opts.maxResultsPerCall ?? expectedRows, expectedRows));
     let job: Job | undefined;
     try {
-      const apiRows: ApiRow[] = [];
+      const rows: PlainRow[] = [];
       let pageToken: string | undefined;
       let response: ResultsResponse;
       let fetchFirst = false;
@@ -224,7 +228,7 @@ export class SegmentReader {
           NextQuery,
           ResultsResponse,
         ];
-        for (const r of first) apiRows.push(r);
+        appendPlain(rows, resp?.schema?.fields, first);
         response = resp;
         pageToken = next?.pageToken ?? undefined;
         const ref = resp?.jobReference;
@@ -237,12 +241,11 @@ export class SegmentReader {
       while (job && (fetchFirst || pageToken !== undefined)) {
         fetchFirst = false;
         const [page, next, resp] = (await job.getQueryResults({ maxResults, pageToken, autoPaginate: false, skipParsing: true })) as unknown as [ApiRow[], NextQuery, ResultsResponse];
-        for (const r of page) apiRows.push(r);
         response ??= resp;
+        appendPlain(rows, response?.schema?.fields, page);
         pageToken = next?.pageToken ?? undefined;
       }
       const bytes = response?.totalBytesProcessed;
-      const rows = plainApiRows(response?.schema?.fields ?? [], apiRows);
       return { rows, jobId: job?.id, bytesProcessed: bytes === undefined ? undefined : Number(bytes) };
     } catch (err) {
       throw mapBigQueryError(err, ctx);
@@ -285,7 +288,7 @@ export class SegmentReader {
 
   /** Keeps the job open when rows remain after this page, else lets it go. */
   private async keep(key: string, job: Job, read: FetchedPage, limit: number, openedAt: number, bytes: number | undefined): Promise<QueryResult> {
-    const rows = plainApiRows(read.fields, read.apiRows);
+    const { rows } = read;
     const last = rows.at(-1);
     if (read.pageToken !== undefined && rows.length === limit && last) {
       this.sessions.set(key, { job, pageToken: read.pageToken, next: { timestamp: String(last.timestamp), id: typeof last.id === 'string' ? last.id : '' }, fields: read.fields, openedAt });
@@ -300,20 +303,21 @@ export class SegmentReader {
 
   /** Up to `limit` rows from `pageToken` on; BigQuery may answer fewer per call, so it asks again until full. */
   private async fetchPage(job: Job, limit: number, pageToken: string | undefined, fields: ApiField[] | undefined): Promise<FetchedPage> {
-    const apiRows: ApiRow[] = [];
+    const rows: PlainRow[] = [];
     let token = pageToken;
     let schema = fields;
     let bytes: number | undefined;
     do {
-      const maxResults = Math.max(1, Math.min(this.opts.maxResultsPerCall ?? limit, limit - apiRows.length));
+      const maxResults = Math.max(1, Math.min(this.opts.maxResultsPerCall ?? limit, limit - rows.length));
       const [page, next, resp] = (await job.getQueryResults({ maxResults, pageToken: token, autoPaginate: false, skipParsing: true })) as unknown as [ApiRow[], NextQuery, ResultsResponse];
-      for (const r of page) apiRows.push(r);
       schema ??= resp?.schema?.fields ?? undefined;
+      appendPlain(rows, schema, page);
       if (bytes === undefined && resp?.totalBytesProcessed !== undefined) bytes = Number(resp.totalBytesProcessed);
       token = next?.pageToken ?? undefined;
-    } while (token !== undefined && apiRows.length < limit);
-    return { apiRows, pageToken: token, fields: schema ?? [], bytes };
+    } while (token !== undefined && rows.length < limit);
+    return { rows, pageToken: token, fields: schema ?? [], bytes };
   }
+
 
   private async deleteJob(job: Job): Promise<void> {
     try {
@@ -324,8 +328,13 @@ export class SegmentReader {
   }
 }
 
+/** Converts one API response's rows at once, so that its cells can be collected before the next response arrives. */
+function appendPlain(rows: PlainRow[], fields: ApiField[] | null | undefined, page: ApiRow[]): void {
+  for (const r of page) rows.push(plainApiRow(fields ?? [], r));
+}
+
 interface FetchedPage {
-  apiRows: ApiRow[];
+  rows: PlainRow[];
   /** Where the job's unread rows start; unset once they are all read. */
   pageToken?: string;
   fields: ApiField[];
