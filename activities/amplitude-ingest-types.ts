@@ -33,4 +33,10 @@ export interface FlushResult {
 
 export interface AmplitudeIngestActivities {
   flushAmplitudeEvents(input: FlushInput): Promise<FlushResult>;
+  /**
+   * Waits `ms` and does nothing else: run as a local activity, it keeps the ingest workflow's task
+   * open meanwhile, and signals that reach a workflow with an open task are delivered together in the
+   * next one instead of each starting a task of its own (see workflows/amplitude-ingest.ts).
+   */
+  gatherSignals(ms: number): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DeadLetter } from '../connectors/warehouse/types';
 import { amplitudeEventsBronze, amplitudeEventsSilver, checkExportEvent, toBronzeRecord, toSilverRow, type AmplitudeExportEvent } from '../mappings/amplitude-export';
 import type { ActivityDeps } from './deps';
@@ -49,6 +49,8 @@ export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'wareho
   };
 
   return {
+    gatherSignals: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+
     flushAmplitudeEvents: (input: FlushInput) =>
       alwaysRetried(async () => {
         await ensureSchema();
@@ -66,7 +68,8 @@ export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'wareho
         const appended = events.length
           ? await timed('bronze', () => deps.warehouse.appendBronze(amplitudeEventsBronze, { batchId: input.batchId, records: events.map(toBronzeRecord) }))
           : { inserted: 0, alreadyLoaded: false };
-        heartbeat({ stage: 'bronze', batchId: input.batchId });
+        // A local activity (the ingest workflow's flush since its local-batching patch) has no heartbeat: the worker keeps its workflow task alive.
+        if (!activityInfo().isLocal) heartbeat({ stage: 'bronze', batchId: input.batchId });
         const merged = events.length ? await timed('silver', () => deps.warehouse.mergeSilver(amplitudeEventsSilver, events.map(toSilverRow))) : { inserted: 0, updated: 0, unchanged: 0 };
         const deadLettered = rejected.length ? await timed('dead_letters', () => deps.warehouse.writeDeadLetters(rejected.map(deadLetter))) : 0;
         deps.log.debug({ batchId: input.batchId, events: events.length, ...merged, deadLettered }, 'amplitude events flushed');

@@ -3,7 +3,8 @@ import { tsToMs } from '@temporalio/common/lib/time';
 
 /**
  * What the ingest workflows did and when, read back from their histories after a bench run: each
- * flush activity's execution (started -> completed, as the server dated them) and each run's start
+ * flush activity's execution (started -> completed, as the server dated them, or a local activity's
+ * scheduled -> completed from its marker) and each run's start
  * (continue-as-new). Lined up with the seconds whose slowest answer passed 100 ms, it tells which
  * periodic work of the worker those seconds coincide with.
  */
@@ -37,9 +38,28 @@ export async function readIngestTimeline(client: Client, since: number): Promise
         const start = started.get(String(done.scheduledEventId));
         if (start !== undefined && at >= since) flushes.push({ shard, start, end: at });
       }
+      // Flushes run as local activities since the workflow's LOCAL_BATCHING patch: a marker per attempt.
+      const la = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? localActivityMarker(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data) : undefined;
+      if (la?.activityType === 'flushAmplitudeEvents' && la.start !== undefined && la.end !== undefined && la.end >= since) flushes.push({ shard, start: la.start, end: la.end });
     }
   }
   return { flushes, runStarts };
+}
+
+/** The Temporal core's local activity marker data (JSON): type, first schedule and completion times. */
+export function localActivityMarker(data: Uint8Array | null | undefined): { activityType?: string; start?: number; end?: number } | undefined {
+  if (!data) return undefined;
+  try {
+    const m = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+    const ms = (t: unknown): number | undefined => {
+      if (typeof t === 'string') return Date.parse(t);
+      if (t && typeof t === 'object' && 'seconds' in t) return Number((t as { seconds: unknown }).seconds) * 1000 + Number((t as { nanos?: unknown }).nanos ?? 0) / 1e6;
+      return undefined;
+    };
+    return { activityType: typeof m.activity_type === 'string' ? m.activity_type : undefined, start: ms(m.original_schedule_time), end: ms(m.complete_time) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Milliseconds of [from, to) covered by the union of `intervals` (overlapping flushes of several shards count once). */

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { AmplitudeIngestActivities, IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY } from './amplitude-ingest-names';
@@ -32,7 +32,8 @@ export interface AmplitudeIngestSettings {
   /**
    * ...or this many history bytes. When a signal races the continue-as-new, the server refuses the
    * completion, the worker replays the whole run and signals wait meanwhile ("workflow is closing"):
-   * the smaller the run, the shorter that wait. Events cross the history twice (signal, then flush input).
+   * the smaller the run, the shorter that wait. Events cross the history once (their signal; before
+   * LOCAL_BATCHING also the flush activity's input).
    */
   maxHistoryBytes: number;
   /** Activity timeout of one flush; tests shorten it so a killed worker's flush is retried quickly. */
@@ -41,9 +42,14 @@ export interface AmplitudeIngestSettings {
 
 const CAN_ON_HISTORY_BYTES = 'amplitude-ingest-continue-as-new-on-history-bytes';
 const LARGER_RUNS = 'amplitude-ingest-larger-flushes-and-runs';
+const LOCAL_BATCHING = 'amplitude-ingest-local-batching';
+/** A quarter of the server's limits on what may wait for one workflow task (see the gather). */
+const GATHER_SIGNALS = 25;
+const GATHER_BYTES = 512 * 1024;
+const MIN_GATHER_MS = 50;
 
 /**
- * Each flush costs an activity, two workflow tasks, a bronze append and a silver MERGE whatever its
+ * Each flush costs a (local) activity, a workflow task or two, a bronze append and a silver MERGE whatever its
  * size, and each run a continue-as-new (with a replay whenever a signal races it): at 1,000 events/s
  * on 2 shared cores, rarer flushes and longer runs leave more CPU for the acknowledgements. A race no
  * longer holds acknowledgements (the webhook sends refused signals to another shard), so the run's
@@ -83,32 +89,28 @@ export interface AmplitudeIngestInput {
 export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Promise<void> {
   // patched() before any command: a replay of an older run takes the old branch, a new run records the marker.
   const s: AmplitudeIngestSettings = { ...(patched(LARGER_RUNS) ? INGEST_DEFAULTS : INGEST_DEFAULTS_BEFORE_LARGER_RUNS), ...input.settings };
-  const { flushAmplitudeEvents } = proxyActivities<AmplitudeIngestActivities>({
-    startToCloseTimeout: s.flushTimeout,
-    // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  } satisfies ActivityOptions);
+  /**
+   * Since LOCAL_BATCHING, after each flush the workflow keeps its task open for the batch age with a
+   * local activity that only waits (the gather), and flushes in local activities too. The server
+   * starts a workflow task for each signal that reaches a workflow with no task open, and holds the
+   * others for the next one: with a timer instead, every signal (about 30 a second at 1,000 events/s)
+   * cost a workflow task on the server and the worker, and signals waited for the workflow behind
+   * them. That, not CPU, set the webhook's p99 (worker stopped: 44 ms; running: 140-170 ms with a core
+   * idle). The batch also no longer crosses the history a second time as an activity input.
+   */
+  const localBatching = patched(LOCAL_BATCHING);
+  // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
+  const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+  const { flushAmplitudeEvents } = localBatching
+    ? proxyLocalActivities<AmplitudeIngestActivities>({ startToCloseTimeout: s.flushTimeout, retry } satisfies LocalActivityOptions)
+    : proxyActivities<AmplitudeIngestActivities>({ startToCloseTimeout: s.flushTimeout, retry } satisfies ActivityOptions);
+  const { gatherSignals } = proxyLocalActivities<AmplitudeIngestActivities>({ startToCloseTimeout: s.maxAgeMs + 10_000, retry } satisfies LocalActivityOptions);
 
   const events: IngestSignal['events'] = [...(input.carry?.events ?? [])];
   const rejected: RejectedEvent[] = [...(input.carry?.rejected ?? [])];
   const totals: AmplitudeIngestTotals = { ...(input.carry?.totals ?? { received: 0, rejected: 0, flushed: 0, flushes: 0 }) };
   const runs = (input.carry?.runs ?? 0) + 1;
   let inFlight = 0;
-
-  setHandler(amplitudeEventsSignal, (sig) => {
-    events.push(...sig.events);
-    rejected.push(...sig.rejected);
-    totals.received += sig.events.length;
-    totals.rejected += sig.rejected.length;
-  });
-  setHandler(amplitudeIngestStatusQuery, () => ({ ...totals, pending: events.length + rejected.length + inFlight, runs }));
-
-  // Shards fill at the same pace: staggered limits keep their continue-as-new (and the replays a race
-  // with a signal causes) from landing in the same second.
-  const historyBytesLimit = s.maxHistoryBytes * (1 + (input.shard % 4) / 8);
-  let seq = 0;
-  const pending = () => events.length + rejected.length;
-  /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
   // An event's size is measured once: the same events are measured again by the carry check after
   // each flush, and stringifying them was a visible share of the worker's workflow thread.
   const sizes = new WeakMap<object, number>();
@@ -117,6 +119,29 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
     if (n === undefined) sizes.set(item, (n = utf8Length(JSON.stringify(item))));
     return n;
   };
+  /** Signals (and their bytes) delivered since the last gather began: what the server buffered meanwhile. */
+  let arrived = { signals: 0, bytes: 0 };
+
+  setHandler(amplitudeEventsSignal, (sig) => {
+    events.push(...sig.events);
+    rejected.push(...sig.rejected);
+    totals.received += sig.events.length;
+    totals.rejected += sig.rejected.length;
+    if (localBatching) {
+      arrived.signals++;
+      for (const e of sig.events) arrived.bytes += sizeOf(e);
+      for (const r of sig.rejected) arrived.bytes += sizeOf(r);
+    }
+  });
+  setHandler(amplitudeIngestStatusQuery, () => ({ ...totals, pending: events.length + rejected.length + inFlight, runs }));
+
+  // Shards fill at the same pace: staggered limits keep their continue-as-new (and the replays a race
+  // with a signal causes) from landing in the same second.
+  const historyBytesLimit = s.maxHistoryBytes * (1 + (input.shard % 4) / 8);
+  let seq = 0;
+  let gatherMs = s.maxAgeMs;
+  const pending = () => events.length + rejected.length;
+  /** How many leading items of `list` fit in one flush (at least one, so a big event still moves). */
   const fitting = <T extends object>(list: T[], budget: number): number => {
     let n = 0;
     let bytes = 0;
@@ -127,10 +152,29 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
     }
     return n;
   };
+  /** Continues as new when the history is due for it, carrying what is left of a partial batch. */
+  const continueIfDue = async (): Promise<void> => {
+    const info = workflowInfo();
+    // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
+    // (after an outage) is drained in this run first.
+    const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
+    // patched(): runs started before this limit existed replay without it (no nondeterminism).
+    const bytesDue = info.historySize >= historyBytesLimit && patched(CAN_ON_HISTORY_BYTES);
+    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents || bytesDue)) {
+      // A signal that lands while this task completes makes the server refuse the continue-as-new;
+      // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
+      await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });
+    }
+  };
   for (;;) {
     await condition(() => pending() > 0);
-    // Age is measured with a workflow timer from the first buffered event, never with the clock.
-    await condition(() => events.length >= s.maxBatch, s.maxAgeMs);
+    // Since LOCAL_BATCHING the task stays open through the flush and the gather, and signals wait on
+    // the server meanwhile: a continue-as-new there is refused and replayed. At the start of a task
+    // they have just been delivered, so that is where it is tried; not before the run's first flush,
+    // or a run started with a carry larger than its history allowance would only pass it on.
+    if (localBatching && seq > 0) await continueIfDue();
+    // Age is measured with a workflow timer from the first buffered event (since LOCAL_BATCHING: by the gather below), never with the clock.
+    if (!localBatching) await condition(() => events.length >= s.maxBatch, s.maxAgeMs);
     while (pending() > 0) {
       const batchEvents = events.splice(0, fitting(events, s.maxBatchBytes));
       const batch = { events: batchEvents, rejected: rejected.splice(0, fitting(rejected, s.maxBatchBytes / 2)) };
@@ -143,16 +187,15 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
       // Drain only full batches now; a partial remainder waits for its own age or count.
       if (events.length < s.maxBatch) break;
     }
-    const info = workflowInfo();
-    // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
-    // (after an outage) is drained in this run first.
-    const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
-    // patched(): runs started before this limit existed replay without it (no nondeterminism).
-    const bytesDue = info.historySize >= historyBytesLimit && patched(CAN_ON_HISTORY_BYTES);
-    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents || bytesDue)) {
-      // A signal that lands while this task completes makes the server refuse the continue-as-new;
-      // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
-      await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });
+    if (!localBatching) await continueIfDue();
+    if (localBatching) {
+      // The server force-closes a task once more than 100 signals or 2 MiB wait for it
+      // (history.maximumBufferedEventsBatch / maximumBufferedEventsSizeInBytes): the gather shortens
+      // while the last one brought more than a quarter of either, and grows back to the batch age.
+      const load = Math.max(arrived.signals / GATHER_SIGNALS, arrived.bytes / GATHER_BYTES);
+      gatherMs = load > 1 ? Math.max(MIN_GATHER_MS, Math.floor(gatherMs / load)) : Math.min(s.maxAgeMs, gatherMs * 2);
+      arrived = { signals: 0, bytes: 0 };
+      await gatherSignals(gatherMs);
     }
   }
 }

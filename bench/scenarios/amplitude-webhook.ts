@@ -36,6 +36,9 @@ import { watchWal } from '../wal-watch';
  * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are.
  * BENCH_WEBHOOK_WORKER_NICE (e.g. 10) runs the worker at a lower CPU priority: a diagnosis of how much
  * of the latency is the worker's CPU competing with the acknowledgement path on shared cores.
+ * BENCH_WEBHOOK_WORKER_OFF=1 stops the worker after the warm-up and starts it again after the timed
+ * runs: they then measure the acknowledgement path alone (webhook, dev server, load generator), and the
+ * restarted worker still has to bring every acknowledged event to silver (a diagnosis, not the figure).
  */
 
 const SECRET = 'bench-webhook-secret';
@@ -213,20 +216,23 @@ const scenario: BenchScenario = {
       server.process.stdout?.on('data', (d: Buffer) => out.write(d));
       server.process.stderr?.on('data', (d: Buffer) => out.write(d));
     }
-    const connection = await Connection.connect({ address: server.address });
+    // The attribution reads whole ingest histories back, which outgrow gRPC's default 4 MB message at the ramp's higher rates.
+    const connection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } });
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const common = { TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: 'bench-webhook', DATA_DIR: dir, LOG_LEVEL: 'warn', WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_HEADER: HEADER };
     const profileDir = process.env.BENCH_WEBHOOK_PROFILE_DIR;
     const profile = (name: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : []);
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, profile('worker'), num('BENCH_WEBHOOK_WORKER_NICE', 0));
+    const startWorker = () => spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, profile('worker'), num('BENCH_WEBHOOK_WORKER_NICE', 0));
+    let worker = startWorker();
+    const workerOff = process.env.BENCH_WEBHOOK_WORKER_OFF === '1';
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, profile('webhook'));
     const base = `http://127.0.0.1:${webhookPort}`;
     const wal = watchWal(path.join(dir, 'warehouse.duckdb'));
     const target = { url: `${base}/amplitude`, headers: { 'content-type': 'application/json', [HEADER]: SECRET }, body: BODY };
     const procs: Proc[] = ['webhook', 'worker', 'server', 'loadgen'];
     const cpuNow = (): Cpu => {
-      const own: Record<Proc, number> = { webhook: cpuSeconds(webhook.pid), worker: cpuSeconds(worker.pid), server: cpuSeconds(server.process.pid), loadgen: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+      const own: Record<Proc, number> = { webhook: cpuSeconds(webhook.pid), worker: workerOff ? 0 : cpuSeconds(worker.pid), server: cpuSeconds(server.process.pid), loadgen: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
       return { ...own, others: machineBusySeconds() - procs.reduce((n, p) => n + own[p], 0) };
     };
 
@@ -283,6 +289,7 @@ const scenario: BenchScenario = {
       };
       const warm = await runLoad(target, 100, 3);
       await drained(120_000);
+      if (workerOff) await stopChild(worker);
       const warmSeconds = num('BENCH_WEBHOOK_WARMUP_SECONDS', 5);
       const rate = num('BENCH_WEBHOOK_RATE', 1_000);
       const hot = warmSeconds > 0 ? await runLoad(target, rate, warmSeconds) : undefined;
@@ -308,8 +315,10 @@ const scenario: BenchScenario = {
       for await (const wf of client.workflow.list({ query: `WorkflowType = 'amplitudeIngestWorkflow'` }))
         runStarts.push(`${wf.workflowId.replace('amplitude-ingest-', 'shard ')} s${Math.floor((wf.startTime.getTime() - mainStartedAt) / 1000)}`);
       process.stderr.write(`  ingest runs started (continue-as-new): ${runStarts.reverse().join(', ')}\n`);
-      await printAttribution(client, main, wal.checkpoints());
+      // With the worker off, the histories hold every signal: nothing to line up.
+      if (!workerOff) await printAttribution(client, main, wal.checkpoints());
 
+      if (workerOff) worker = startWorker();
       // Everything acknowledged must reach silver: wait for the shards to drain, then stop the worker.
       const { status, seconds: drainSeconds } = await drained(300_000);
       await stopChild(webhook);

@@ -168,6 +168,34 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
     for (const e of events) expect(uuids.has(e.uuid as string)).toBe(true);
   });
 
+  it('lets signals gather while a flush is due: far fewer workflow tasks than signals, every event once', async () => {
+    // One shard and a 1.5 s batch age: requests sent one after another are each their own signal.
+    const own = await makeStack(env, { shards: 1, settings: { maxAgeMs: 1_500 } });
+    const ownWorker = await startWorker(env, bundle, own);
+    try {
+      const sent: string[] = [];
+      const deadline = Date.now() + 2_500;
+      while (Date.now() < deadline) {
+        const e = exportEvent();
+        expect((await own.post(e)).status).toBe(200);
+        sent.push(e.uuid as string);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await own.waitForIngest(sent.length);
+      expect(new Set(await own.silverUuids())).toEqual(new Set(sent));
+      const history = await env.client.workflow.getHandle(own.server.ingest.workflowIds[0]).fetchHistory();
+      const count = (type: string) => (history.events ?? []).filter((e) => String(e.eventType) === type || e[type as keyof typeof e] != null).length;
+      const signals = count('workflowExecutionSignaledEventAttributes');
+      const tasks = count('workflowTaskCompletedEventAttributes');
+      expect(signals).toBeGreaterThan(20);
+      // A timer would have let each signal start a task of its own (tasks >= signals).
+      expect(tasks).toBeLessThan(signals / 4);
+    } finally {
+      await ownWorker.stop();
+      await own.close();
+    }
+  });
+
   it('mounts another webhook on the same server through `routes`', async () => {
     const server = await startWebhookServer({
       config: stack.config,

@@ -38,6 +38,7 @@ describe(`recorded histories (${HISTORIES_DIR})`, () => {
   it.each([
     ['amplitudeIngestWorkflow', 'amplitude-ingest-larger-flushes-and-runs'],
     ['amplitudeIngestWorkflow', 'amplitude-ingest-continue-as-new-on-history-bytes'],
+    ['amplitudeIngestWorkflow', 'amplitude-ingest-local-batching'],
     ['segmentBackfillWorkflow', 'backfill-sync-runs'],
   ])('a recorded %s history takes the new branch of patch %s', (type, patch) => {
     // A marker is recorded only when a run calls patched(): its history is what replays that branch.

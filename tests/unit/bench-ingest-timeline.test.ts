@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attribute, compareStalls, coveredMs } from '../../bench/ingest-timeline';
+import { attribute, compareStalls, coveredMs, localActivityMarker } from '../../bench/ingest-timeline';
+import { loadHistoryFixtures } from '../helpers/history-fixtures';
 
 describe('bench: ingest timeline attribution', () => {
   it('counts the time covered by overlapping flushes once, clipped to the second', () => {
@@ -23,5 +24,23 @@ describe('bench: ingest timeline attribution', () => {
       { second: 2, flushes: 1, flushBusyMs: 50, longestFlushMs: 50, checkpoint: false, continueAsNew: ['3'] },
     ]);
     expect(compareStalls(seconds, new Set([1]), (a) => a.flushBusyMs)).toEqual({ stalled: 200, other: 75 });
+  });
+
+  it('reads a flush run as a local activity from its marker (a recorded history): type, scheduled and completed times', () => {
+    const fixture = loadHistoryFixtures().find((f) => f.workflowType === 'amplitudeIngestWorkflow' && f.patches.includes('amplitude-ingest-local-batching'));
+    expect(fixture).toBeDefined();
+    const markers = (fixture!.history.events ?? [])
+      .map((e) => e.markerRecordedEventAttributes)
+      .filter((m) => m?.markerName === 'core_local_activity')
+      .map((m) => localActivityMarker(m!.details?.data?.payloads?.[0]?.data));
+    const flushes = markers.filter((m) => m?.activityType === 'flushAmplitudeEvents');
+    expect(flushes.length).toBeGreaterThan(0);
+    expect(markers.some((m) => m?.activityType === 'gatherSignals')).toBe(true);
+    for (const f of flushes) {
+      expect(f!.start).toBeGreaterThan(Date.UTC(2020, 0, 1));
+      expect(f!.end).toBeGreaterThanOrEqual(f!.start!);
+    }
+    expect(localActivityMarker(new TextEncoder().encode('not json'))).toBeUndefined();
+    expect(localActivityMarker(undefined)).toBeUndefined();
   });
 });
