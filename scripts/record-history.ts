@@ -149,6 +149,9 @@ const amplitudeIngest =
     await settled();
     await signal(ingestEvents(520));
     await settled();
+    // A burst of two and a half batches: since LOCAL_BATCHING drained one flush per task.
+    for (let i = 0; i < 3; i++) await signal(ingestEvents(850));
+    await settled();
     // Small signals until the wanted run has started; it is left running.
     for (let i = 0; (await status()).runs < runs; i++) {
       if (i > 40) throw new Error(`the ingest did not reach run ${runs}`);

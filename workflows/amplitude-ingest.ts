@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { AmplitudeIngestActivities, IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY } from './amplitude-ingest-names';
@@ -152,27 +152,42 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
     }
     return n;
   };
-  /** Continues as new when the history is due for it, carrying what is left of a partial batch. */
-  const continueIfDue = async (): Promise<void> => {
+  /**
+   * Continues as new when the history is due for it, carrying what is left of a partial batch.
+   * Returns whether it was due but the buffer too large to carry (a backlog to drain first).
+   */
+  const continueIfDue = async (): Promise<boolean> => {
     const info = workflowInfo();
     // Carry at most a partial batch: a large carry could exceed Temporal's payload limit, so a backlog
     // (after an outage) is drained in this run first.
     const small = events.length < s.maxBatch && rejected.length < s.maxBatch && fitting(events, s.maxBatchBytes) === events.length && fitting(rejected, s.maxBatchBytes / 2) === rejected.length;
     // patched(): runs started before this limit existed replay without it (no nondeterminism).
     const bytesDue = info.historySize >= historyBytesLimit && patched(CAN_ON_HISTORY_BYTES);
-    if (small && (info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents || bytesDue)) {
+    const due = info.continueAsNewSuggested || info.historyLength >= s.maxHistoryEvents || bytesDue;
+    if (small && due) {
       // A signal that lands while this task completes makes the server refuse the continue-as-new;
       // the task is replayed with that signal handled first, so it is in `carry`, never dropped.
       await continueAsNew<typeof amplitudeIngestWorkflow>({ shard: input.shard, settings: input.settings, carry: { events, rejected, totals, runs } });
     }
+    return due;
   };
+  /**
+   * Completes the workflow task (a 1 ms timer) so that the server delivers what it holds. Since
+   * LOCAL_BATCHING a task stays open through its flushes, and two server rules make a long one costly:
+   * after a refused continue-as-new the server refuses every signal to the run ("workflow is closing")
+   * until the next task completes, and it force-closes a task (its local activities then run again)
+   * once more than 100 signals wait for it. A backlog (after an outage, or a worker killed mid-task)
+   * is therefore drained one flush per task, and a task that finds a continue-as-new due but cannot
+   * carry the buffer hands the task back before its first flush.
+   */
+  const yieldTask = () => sleep(1);
   for (;;) {
     await condition(() => pending() > 0);
     // Since LOCAL_BATCHING the task stays open through the flush and the gather, and signals wait on
     // the server meanwhile: a continue-as-new there is refused and replayed. At the start of a task
     // they have just been delivered, so that is where it is tried; not before the run's first flush,
     // or a run started with a carry larger than its history allowance would only pass it on.
-    if (localBatching && seq > 0) await continueIfDue();
+    if (localBatching && seq > 0 && (await continueIfDue())) await yieldTask();
     // Age is measured with a workflow timer from the first buffered event (since LOCAL_BATCHING: by the gather below), never with the clock.
     if (!localBatching) await condition(() => events.length >= s.maxBatch, s.maxAgeMs);
     while (pending() > 0) {
@@ -186,6 +201,7 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
       totals.flushes++;
       // Drain only full batches now; a partial remainder waits for its own age or count.
       if (events.length < s.maxBatch) break;
+      if (localBatching) await yieldTask();
     }
     if (!localBatching) await continueIfDue();
     if (localBatching) {

@@ -21,7 +21,8 @@ import type { AmplitudeIngestSettings, AmplitudeIngestStatus } from '../../workf
 
 export const SECRET = 'test-webhook-secret-0123456789';
 export const SECRET_HEADER = 'x-novade-webhook-secret';
-const log = createLogger({ level: 'silent' });
+// TEST_LOG_LEVEL=warn shows the stacks' warnings (e.g. why the webhook answered 503).
+const log = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
 
 /** Export timestamp text of a Date, as Amplitude writes it. */
 export const exportTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
