@@ -149,8 +149,8 @@ const amplitudeIngest =
     await settled();
     await signal(ingestEvents(520));
     await settled();
-    // A burst of two and a half batches: since LOCAL_BATCHING drained one flush per task.
-    for (let i = 0; i < 3; i++) await signal(ingestEvents(850));
+    // Two batches and a bit in one signal: since LOCAL_BATCHING drained one flush per task.
+    await signal(ingestEvents(2_100));
     await settled();
     // Small signals until the wanted run has started; it is left running.
     for (let i = 0; (await status()).runs < runs; i++) {
