@@ -67,9 +67,6 @@ describe('Temporal platform on the real dev server', () => {
     expect(desc.spec.intervals?.[0]?.every).toBe(3_600_000);
     expect(desc.action).toMatchObject({ type: 'startWorkflow', workflowType: 'syncSourceWorkflow', args: [{ source: 'salesforce' }] });
 
-    await pauseSchedule(env.client, sf);
-    // Re-running start must not unpause what an operator paused.
-    await ensureSchedules(env.client, config);
     // Schedule state changes are applied asynchronously by the server's scheduler: poll until seen.
     const until = async (ok: (rows: Awaited<ReturnType<typeof describeSchedules>>) => boolean) => {
       let rows = await describeSchedules(env.client, defs);
@@ -79,7 +76,16 @@ describe('Temporal platform on the real dev server', () => {
       }
       return rows;
     };
-    let rows = await until((rs) => rs.find((r) => r.name === 'salesforce')!.paused);
+    await pauseSchedule(env.client, sf);
+    await until((rs) => rs.find((r) => r.name === 'salesforce')!.paused);
+    // Re-running start must not unpause what an operator paused. Its update is applied later too, and
+    // the scheduler applies a pending update after a pending resume: wait for it before resuming.
+    const updatedBefore = (await env.client.schedule.getHandle(sf.scheduleId).describe()).info.lastUpdatedAt?.getTime();
+    await ensureSchedules(env.client, config);
+    for (let i = 0; i < 100 && (await env.client.schedule.getHandle(sf.scheduleId).describe()).info.lastUpdatedAt?.getTime() === updatedBefore; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let rows = await describeSchedules(env.client, defs);
     expect(rows.find((r) => r.name === 'salesforce')).toMatchObject({ paused: true, note: 'paused with npx novade schedules pause' });
     expect(rows.find((r) => r.name === 'drift')).toMatchObject({ paused: false, missing: false });
 
