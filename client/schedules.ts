@@ -6,6 +6,8 @@ import {
   type ScheduleDescription,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { isDeepStrictEqual } from 'node:util';
 import type { AppConfig } from '../config/config';
 
 /**
@@ -82,10 +84,31 @@ function scheduleOptions(def: ScheduleDef, config: AppConfig) {
 export interface EnsureResult {
   created: string[];
   updated: string[];
+  /** Already as declared: left untouched. */
+  unchanged: string[];
+}
+
+/** Whether a described schedule already holds what `scheduleOptions` declares. */
+function matches(desc: ScheduleDescription, opts: ReturnType<typeof scheduleOptions>): boolean {
+  const { action, spec, policies } = desc;
+  return (
+    action.type === 'startWorkflow' &&
+    action.workflowType === opts.action.workflowType &&
+    action.taskQueue === opts.action.taskQueue &&
+    action.workflowId === opts.action.workflowId &&
+    isDeepStrictEqual(action.args, opts.action.args) &&
+    spec.intervals?.length === 1 &&
+    spec.intervals[0].every === msToNumber(opts.spec.intervals[0].every) &&
+    !spec.intervals[0].offset &&
+    !spec.calendars?.length &&
+    policies.overlap === opts.policies.overlap &&
+    policies.catchupWindow === msToNumber(opts.policies.catchupWindow) &&
+    policies.pauseOnFailure === opts.policies.pauseOnFailure
+  );
 }
 
 export async function ensureSchedules(client: Client, config: AppConfig, defs = scheduleDefs(config)): Promise<EnsureResult> {
-  const result: EnsureResult = { created: [], updated: [] };
+  const result: EnsureResult = { created: [], updated: [], unchanged: [] };
   for (const def of defs) {
     const opts = scheduleOptions(def, config);
     try {
@@ -93,7 +116,15 @@ export async function ensureSchedules(client: Client, config: AppConfig, defs = 
       result.created.push(def.scheduleId);
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(def.scheduleId).update((prev) => ({ ...prev, ...opts, state: prev.state }));
+      const handle = client.schedule.getHandle(def.scheduleId);
+      // An update rewrites the schedule's state as it read it, and the server applies a pending update
+      // after a pending pause or resume: an operator's `schedules resume` right after a start could be
+      // undone. So a schedule already as declared (every restart) is not updated at all.
+      if (matches(await handle.describe(), opts)) {
+        result.unchanged.push(def.scheduleId);
+        continue;
+      }
+      await handle.update((prev) => ({ ...prev, ...opts, state: prev.state }));
       result.updated.push(def.scheduleId);
     }
   }

@@ -33,7 +33,7 @@ export function registerSchedules(program: Command, ctx: CliContext): void {
     .description('create or update every schedule (npm start does this)')
     .action(async () => {
       const r = await ensureSchedules(await ctx.client(), ctx.config);
-      ctx.print(`created: ${r.created.join(', ') || '-'}; updated: ${r.updated.join(', ') || '-'}`);
+      ctx.print(`created: ${r.created.join(', ') || '-'}; updated: ${r.updated.join(', ') || '-'}; unchanged: ${r.unchanged.join(', ') || '-'}`);
     });
 
   for (const [verb, act, done] of [

@@ -57,8 +57,16 @@ describe('Temporal platform on the real dev server', () => {
     const defs = scheduleDefs(config);
     const all = ['salesforce-sync', 'drift-sync', 'organize', 'bronze-retention'];
     expect(defs.map((d) => d.scheduleId)).toEqual(all);
-    expect(await ensureSchedules(env.client, config)).toEqual({ created: all, updated: [] });
-    expect(await ensureSchedules(env.client, config)).toEqual({ created: [], updated: all });
+    expect(await ensureSchedules(env.client, config)).toEqual({ created: all, updated: [], unchanged: [] });
+    expect(await ensureSchedules(env.client, config)).toEqual({ created: [], updated: [], unchanged: all });
+    // A changed interval updates only what it changes.
+    const faster = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: 'schedule-test', SYNC_INTERVAL: '30m' }, '/tmp/novade-test');
+    expect(await ensureSchedules(env.client, faster)).toEqual({ created: [], updated: ['salesforce-sync', 'drift-sync'], unchanged: ['organize', 'bronze-retention'] });
+    // The server applies an update asynchronously: wait until it shows.
+    const every = async () => (await env.client.schedule.getHandle('salesforce-sync').describe()).spec.intervals?.[0]?.every;
+    for (let i = 0; i < 100 && (await every()) !== 1_800_000; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await every()).toBe(1_800_000);
+    expect(await ensureSchedules(env.client, config)).toEqual({ created: [], updated: ['salesforce-sync', 'drift-sync'], unchanged: ['organize', 'bronze-retention'] });
 
     const sf = resolveSchedule('salesforce', defs);
     const desc = await env.client.schedule.getHandle(sf.scheduleId).describe();
@@ -78,13 +86,10 @@ describe('Temporal platform on the real dev server', () => {
     };
     await pauseSchedule(env.client, sf);
     await until((rs) => rs.find((r) => r.name === 'salesforce')!.paused);
-    // Re-running start must not unpause what an operator paused. Its update is applied later too, and
-    // the scheduler applies a pending update after a pending resume: wait for it before resuming.
-    const updatedBefore = (await env.client.schedule.getHandle(sf.scheduleId).describe()).info.lastUpdatedAt?.getTime();
-    await ensureSchedules(env.client, config);
-    for (let i = 0; i < 100 && (await env.client.schedule.getHandle(sf.scheduleId).describe()).info.lastUpdatedAt?.getTime() === updatedBefore; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Re-running start must not unpause what an operator paused: the schedule is as declared, so it is
+    // not updated at all (an update carries the state it read, and the server would apply it after a
+    // resume sent right behind it).
+    expect(await ensureSchedules(env.client, config)).toMatchObject({ unchanged: all });
     let rows = await describeSchedules(env.client, defs);
     expect(rows.find((r) => r.name === 'salesforce')).toMatchObject({ paused: true, note: 'paused with npx novade schedules pause' });
     expect(rows.find((r) => r.name === 'drift')).toMatchObject({ paused: false, missing: false });
