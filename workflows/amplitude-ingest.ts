@@ -203,8 +203,9 @@ export async function amplitudeIngestWorkflow(input: AmplitudeIngestInput): Prom
       if (events.length < s.maxBatch) break;
       if (localBatching) await yieldTask();
     }
-    if (!localBatching) await continueIfDue();
-    if (localBatching) {
+    if (!localBatching) {
+      await continueIfDue();
+    } else {
       // The server force-closes a task once more than 100 signals or 2 MiB wait for it
       // (history.maximumBufferedEventsBatch / maximumBufferedEventsSizeInBytes): the gather shortens
       // while the last one brought more than a quarter of either, and grows back to the batch age.

@@ -64,7 +64,3 @@ export function plainApiRow(fields: ApiField[], row: ApiRow): PlainRow {
   for (let i = 0; i < fields.length; i++) out[fields[i].name] = value(fields[i], cells[i]?.v);
   return out;
 }
-
-export function plainApiRows(fields: ApiField[], rows: ApiRow[]): PlainRow[] {
-  return rows.map((r) => plainApiRow(fields, r));
-}

@@ -318,7 +318,6 @@ export class SegmentReader {
     return { rows, pageToken: token, fields: schema ?? [], bytes };
   }
 
-
   private async deleteJob(job: Job): Promise<void> {
     try {
       await job.delete();

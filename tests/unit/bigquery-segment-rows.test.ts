@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSegmentRow } from '../../connectors/bigquery/segment-rows';
-import { plainApiRow, plainApiRows } from '../../connectors/bigquery/api-rows';
+import { plainApiRow } from '../../connectors/bigquery/api-rows';
 import { canonicalTimestamp, isoMicros, parseIsoMicros } from '../../connectors/bigquery/timestamp';
 import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql } from '../../connectors/bigquery/segment-query';
 import { PermanentError } from '../../lib/errors';
@@ -60,7 +60,7 @@ describe('BigQuery API rows to plain JSON', () => {
       none: null,
     });
     expect(plainApiRow([{ name: 'ts', type: 'TIMESTAMP' }], { f: [{ v: '2023-05-01 10:00:00.5+00' }] })).toEqual({ ts: '2023-05-01T10:00:00.500000Z' });
-    expect(plainApiRows([{ name: 'x', type: 'STRING', mode: 'REPEATED' }], [{ f: [{ v: null }] }])).toEqual([{ x: [] }]);
+    expect(plainApiRow([{ name: 'x', type: 'STRING', mode: 'REPEATED' }], { f: [{ v: null }] })).toEqual({ x: [] });
   });
 });
 
