@@ -41,7 +41,7 @@ export function memoryBytes(text: string): number | undefined {
   const m = MEMORY.exec(text.trim());
   return m ? Number(m[1]) * MEMORY_UNIT_BYTES[m[2].toLowerCase()] : undefined;
 }
-/** A memory size DuckDB's memory_limit accepts, at least 64MiB (less cannot run a merge). */
+/** A memory size as DuckDB's memory_limit reads it, at least 64MiB (less cannot run a merge). */
 const memorySize = (def: string, minMiB = 64) =>
   z.preprocess(
     blankToUndefined,
@@ -52,7 +52,9 @@ const memorySize = (def: string, minMiB = 64) =>
       .superRefine((v, ctx) => {
         const bytes = memoryBytes(v);
         if (bytes === undefined) ctx.addIssue({ code: 'custom', message: 'expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' });
-        else if (bytes < minMiB * 2 ** 20) ctx.addIssue({ code: 'custom', message: `expected at least ${minMiB}MB` });
+        // DuckDB's MB are 1,000,000 bytes: "64MB" is below 64MiB, so the message names both.
+        else if (bytes < minMiB * 2 ** 20)
+          ctx.addIssue({ code: 'custom', message: `expected at least ${minMiB}MiB, i.e. ${Math.ceil((minMiB * 2 ** 20) / 1e6)}MB (MB are 1,000,000 bytes, MiB 1,048,576)` });
       }),
   );
 

@@ -39,10 +39,14 @@ describe('configuration', () => {
     expect(buildConfig({ DUCKDB_MEMORY_LIMIT: '' }, '/tmp/novade').warehouse).toMatchObject({ memoryLimit: '256MB' });
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '80%' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected a memory size such as 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB) (got "80%")']);
     expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '1024' })).toHaveLength(1);
-    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '16MB' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected at least 64MB (got "16MB")']);
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '16MB' })).toEqual(['DUCKDB_MEMORY_LIMIT: expected at least 64MiB, i.e. 68MB (MB are 1,000,000 bytes, MiB 1,048,576) (got "16MB")']);
+    // 64MB is 64,000,000 bytes, under the 64MiB floor; the message says which sizes pass.
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '64MB' })).toHaveLength(1);
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '68MB' })).toEqual([]);
+    expect(problemsOf({ DUCKDB_MEMORY_LIMIT: '64MiB' })).toEqual([]);
     expect(buildConfig({}, '/tmp/novade').warehouse).toMatchObject({ checkpointThreshold: '128MB' });
     expect(buildConfig({ DUCKDB_CHECKPOINT_THRESHOLD: '32MB' }, '/tmp/novade').warehouse).toMatchObject({ checkpointThreshold: '32MB' });
-    expect(problemsOf({ DUCKDB_CHECKPOINT_THRESHOLD: '512KB' })).toEqual(['DUCKDB_CHECKPOINT_THRESHOLD: expected at least 1MB (got "512KB")']);
+    expect(problemsOf({ DUCKDB_CHECKPOINT_THRESHOLD: '512KB' })).toEqual(['DUCKDB_CHECKPOINT_THRESHOLD: expected at least 1MiB, i.e. 2MB (MB are 1,000,000 bytes, MiB 1,048,576) (got "512KB")']);
   });
 
   it('leaves DuckDB its own thread count unless DUCKDB_THREADS sets one, and refuses what is not a positive whole number', () => {
