@@ -74,10 +74,10 @@ export function quarterRows(trace: { t: number; s: MemorySample }[], malloc: Mal
       ...(inQuarter.length > 0
         ? {
             glibcUsedMedian: pct(sortedOf(inQuarter.map((m) => m.glibcUsed ?? 0)), 0.5),
-            glibcHeldMedian: pct(sortedOf(inQuarter.map((m) => (m.glibcArena ?? 0) + (m.glibcMmap ?? 0))), 0.5),
+            glibcHeldMedian: Math.round(pct(sortedOf(inQuarter.map((m) => (m.glibcArena ?? 0) + (m.glibcMmap ?? 0))), 0.5) * 10) / 10,
           }
         : {}),
-      ...(heaps.length > 0 ? { workflowHeapsMax: Math.max(...heaps) } : {}),
+      ...(heaps.length > 0 ? { workflowHeapsMax: Math.round(Math.max(...heaps) * 10) / 10 } : {}),
     };
   });
 }
