@@ -27,7 +27,12 @@ if (out && !isMainThread) {
     write({ t: Date.now(), thread: threadId, heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed) });
   }, everyMs).unref();
 } else if (out && process.env.NOVADE_HEAP_CAPPED !== undefined) {
-  const koffi = require('koffi');
+  let koffi;
+  try {
+    koffi = require('koffi');
+  } catch (err) {
+    throw new Error(`bench/malloc-stats.cjs calls glibc through koffi, which is not installed: run \`npm install --no-save koffi\` first (${err.message})`);
+  }
   const libc = koffi.load('libc.so.6');
   koffi.struct('mallinfo2', { arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t', usmblks: 'size_t', fsmblks: 'size_t', uordblks: 'size_t', fordblks: 'size_t', keepcost: 'size_t' });
   const mallinfo2 = libc.func('mallinfo2', 'mallinfo2', []);
