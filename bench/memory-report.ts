@@ -38,7 +38,6 @@ export interface QuarterRow {
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const sortedOf = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const quarterOf = (i: number, n: number) => Math.min(3, Math.floor((i * 4) / n));
 
 export function quarterRows(trace: { t: number; s: MemorySample }[], malloc: MallocSample[] = []): QuarterRow[] {
   const duckdbMax = Math.max(0, ...trace.map((x) => x.s.duckdbMiB));
@@ -55,7 +54,7 @@ export function quarterRows(trace: { t: number; s: MemorySample }[], malloc: Mal
       workflowHeaps.push({ t: m.t, sum: [...threads.values()].reduce((a, b) => a + b, 0) });
     }
   return [0, 1, 2, 3].map((q) => {
-    const part = trace.filter((_, i) => quarterOf(i, trace.length) === q).map((x) => x.s);
+    const part = trace.filter((x) => quarterAt(x.t) === q).map((x) => x.s);
     const rss = sortedOf(part.map((s) => s.rssMiB));
     const rest = sortedOf(part.map((s) => s.rssMiB - s.heapTotalMiB - s.duckdbMiB - s.externalMiB));
     const inQuarter = main.filter((m) => quarterAt(m.t) === q);
