@@ -14,6 +14,8 @@ export interface Dialect {
   schema(layer: Layer): string;
   table(layer: Layer, name: string): string;
   type(t: ColumnType): string;
+  /** The type as a column definition writes it: its storage, where the engine lets us choose. */
+  storedType(t: ColumnType): string;
   /** Named parameter marker. */
   param(name: string): string;
   /** Text after the column list of CREATE TABLE. */
@@ -53,12 +55,23 @@ const DATABRICKS_TYPES: Record<ColumnType, string> = {
   json: 'STRING',
 };
 
+/**
+ * DuckDB leaves text of ~1 KiB such as a payload uncompressed (its FSST and dictionary gave no gain
+ * on the Segment payloads): ~450 column segments per 100,000 rows, each a node of the table's tree
+ * that DuckDB keeps in memory outside its pool once loaded, so the worker's memory grew with the
+ * rows stored (bench/README.md). zstd stores them in one segment per row group and a ninth of the
+ * bytes. It needs a file of storage version 1.2 or later (openDuckDBWarehouse creates them so); in
+ * an older file DuckDB falls back to its own choice.
+ */
+const DUCKDB_STORED_TYPES: Record<ColumnType, string> = { ...DUCKDB_TYPES, json: 'JSON USING COMPRESSION zstd' };
+
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
   quote: (id) => `"${id.replace(/"/g, '""')}"`,
   schema: (layer) => `"${layer}"`,
   table: (layer, name) => `"${layer}"."${name.replace(/"/g, '""')}"`,
   type: (t) => DUCKDB_TYPES[t],
+  storedType: (t) => DUCKDB_STORED_TYPES[t],
   param: (name) => `$${name}`,
   createTableTail: () => '',
   listColumns: (layer, name) => ({
@@ -66,7 +79,7 @@ export const duckdbDialect: Dialect = {
     params: { s: layer, t: name },
   }),
   columnNames: (rows) => rows.map((r) => String(r.column_name)),
-  addColumn: (layer, table, c) => `ALTER TABLE "${layer}"."${table}" ADD COLUMN IF NOT EXISTS "${c.name}" ${DUCKDB_TYPES[c.type]}`,
+  addColumn: (layer, table, c) => `ALTER TABLE "${layer}"."${table}" ADD COLUMN IF NOT EXISTS "${c.name}" ${DUCKDB_STORED_TYPES[c.type]}`,
 };
 
 export interface DatabricksNaming {
@@ -87,6 +100,7 @@ export function databricksDialect(naming: DatabricksNaming): Dialect {
     schema,
     table: (layer, name) => `${schema(layer)}.${q(name)}`,
     type: (t) => DATABRICKS_TYPES[t],
+    storedType: (t) => DATABRICKS_TYPES[t],
     param: (name) => `:${name}`,
     // Delta is the default on Databricks but not on Spark; liquid clustering on the key keeps MERGE
     // and the batch-id lookups pruned without partitions.

@@ -36,7 +36,7 @@ export function createSchemaSql(d: Dialect, layer: Layer): string {
 }
 
 export function columnDefs(d: Dialect, columns: readonly PhysicalColumn[]): string {
-  return columns.map((c) => `${d.quote(c.name)} ${d.type(c.type)}${c.nullable ? '' : ' NOT NULL'}`).join(', ');
+  return columns.map((c) => `${d.quote(c.name)} ${d.storedType(c.type)}${c.nullable ? '' : ' NOT NULL'}`).join(', ');
 }
 
 export function createTableSql(d: Dialect, t: PhysicalTable): string {

@@ -69,6 +69,9 @@ export interface DuckDBWarehouseOptions {
   hooks?: WarehouseHooks;
 }
 
+/** The storage format of new warehouse files (the version of @duckdb/node-api the project pins). */
+const STORAGE_VERSION = 'v1.5.0';
+
 /** Text DuckDB may accept as JSON where JSON.parse would not: nan, inf(inity), a comma before ] or }. */
 const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
 
@@ -95,6 +98,9 @@ export async function openDuckDBWarehouse(opts: DuckDBWarehouseOptions): Promise
   if (opts.threads !== undefined) config.threads = String(opts.threads);
   if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
   if (!opts.readOnly) config.checkpoint_threshold = opts.checkpointThreshold ?? '128MB';
+  // Files it creates get the storage format of DuckDB 1.5, which has zstd for the JSON columns (dialect.ts);
+  // an existing file keeps its own. Such a file needs DuckDB 1.5 or later to be read.
+  config.storage_compatibility_version = STORAGE_VERSION;
   // DuckDB allocates through its own jemalloc, which keeps the pages DuckDB frees (after a MERGE or a
   // checkpoint) until a thread flushes them: with nothing purging in the background, a long backfill's
   // RSS held hundreds of MiB that duckdb_memory() no longer counted. Background threads purge them.
