@@ -56,8 +56,8 @@ const DATABRICKS_TYPES: Record<ColumnType, string> = {
 };
 
 /**
- * DuckDB left text of ~1 KiB such as a payload uncompressed (its own analysis chose neither FSST nor dictionary
- * on the Segment payloads): ~450 column segments per 100,000 rows, each a node of the table's tree
+ * DuckDB left text of ~1 KiB such as a payload uncompressed (its own analysis chose neither FSST
+ * nor dictionary for the Segment payloads): ~450 column segments per 100,000 rows, each a node of the table's tree
  * that DuckDB keeps in memory outside its pool once loaded, so the worker's memory grew with the
  * rows stored (bench/README.md). zstd stores them in one segment per row group and a ninth of the
  * bytes. It needs a file of storage version 1.2 or later (openDuckDBWarehouse creates them so); in
