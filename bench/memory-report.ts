@@ -44,7 +44,7 @@ export function quarterRows(trace: { t: number; s: MemorySample }[], malloc: Mal
   const start = trace[0]?.t ?? 0;
   const end = trace.at(-1)?.t ?? 0;
   const quarterAt = (t: number) => Math.min(3, Math.max(0, Math.floor(((t - start) * 4) / Math.max(1, end - start))));
-  const main = malloc.filter((m) => m.thread === undefined);
+  const processSamples = malloc.filter((m) => m.thread === undefined);
   // Each thread reports on its own; their sum at a moment is the latest report of each.
   const threads = new Map<number, number>();
   const workflowHeaps: { t: number; sum: number }[] = [];
@@ -57,7 +57,7 @@ export function quarterRows(trace: { t: number; s: MemorySample }[], malloc: Mal
     const part = trace.filter((x) => quarterAt(x.t) === q).map((x) => x.s);
     const rss = sortedOf(part.map((s) => s.rssMiB));
     const rest = sortedOf(part.map((s) => s.rssMiB - s.heapTotalMiB - s.duckdbMiB - s.externalMiB));
-    const inQuarter = main.filter((m) => quarterAt(m.t) === q);
+    const inQuarter = processSamples.filter((m) => quarterAt(m.t) === q);
     const heaps = workflowHeaps.filter((w) => quarterAt(w.t) === q).map((w) => w.sum);
     return {
       quarter: q + 1,
