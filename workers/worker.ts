@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from '../config/config';
 import { connectionOptions } from '../lib/temporal';
+import { dataConverterFor } from '../lib/codec/data-converter';
 import { createActivities } from '../activities';
 import { WORKFLOWS_PATH } from './workflows-path';
 import type { ActivityDeps } from '../activities/deps';
@@ -29,6 +30,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
+    // Encrypts payloads and encodes failures when keys are set; a prebuilt bundle must then come from bundlerOptionsFor(codec).
+    dataConverter: dataConverterFor(opts.config.temporal.codec),
     // DuckDB has one writer; a handful of concurrent pages keeps it busy without contention.
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: '30 seconds' as Duration,
