@@ -7,6 +7,7 @@ import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
 import { PlatformMetrics } from '../lib/metrics';
+import { secretSource } from '../config/keyvault/secret-sources';
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
@@ -23,7 +24,7 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     warehouse,
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
-    sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+    sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: new PlatformMetrics({ processMetrics: true }),
   };
 }

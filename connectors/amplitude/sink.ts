@@ -3,6 +3,7 @@ import type { Logger } from '../../config/logger';
 import { PermanentError, TransientError, retryAfterMs as parseRetryAfter } from '../../lib/errors';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
 import type { DeliveryReport, EventSink } from '../../streams/pipeline';
+import { asSecretSource, type SecretSource } from '../secret-source';
 
 /**
  * Delivers events to Amplitude's HTTP V2 API (`POST <serverUrl>/2/httpapi`) so that an event counts
@@ -35,7 +36,8 @@ import type { DeliveryReport, EventSink } from '../../streams/pipeline';
  */
 
 export interface AmplitudeSinkOptions {
-  apiKey: string;
+  /** A SecretSource when the key may rotate (Key Vault): a refused key is re-read once, then it fails. */
+  apiKey: string | SecretSource;
   /** Origin, e.g. https://api2.amplitude.com or the sandbox emulator's URL. */
   serverUrl: string;
   minIdLength: number;
@@ -102,8 +104,10 @@ export class AmplitudeSink implements EventSink {
   private readonly throttleRetryMs: number;
   /** insert_id → when Amplitude acknowledged it (Map keeps insertion order: oldest first). */
   private readonly acknowledged = new Map<string, number>();
+  private readonly apiKey: SecretSource;
 
   constructor(private readonly opts: AmplitudeSinkOptions) {
+    this.apiKey = asSecretSource(opts.apiKey);
     const batch = opts.endpoint === 'batch';
     this.url = `${opts.serverUrl.replace(/\/+$/, '')}${batch ? '/batch' : '/2/httpapi'}`;
     this.maxEvents = Math.min(opts.maxEventsPerRequest ?? 1_000, batch ? 2_000 : 1_999);
@@ -166,8 +170,22 @@ export class AmplitudeSink implements EventSink {
   private async deliver(chunk: AmplitudeEvent[]): Promise<DeliveryReport> {
     const rejected: Rejected[] = [];
     let remaining = chunk;
+    let reread = false;
     while (remaining.length > 0) {
-      const answer = await this.post(remaining);
+      const key = this.apiKey.current();
+      const answer = await this.post(remaining, key);
+      if (answer.status === 400 && this.refusedKey(answer.body) !== undefined) {
+        // A rotated key: retry at once if another request already re-read it, else re-read it once.
+        let retry = this.apiKey.current() !== key;
+        if (!retry && !reread) {
+          reread = true;
+          retry = await this.apiKey.reread();
+        }
+        if (retry) {
+          this.log?.info('Amplitude refused the API key; retrying with the key read again from its source');
+          continue;
+        }
+      }
       if (answer.status === 200) {
         const ok = successSchema.safeParse(answer.body);
         if (!ok.success) this.log?.warn({ status: 200 }, 'Amplitude answered 200 with an unexpected body; counting the events as delivered');
@@ -194,8 +212,8 @@ export class AmplitudeSink implements EventSink {
     return { sent: 0, rejected };
   }
 
-  private async post(events: AmplitudeEvent[]): Promise<Answer> {
-    const body = JSON.stringify({ api_key: this.opts.apiKey, events, options: { min_id_length: this.opts.minIdLength } });
+  private async post(events: AmplitudeEvent[], apiKey: string): Promise<Answer> {
+    const body = JSON.stringify({ api_key: apiKey, events, options: { min_id_length: this.opts.minIdLength } });
     let res: Response;
     try {
       res = await this.fetchFn(this.url, {
@@ -217,6 +235,16 @@ export class AmplitudeSink implements EventSink {
       parsed = text;
     }
     return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after') };
+  }
+
+  /** The error text when a 400 is about the API key, not the events. */
+  private refusedKey(body: unknown): string | undefined {
+    const parsed = badRequestSchema.safeParse(body);
+    const answer = parsed.success ? parsed.data : {};
+    const named = [answer.events_with_invalid_fields, answer.events_with_missing_fields, answer.events_with_invalid_id_lengths].some((m) => m && Object.keys(m).length > 0);
+    if (named) return undefined;
+    const error = answer.error ?? (typeof body === 'string' ? body : JSON.stringify(body));
+    return answer.missing_field === 'api_key' || /api[_ ]?key/i.test(error ?? '') ? (error ?? 'invalid api key') : undefined;
   }
 
   private badEvents(events: AmplitudeEvent[], body: unknown): { rejected: Rejected[]; remaining: AmplitudeEvent[] } {
