@@ -11,7 +11,7 @@ export class NoCodecKeysError extends Error {
 }
 
 /** The codec server of this configuration's keys, namespace, token and allowed origins. */
-export function startConfiguredCodecServer(config: AppConfig, log: Logger, overrides: { host?: string; port?: number } = {}): Promise<RunningCodecServer> {
+export async function startConfiguredCodecServer(config: AppConfig, log: Logger, overrides: { host?: string; port?: number } = {}): Promise<RunningCodecServer> {
   const codec = config.temporal.codec;
   if (!codec) throw new NoCodecKeysError();
   return startCodecServer({
