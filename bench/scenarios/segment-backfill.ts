@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
 import { startBenchDevServer } from '../dev-server';
+import { benchBundlerOptions, benchClient } from '../temporal-client';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
@@ -54,7 +55,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       const server = await startBenchDevServer({ dbFile: path.join(dir, 'temporal.db') });
       const taskQueue = `bench-backfill-${process.pid}`;
       const bundlePath = path.join(dir, 'workflows.js');
-      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
+      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...benchBundlerOptions() })).code);
       // BENCH_WORKER_NODE_ARGS: node flags for the worker that NODE_OPTIONS refuses (e.g. --trace-gc, with BENCH_WORKER_LOG).
       const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
       const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
@@ -85,7 +86,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           worker.once('exit', (code) => reject(new Error(`bench worker exited (${code})`)));
         });
         const connection = await Connection.connect({ address: server.address });
-        const client = new Client({ connection });
+        const client = benchClient(connection, server.address);
         const config = buildConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir }, dir);
         const t0 = performance.now();
         const { workflowId } = await startBackfill(client, config, {
