@@ -98,6 +98,13 @@ export interface AppConfig {
 
 const AMPLITUDE_ORIGINS = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' } as const;
 
+/** The Web UI's origin; a local one under both names a browser may use for it (localhost and 127.0.0.1). */
+function uiOrigins(uiUrl: string): string[] {
+  const url = new URL(uiUrl);
+  if (url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') return [url.origin];
+  return ['localhost', '127.0.0.1'].map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+}
+
 /** Turns a validated environment into the settings every component reads. */
 export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
   const unresolved = unresolvedReferenceProblems(raw);
@@ -144,7 +151,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       host: env.CODEC_SERVER_HOST,
       port: env.CODEC_SERVER_PORT,
       token: env.CODEC_SERVER_TOKEN,
-      origins: env.CODEC_SERVER_ORIGINS ?? [new URL(env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`).origin],
+      origins: env.CODEC_SERVER_ORIGINS ?? uiOrigins(env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`),
     },
     secretReferences: {},
     schedules: { syncInterval: env.SYNC_INTERVAL, organizeInterval: env.ORGANIZE_INTERVAL },

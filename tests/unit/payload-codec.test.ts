@@ -118,3 +118,12 @@ describe('TEMPORAL_CODEC_KEYS', () => {
     }
   });
 });
+
+describe('codec server settings', () => {
+  it('allows the local Web UI under both of its names by default, or the origins given', () => {
+    expect(buildConfig({}, '/tmp').codecServer).toMatchObject({ host: '127.0.0.1', port: 8888, origins: ['http://localhost:8233', 'http://127.0.0.1:8233'] });
+    expect(buildConfig({ TEMPORAL_UI_URL: 'https://cloud.temporal.io' }, '/tmp').codecServer.origins).toEqual(['https://cloud.temporal.io']);
+    expect(buildConfig({ CODEC_SERVER_ORIGINS: 'https://ui.novade.internal/, http://localhost:8080' }, '/tmp').codecServer.origins).toEqual(['https://ui.novade.internal', 'http://localhost:8080']);
+    expect(() => buildConfig({ CODEC_SERVER_ORIGINS: 'https://ui.novade.internal/path' }, '/tmp')).toThrow(/CODEC_SERVER_ORIGINS: expected origins/);
+  });
+});
