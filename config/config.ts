@@ -255,7 +255,7 @@ export async function loadConfigOrExit(cwd = process.cwd()): Promise<AppConfig> 
     return await loadConfig(cwd);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`novade-sync: invalid configuration (see .env.example and docs/privacy-and-secrets.md for Key Vault references):\n`);
+      process.stderr.write(`novade-sync: invalid configuration (see .env.example):\n`);
       for (const p of err.problems) process.stderr.write(`  ${p}\n`);
       process.exit(2);
     }
