@@ -13,6 +13,10 @@ import type { Env } from '../config/env';
  * depth bound keeps every event far below that; the encode with the configured converter catches
  * anything else it refuses and measures the event as Temporal will carry it.
  *
+ * Text with a lone surrogate (JSON allows the escape `"\ud800"`, Unicode does not) is refused too:
+ * Temporal carries it, but the warehouse's JSON columns refuse it, so the flush of an acknowledged
+ * event would fail on every retry.
+ *
  * API (shared by /amplitude, /drift and the Segment routes):
  * - `createIngestGuard(limits, converter?)` returns `check(value, index)`: undefined when the value
  *   may travel, else a `LimitProblem` naming the event index, where, and the setting that refused it.
@@ -41,7 +45,7 @@ export function ingestLimits(env: Pick<Env, 'WEBHOOK_EVENT_MAX_DEPTH' | 'WEBHOOK
 }
 
 /** The setting a user raises to let such events through. */
-export type LimitName = 'WEBHOOK_EVENT_MAX_DEPTH' | 'WEBHOOK_EVENT_MAX_BYTES' | 'WEBHOOK_EVENT_MAX_PROPERTIES' | 'TEMPORAL_PAYLOAD';
+export type LimitName = 'WEBHOOK_EVENT_MAX_DEPTH' | 'WEBHOOK_EVENT_MAX_BYTES' | 'WEBHOOK_EVENT_MAX_PROPERTIES' | 'VALID_UNICODE' | 'TEMPORAL_PAYLOAD';
 
 export interface LimitProblem {
   /** Index of the event in the request (0 for a single event). */
@@ -73,12 +77,16 @@ function pathOf(node: Node): string {
   const keys: string[] = [];
   for (let n: Node | undefined = node; n?.parent; n = n.parent) keys.push(n.key);
   keys.reverse();
+  // The path travels in answers and dead-letter reasons: a key's own lone surrogate must not.
+  for (let i = 0; i < keys.length; i++) if (SURROGATE.test(keys[i])) keys[i] = keys[i].replace(LONE_SURROGATE_ALL, '\uFFFD');
   // A path thousands of keys long would only bloat the answer: its start and length say enough.
   return keys.length > PATH_SHOWN ? `${keys.slice(0, PATH_SHOWN).join('.')}... (${keys.length} levels)` : keys.join('.');
 }
 
 export function createIngestGuard(limits: IngestLimits = DEFAULT_INGEST_LIMITS, converter: PayloadConverter = defaultPayloadConverter): IngestGuard {
   const problem = (index: number, path: string, limit: LimitName, message: string): LimitProblem => ({ index, path, limit, message });
+  const unicodeProblem = (index: number, node: Node) =>
+    problem(index, pathOf(node), 'VALID_UNICODE', 'the event contains text that is not valid Unicode (an unpaired surrogate escape such as "\\ud800"): send UTF-8 text');
   return {
     limits,
     check(value, index) {
@@ -88,6 +96,7 @@ export function createIngestGuard(limits: IngestLimits = DEFAULT_INGEST_LIMITS, 
       while (stack.length > 0) {
         const node = stack.pop()!;
         const v = node.value;
+        if (typeof v === 'string' && SURROGATE.test(v) && hasLoneSurrogate(v)) return unicodeProblem(index, node);
         if (typeof v !== 'object' || v === null) continue;
         if (node.depth > limits.maxDepth)
           return problem(index, pathOf(node), 'WEBHOOK_EVENT_MAX_DEPTH', `the event is nested more than ${limits.maxDepth} levels deep (limit WEBHOOK_EVENT_MAX_DEPTH=${limits.maxDepth}): flatten its properties`);
@@ -95,7 +104,11 @@ export function createIngestGuard(limits: IngestLimits = DEFAULT_INGEST_LIMITS, 
         properties += keys ? keys.length : (v as unknown[]).length;
         if (properties > limits.maxProperties)
           return problem(index, pathOf(node), 'WEBHOOK_EVENT_MAX_PROPERTIES', `the event holds more than ${limits.maxProperties} properties and array items in all (limit WEBHOOK_EVENT_MAX_PROPERTIES=${limits.maxProperties}): send fewer properties`);
-        if (keys) for (const k of keys) stack.push({ value: (v as Record<string, unknown>)[k], depth: node.depth + 1, key: k, parent: node });
+        if (keys)
+          for (const k of keys) {
+            if (SURROGATE.test(k) && hasLoneSurrogate(k)) return unicodeProblem(index, { value: k, depth: node.depth + 1, key: k, parent: node });
+            stack.push({ value: (v as Record<string, unknown>)[k], depth: node.depth + 1, key: k, parent: node });
+          }
         else (v as unknown[]).forEach((item, i) => stack.push({ value: item, depth: node.depth + 1, key: String(i), parent: node }));
       }
       let bytes: number;
@@ -119,7 +132,10 @@ export function boundedRawBody(body: Buffer | string, maxChars = DEAD_LETTER_BOD
   return text.slice(0, end);
 }
 
+/** Cheap first test: most text has no surrogate at all. */
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** Whether text cannot be encoded as UTF-8 (what a protobuf string field, e.g. a workflow id, needs). */
 export function hasLoneSurrogate(text: string): boolean {

@@ -191,3 +191,12 @@ describe('Drift handler: hostile bodies', () => {
     expect(await post({ eventId: 'meet-😀-ok', slotStart: 1 })).toMatchObject({ status: 200 });
   });
 });
+
+describe('ingest guard: text the warehouse cannot store', () => {
+  it('refuses lone surrogates in values and keys (DuckDB JSON refuses them), naming the path without the surrogate', () => {
+    const guard = createIngestGuard();
+    expect(guard.check(JSON.parse('{"p":{"v":"a\\ud800"}}'), 2)).toMatchObject({ index: 2, limit: 'VALID_UNICODE', path: 'p.v' });
+    expect(guard.check(JSON.parse('{"p":{"\\udc00k":1}}'), 0)).toMatchObject({ limit: 'VALID_UNICODE', path: 'p.\ufffdk' });
+    expect(guard.check({ ok: '😀 \u0000 \u200f' }, 0)).toBeUndefined();
+  });
+});
