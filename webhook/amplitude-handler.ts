@@ -206,7 +206,7 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       body: {
         error: 'invalid_events',
         message:
-          `${rejected.length} of ${items.length} event(s) failed validation or exceeded the ingest limits${lettered ? ' and were recorded as dead letters' : ''}` +
+          `${rejected.length} of ${items.length} event(s) failed validation${limited > 0 ? ' or exceeded the ingest limits' : ''}${lettered ? ' and were recorded as dead letters' : ''}` +
           (events.length > 0 ? `; the other ${events.length} were accepted and stored.` : '.') +
           ' See "events" for each event\'s status and problems.',
         accepted: events.length,
