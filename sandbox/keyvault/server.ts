@@ -170,8 +170,10 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions = {}):
   const identity = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-    const appService = url.pathname === '/msi/token';
-    const imds = url.pathname === '/metadata/identity/oauth2/token';
+    // MSAL asks IMDS for `.../oauth2/token/` (trailing slash).
+    const pathname = url.pathname.replace(/\/+$/, '');
+    const appService = pathname === '/msi/token';
+    const imds = pathname === '/metadata/identity/oauth2/token';
     if (!appService && !imds) return send(404, { error: 'not_found', error_description: `no ${url.pathname} here` });
     if (appService && req.headers['x-identity-header'] !== identityHeader) return send(401, { error: 'unauthorized', error_description: 'X-IDENTITY-HEADER is missing or wrong' });
     if (imds && req.headers.metadata !== 'true') return send(400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });

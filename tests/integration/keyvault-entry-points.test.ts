@@ -80,10 +80,10 @@ describe('entry points resolve references at start', () => {
     expect(r.err).not.toContain('    at ');
   });
 
-  it('the worker stops before connecting when a reference cannot be read', async () => {
+  it('the worker (managed identity through IMDS, as on a VM or AKS) stops before connecting when a reference cannot be read', async () => {
     kv.deny();
     try {
-      const r = await run('workers/worker-main.ts', [], { ...kv.identityEnv, AZURE_TOKEN_CREDENTIALS: 'prod', WORKER_MAX_HEAP_MB: '0', WEBHOOK_SECRET: kv.reference('webhook-secret') });
+      const r = await run('workers/worker-main.ts', [], { AZURE_POD_IDENTITY_AUTHORITY_HOST: kv.imdsHost, AZURE_TOKEN_CREDENTIALS: 'prod', WORKER_MAX_HEAP_MB: '0', WEBHOOK_SECRET: kv.reference('webhook-secret') });
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/WEBHOOK_SECRET: .*403 ForbiddenByRbac.*Key Vault Secrets User/);
     } finally {
