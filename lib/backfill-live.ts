@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type LoadedDataConverter } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
-import { msOptionalToNumber, optionalTsToMs } from '@temporalio/common/lib/time';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import { parseStepProgress } from '../streams/backfill-step-progress';
@@ -57,10 +57,19 @@ export async function pendingStepOf(
     const message = innermost(err) ?? info.lastFailure.message ?? 'unknown failure';
     const details = err instanceof ApplicationFailure ? failureDetails.safeParse(err.details ?? undefined) : undefined;
     const kind = details?.success && details.data?.[0]?.kind ? details.data[0].kind : err instanceof ApplicationFailure && err.type ? err.type : 'error';
-    const retryAfterMs = err instanceof ApplicationFailure && err.nextRetryDelay ? msOptionalToNumber(err.nextRetryDelay) : undefined;
+    const retryAfterMs = askedDelayMs(info.lastFailure);
     step.lastFailure = { message, kind, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
   return step;
+}
+
+/** The delay the activity asked for (a Retry-After it passed on), from the failure or its causes. */
+function askedDelayMs(failure: temporal.api.failure.v1.IFailure | null | undefined): number | undefined {
+  for (let f = failure, depth = 0; f && depth < 5; f = f.cause, depth++) {
+    const d = f.applicationFailureInfo?.nextRetryDelay;
+    if (d) return optionalTsToMs(d);
+  }
+  return undefined;
 }
 
 /** The application failure's own message (an activity failure wraps it). */
