@@ -40,6 +40,11 @@ export interface BackfillStepDeps {
   ensured?: Set<string>;
   /** Keeps each id under Amplitude's per-id throughput; shared by the steps of a process. */
   idBudget?: IdThroughputBudget;
+  /**
+   * The page a step was sending when a failure ended it: the next step of the same backfill on this
+   * worker starts with that page and takes it from here rather than reading it from BigQuery again.
+   */
+  unfinishedPage?: { key: string; page: SegmentPage };
 }
 
 export interface BackfillStepHooks {
@@ -95,9 +100,12 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
   let pagesThisAttempt = 0;
 
   let interruption: StepInterruption | undefined;
+  let inFlightPage: { key: string; page: SegmentPage } | undefined;
   try {
     await walkPages();
   } catch (err) {
+    // Whether or not this step keeps its progress, the page it was on comes next: keep it (one page at most).
+    deps.unfinishedPage = inFlightPage;
     // Progress made before a retryable failure is kept: the step ends with its cursor and counts and
     // says what failed, instead of failing as a whole (which would count as an attempt that moved
     // nothing and make the next one wait longer). With no progress at all, it fails for Temporal's retry policy.
@@ -121,14 +129,20 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
       const table = input.tables[cursor.table] as SegmentTableName;
       const win = windowOf(cursor, range, input.windowHours);
       let t = now();
-      const page = await deps.reader.readPage({ table: table as SegmentReadTable, windowStart: win.start, windowEnd: win.end, after: cursor.after, limit: input.pageSize });
+      const request: ReadPageRequest = { table: table as SegmentReadTable, windowStart: win.start, windowEnd: win.end, after: cursor.after, limit: input.pageSize };
+      const key = JSON.stringify([input.runId, request]);
+      const kept = deps.unfinishedPage?.key === key ? deps.unfinishedPage.page : undefined;
+      deps.unfinishedPage = undefined;
+      const page = kept ?? (await deps.reader.readPage(request));
       counts.bigqueryMs += now() - t;
+      inFlightPage = { key, page };
       reads++;
       const next: BackfillCursor | null = page.next ? { windowStart: cursor.windowStart, table: cursor.table, after: page.next } : nextTable(cursor, range, input.windowHours, input.tables.length);
       const size = page.rows.length + page.rejected.length;
       if (size === 0) {
         // Nothing to acknowledge: move on, and say so, since a run of empty windows is still work.
         state.cursor = next;
+        inFlightPage = undefined;
         hooks.progress(state);
         continue;
       }
@@ -211,6 +225,7 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
       counts.pages += 1;
       pagesThisAttempt++;
       state.cursor = next;
+      inFlightPage = undefined;
       counts.activeMs = activeBefore + (now() - t0);
       hooks.progress(state);
     }

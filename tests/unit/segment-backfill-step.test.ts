@@ -122,7 +122,8 @@ describe('one backfill step (no Temporal)', () => {
       const source = new ListSource(rows);
       const sink = failingOn(3, { statuses: [429], retryAfterSeconds: 7 });
       const beats: StepProgress[] = [];
-      const r = await runBackfillStep({ ...deps(source), sink }, input(), { progress: (d) => beats.push(structuredClone(d)) });
+      const stepDeps = { ...deps(source), sink };
+      const r = await runBackfillStep(stepDeps, input(), { progress: (d) => beats.push(structuredClone(d)) });
       expect(r.counts.pages).toBe(2);
       expect(r.counts.sent).toBe(40);
       expect(r.cursor).toEqual({ windowStart: '2024-01-01T00:00:00.000Z', table: 0, after: { timestamp: rows[39].timestamp, id: rows[39].id } });
@@ -133,7 +134,11 @@ describe('one backfill step (no Temporal)', () => {
       expect(await warehouse.getSyncState('segment_backfill:bf-test')).toEqual(r.cursor);
 
       // The next step goes on from there (a different step: no heartbeat of this one) to the same totals as a clean run.
-      const rest = await runBackfillStep(deps(new ListSource(rows)), input({ cursor: r.cursor! }), { progress: () => undefined });
+      // On the same worker it starts with the page it could not finish, kept from the failed step rather than read again.
+      const again = new ListSource(rows);
+      const rest = await runBackfillStep({ ...deps(again), unfinishedPage: stepDeps.unfinishedPage }, input({ cursor: r.cursor! }), { progress: () => undefined });
+      expect(again.calls.filter((c) => c.after?.id === rows[39].id)).toEqual([]);
+      expect(again.calls[0]).toMatchObject({ windowStart: expect.stringMatching(/^2024-01-02/), after: undefined });
       expect(rest.interruption).toBeUndefined();
       expect(r.counts.rowsRead + rest.counts.rowsRead).toBe(150);
       expect(amp.store.count()).toBe(150);
