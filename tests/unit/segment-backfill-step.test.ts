@@ -6,7 +6,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { AmplitudeSink } from '../../connectors/amplitude/sink';
 import { openDuckDBWarehouse, type Warehouse } from '../../connectors/warehouse';
-import { runBackfillStep, type SegmentPageSource, type StepProgress } from '../../streams/segment-backfill-step';
+import { runBackfillStep, type BackfillStepDeps, type SegmentPageSource, type StepProgress } from '../../streams/segment-backfill-step';
 import type { ReadPageRequest, SegmentPage } from '../../connectors/bigquery/segment-reader';
 import type { SegmentRow } from '../../connectors/bigquery/segment-rows';
 import type { BackfillStepInput } from '../../activities/backfill-types';
@@ -122,7 +122,7 @@ describe('one backfill step (no Temporal)', () => {
       const source = new ListSource(rows);
       const sink = failingOn(3, { statuses: [429], retryAfterSeconds: 7 });
       const beats: StepProgress[] = [];
-      const stepDeps = { ...deps(source), sink };
+      const stepDeps: BackfillStepDeps = { ...deps(source), sink };
       const r = await runBackfillStep(stepDeps, input(), { progress: (d) => beats.push(structuredClone(d)) });
       expect(r.counts.pages).toBe(2);
       expect(r.counts.sent).toBe(40);
