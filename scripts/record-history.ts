@@ -107,8 +107,9 @@ const segmentBackfill: Flow = async (stack) => {
  * and the backfill waits the Retry-After before the next step (patch backfill-step-interruptions).
  */
 async function segmentBackfillInterrupted(stack: DemoStack): Promise<Recorded[]> {
+  // Its own table: the sink remembers the events the first backfill sent and would not send them again.
   const before = stack.amp.store.requests().length;
-  const { workflowId } = await startBackfill(stack.client, stack.config, { from: '2024-01-02', to: '2024-01-02', tables: ['tracks', 'pages'], options: { pageSize: 10, pagesPerStep: 5, stepsPerRun: 4 } });
+  const { workflowId } = await startBackfill(stack.client, stack.config, { from: '2024-01-01', to: '2024-01-02', tables: ['identifies'], options: { pageSize: 10, pagesPerStep: 5, stepsPerRun: 4 } });
   const handle = stack.client.workflow.getHandle(workflowId);
   const firstRunId = (await handle.describe()).runId;
   // Once the first page is acknowledged, the next request is throttled: the step has moved, so it ends early.
