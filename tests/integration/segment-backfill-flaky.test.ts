@@ -239,9 +239,12 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     await until(() => backfillProgress(h), (p) => (p.step?.pages ?? 0) >= 2 && p.pages >= 4, 240_000);
     first.kill('SIGKILL');
     await new Promise<void>((r) => (first.exitCode !== null || first.signalCode !== null ? r() : first.once('exit', () => r())));
-    await spawnActivityWorker();
+    const second = await spawnActivityWorker();
     // The killed attempt is given up after the production heartbeat timeout (1 minute); the next resumes from its heartbeat.
     const summary = (await h.result()) as BackfillSummary;
+    // The activity worker holds the DuckDB file: stop it before reading the warehouse.
+    second.kill('SIGTERM');
+    await new Promise<void>((r) => (second.exitCode !== null || second.signalCode !== null ? r() : second.once('exit', () => r())));
     await expectSameAsClean(w, summary.progress, want);
     const attempts = await stepAttempts(workflowId);
     console.info(JSON.stringify({ test: 'killed-worker', injected: w.amp.faults.injected.get('POST /batch') ?? 0, ...attempts }));
