@@ -180,6 +180,15 @@ export const envSchema = z.object({
   /** Flush cadence of the ingest workflows the webhook starts (unset: the workflow's defaults, 2,000 ms / 1,000 events). */
   WEBHOOK_INGEST_FLUSH_MAX_AGE_MS: optionalInt(50, 60_000),
   WEBHOOK_INGEST_FLUSH_MAX_EVENTS: optionalInt(1, 10_000),
+  /**
+   * Bounds on one pushed event (Amplitude, Drift, Segment), checked before it joins a Temporal signal:
+   * an event over one is answered 400 naming the setting and recorded in ops.dead_letters. Nesting
+   * levels (the event itself is level 1; at most 256, far below where JSON encoding breaks), bytes as
+   * JSON, and object keys plus array items at every level.
+   */
+  WEBHOOK_EVENT_MAX_DEPTH: int(64, 2, 256),
+  WEBHOOK_EVENT_MAX_BYTES: int(512 * 1_024, 1_024, 1_500_000),
+  WEBHOOK_EVENT_MAX_PROPERTIES: int(10_000, 10, 1_000_000),
 
   ALERT_WEBHOOK_URL: url(),
   ALERT_FORMAT: z.enum(['teams', 'slack']).default('teams'),

@@ -8,6 +8,7 @@ import { WebhookMetrics } from './metrics';
 import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
 import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
 import { driftRoute, DRIFT_PATH } from './drift-route';
+import { createIngestGuard, ingestLimits, type IngestLimits } from './ingest-guard';
 
 export interface RunningWebhook {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -27,6 +28,8 @@ export interface StartWebhookOptions {
   client: Client;
   routes?: ExtraRoute[];
   ingest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics'>;
+  /** Overrides the WEBHOOK_EVENT_MAX_* settings. */
+  limits?: Partial<IngestLimits>;
   /** Overrides config.webhook.port (0: any free port). */
   port?: number;
 }
@@ -64,7 +67,9 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     metrics,
     ...opts.ingest,
   });
-  const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, metrics, log: opts.log });
+  // The converter the client encodes with, so the guard refuses exactly what the signal would fail on.
+  const guard = createIngestGuard({ ...ingestLimits(env), ...opts.limits }, opts.client.options.loadedDataConverter.payloadConverter);
+  const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, guard, metrics, log: opts.log });
   const app = buildWebhookApp({
     amplitude,
     auth: { secret: webhook.secret, secretHeader: webhook.secretHeader },
@@ -72,7 +77,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     metrics,
     readiness: () => ingest.ready(),
     routes: [
-      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log }),
+      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log, guard }),
       ...(opts.routes ?? []),
     ],
     log: opts.log,

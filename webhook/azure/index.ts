@@ -7,6 +7,7 @@ import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
 import { TemporalIngest } from '../temporal-ingest';
+import { createIngestGuard, ingestLimits } from '../ingest-guard';
 import { createAzureHandler } from './handler';
 
 /**
@@ -27,7 +28,8 @@ const ingest = new TemporalIngest({
   timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
   metrics,
 });
-const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, metrics, log });
+const guard = createIngestGuard(ingestLimits(config.env), client.options.loadedDataConverter.payloadConverter);
+const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, guard, metrics, log });
 
 app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
 app.http('ready', {
