@@ -35,6 +35,9 @@ import { SEGMENT_TABLES, type SegmentTable } from '../../sandbox/seed/segment-co
 
 const FROM = '2024-01-01';
 const TO = '2024-01-31';
+/** A range is one workflow id and is never started twice: each test backfills a slightly different one. */
+const TO_KILLED = '2024-01-30';
+const TO_STATUS = '2024-01-29';
 /** Amplitude's answers that mean "try again": 429 and 503 with a Retry-After (as Amplitude sends them), the rest without. */
 const ONE_IN_SIX: FaultRuleInput = { errorRate: 1 / 6, statuses: [429, 500, 502, 503, 504, 'reset'], retryAfterSeconds: 1, retryAfterOn: [429, 503] };
 /** The production policy: 2 s, doubling. */
@@ -206,7 +209,7 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
 
   it('the same with the activity worker killed mid-step and started again', async () => {
     const w = await makeWorld();
-    const want = expected(FROM, TO);
+    const want = expected(FROM, TO_KILLED);
     w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 100 } });
     // Workflows on an in-process worker; activities in a child process we can SIGKILL.
     const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: bundle });
@@ -233,7 +236,7 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
       return child;
     };
     const first = await spawnActivityWorker();
-    const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO });
+    const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO_KILLED });
     const h = env.client.workflow.getHandle(workflowId);
     // Mid-step: the running step has heartbeated pages the workflow has not absorbed yet.
     await until(() => backfillProgress(h), (p) => (p.step?.pages ?? 0) >= 2 && p.pages >= 4, 240_000);
@@ -256,7 +259,7 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     // The first page fails three times: attempts without progress, each waiting the Retry-After (4 s).
     w.amp.faults.set({ 'POST /batch': { failNext: 3, statuses: [503], retryAfterSeconds: 4 } });
     await startWorker(w);
-    const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO });
+    const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO_STATUS });
     const h = env.client.workflow.getHandle(workflowId);
     await until(() => backfillProgress(h), (p) => (p.retry?.attempt ?? 0) >= 2, 120_000);
 
@@ -280,7 +283,7 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     expect(text).toMatch(/retry\s+attempt 1, 1 step\(s\) in a row ended early after progress; next try/);
     expect(text).toMatch(/last error \(amplitude-throttled/);
     const summary = (await h.result()) as BackfillSummary;
-    await expectSameAsClean(w, summary.progress, expected(FROM, TO));
+    await expectSameAsClean(w, summary.progress, expected(FROM, TO_STATUS));
   }, 300_000);
 });
 
