@@ -17,6 +17,9 @@ export interface WorkerOptions {
   taskQueue?: string;
 }
 
+/** How stale the running step's progress in `backfill status` may be. */
+export const HEARTBEAT_THROTTLE: Duration = '2 seconds';
+
 /** The worker's connection to Temporal, from config. */
 export function openWorkerConnection(config: AppConfig): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config.temporal));
@@ -35,5 +38,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // DuckDB has one writer; a handful of concurrent pages keeps it busy without contention.
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: '30 seconds' as Duration,
+    // Heartbeat details reach the server at most this often (the SDK's default is up to 80 % of the
+    // heartbeat timeout, 48 s for a backfill step): `backfill status` reads the running step from them.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

@@ -32,7 +32,9 @@ import { asSecretSource, type SecretSource } from '../secret-source';
  *
  * Chunks acknowledged with a 200 are remembered (by insert_id, for a while) so that the retried
  * activity skips them: under a high fault rate every attempt makes progress instead of resending a
- * whole page that fails again somewhere else.
+ * whole page that fails again somewhere else. After a 5xx the other chunks of the call are still
+ * sent; the error then says how many events were acknowledged (`progressed`), so that the retry
+ * does not wait as if nothing had gone through.
  */
 
 export interface AmplitudeSinkOptions {
@@ -129,20 +131,35 @@ export class AmplitudeSink implements EventSink {
     const chunks = this.chunk(pending);
     let next = 0;
     let failure: unknown;
+    let stop = false;
+    let acknowledged = 0;
     const worker = async () => {
-      while (failure === undefined && next < chunks.length) {
+      while (!stop && next < chunks.length) {
         const chunk = chunks[next++];
         try {
           const report = await this.deliver(chunk);
           sent += report.sent;
+          acknowledged += report.sent + report.rejected.length;
           rejected.push(...report.rejected);
         } catch (err) {
           failure ??= err;
+          // A 5xx is one request's bad luck: the other chunks still go, so the retry resends only what failed.
+          // A 429 asks us to slow down and a request with no answer may be a dead server: stop there.
+          if (!(err instanceof TransientError && err.kind === 'amplitude-server-error')) stop = true;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      if (acknowledged > 0 && failure instanceof TransientError)
+        throw new TransientError(`${failure.message} ${acknowledged} of the ${pending.length} events were acknowledged and are not sent again.`, {
+          retryAfterMs: failure.retryAfterMs,
+          kind: failure.kind,
+          progressed: true,
+          cause: failure.cause ?? failure,
+        });
+      throw failure;
+    }
     return { sent, rejected };
   }
 
@@ -225,7 +242,7 @@ export class AmplitudeSink implements EventSink {
     } catch (err) {
       // No answer: Amplitude may or may not have the events. Resending is safe thanks to insert_id.
       const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-      throw new TransientError(`Amplitude did not answer (${reason}); ${events.length} events not confirmed, will retry.`, { cause: err });
+      throw new TransientError(`Amplitude did not answer (${reason}); ${events.length} events not confirmed, will retry.`, { kind: 'amplitude-no-answer', cause: err });
     }
     let parsed: unknown;
     const text = await res.text().catch(() => '');
@@ -283,12 +300,15 @@ export class AmplitudeSink implements EventSink {
         quota > 0
           ? `Amplitude daily quota exceeded for ${quota} user/device ids (429); retrying in ${Math.round(wait / 1000)} s.`
           : `Amplitude throttled ${count} events (429${ids ? `, ${ids} ids over ${info.eps_threshold ?? '?'} events/s` : ''}); retrying in ${Math.round(wait / 1000)} s.`,
-        { retryAfterMs: wait },
+        { retryAfterMs: wait, kind: quota > 0 ? 'amplitude-daily-quota' : 'amplitude-throttled' },
       );
     }
     const detail = typeof answer.body === 'object' && answer.body !== null && 'error' in answer.body ? String((answer.body as { error: unknown }).error) : '';
     const header = parseRetryAfter(answer.retryAfter);
-    return new TransientError(`Amplitude answered ${answer.status}${detail ? ` (${detail})` : ''} for ${count} events; will retry.`, header !== undefined ? { retryAfterMs: header } : {});
+    return new TransientError(`Amplitude answered ${answer.status}${detail ? ` (${detail})` : ''} for ${count} events; will retry.`, {
+      kind: answer.status >= 500 ? 'amplitude-server-error' : `amplitude-${answer.status}`,
+      ...(header !== undefined ? { retryAfterMs: header } : {}),
+    });
   }
 
   private remember(events: AmplitudeEvent[]): void {
