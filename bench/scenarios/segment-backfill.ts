@@ -29,7 +29,7 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * default and same relaunch as `npm run worker`); BENCH_BACKFILL_DAYS (1..7) backfills only the
  * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
  * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
- * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`;
+ * for diagnosis, not figures), summarised by `npx tsx bench/tools/allocation-top.ts <file>`;
  * BENCH_WORKER_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. `--trace-gc`) and BENCH_WORKER_LOG=<file>
  * keeps the worker's other output (those lines) with a timestamp.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
