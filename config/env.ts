@@ -160,7 +160,7 @@ export const envSchema = z.object({
   DATABRICKS_TOKEN: secret().describe('Personal access token; or set DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET instead.'),
   DATABRICKS_CLIENT_ID: str().describe("Service principal's application id (OAuth M2M), with DATABRICKS_CLIENT_SECRET."),
   DATABRICKS_CLIENT_SECRET: secret().describe("Service principal's OAuth secret."),
-  DATABRICKS_CATALOG: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a Unity Catalog name').default('novade').describe('Unity Catalog catalog holding the bronze, silver and ops schemas (the principal needs USE CATALOG, CREATE SCHEMA, CREATE TABLE).'),
+  DATABRICKS_CATALOG: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a Unity Catalog name').default('novade').describe('Unity Catalog catalog holding the bronze, silver and ops schemas (the principal needs USE CATALOG, CREATE SCHEMA and USE SCHEMA on it, CREATE TABLE and MODIFY on its schemas).'),
   DATABRICKS_VOLUME: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a volume name').default('staging').describe('Volume for staged bulk loads (COPY INTO); the principal needs READ VOLUME and WRITE VOLUME.'),
 
   BIGQUERY_PROJECT: str().describe('Google Cloud project that holds the Segment dataset. Unset: the BigQuery emulator.'),
