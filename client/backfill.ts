@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
-import { backfillRange } from '../workflows/backfill-cursor';
+import { backfillRange } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   BACKFILL_WORKFLOW_TYPE,
@@ -10,7 +10,7 @@ import {
   type BackfillOptions,
   type BackfillProgress,
   type ResumeArgs,
-} from '../workflows/backfill-types';
+} from '../ports/backfill';
 
 /** The operator's side of the Segment backfill: start, find, signal and query it through Temporal. */
 

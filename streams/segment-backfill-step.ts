@@ -7,10 +7,10 @@ import type { DeadLetter, JsonValue, Warehouse } from '../connectors/warehouse/t
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { mapSegmentRow, type SegmentRecord, type SegmentTableName } from '../mappings/segment';
 import { segmentBronzeDef, segmentSilverDef, segmentSilverRow } from '../mappings/segment-warehouse';
-import type { BackfillStepInput, BackfillStepResult, StepCounts } from '../activities/backfill-types';
-import { nextTable, windowOf } from '../workflows/backfill-cursor';
-import type { BackfillCursor } from '../workflows/backfill-types';
-import type { EventSink } from './pipeline';
+import type { BackfillStepInput, BackfillStepResult, StepCounts } from '../ports/backfill-step';
+import { nextTable, windowOf } from '../ports/backfill-cursor';
+import type { BackfillCursor } from '../ports/backfill';
+import type { EventSink } from '../ports/event-sink';
 import type { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
 
 /**

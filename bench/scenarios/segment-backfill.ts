@@ -11,7 +11,7 @@ import { startBenchDevServer } from '../dev-server';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
-import type { BackfillSummary } from '../../workflows/backfill-types';
+import type { BackfillSummary } from '../../ports/backfill';
 import { SEGMENT_TABLES } from '../../sandbox/seed/segment-columns';
 import { MemoryPeaks, type MemorySample } from '../memory-sampler';
 

@@ -9,7 +9,7 @@ import { openDuckDBWarehouse, type Warehouse } from '../../connectors/warehouse'
 import { runBackfillStep, type SegmentPageSource, type StepProgress } from '../../streams/segment-backfill-step';
 import type { ReadPageRequest, SegmentPage } from '../../connectors/bigquery/segment-reader';
 import type { SegmentRow } from '../../connectors/bigquery/segment-rows';
-import type { BackfillStepInput } from '../../activities/backfill-types';
+import type { BackfillStepInput } from '../../ports/backfill-step';
 
 /** Rows already deduplicated and ordered, served with the reader's keyset contract (the emulator-backed reader has its own tests). */
 class ListSource implements SegmentPageSource {
