@@ -2,8 +2,9 @@ import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Warehouse } from '../connectors/warehouse/types';
 import type { PlatformMetrics } from '../lib/metrics';
-import type { EventSink, SourceReader } from '../streams/pipeline';
-import type { SourceName, StreamDeclaration } from '../streams/types';
+import type { EventSink } from '../ports/event-sink';
+import type { SourceName, SourceReader } from '../ports/source-reader';
+import type { StreamDeclaration } from '../streams/types';
 
 /** Everything activities need, built once per worker process (workers/deps.ts). */
 export interface ActivityDeps {

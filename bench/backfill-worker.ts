@@ -5,7 +5,7 @@ import { buildDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 import { startMemorySampler } from './memory-sampler';
 import { relaunchUnderHeapCap } from '../workers/heap-cap';
-import { startAllocationProfile } from './allocation-profile';
+import { startAllocationProfile } from './tools/allocation-profile';
 
 /**
  * The worker of the backfill bench, in its own process so that its peak RSS is measured alone

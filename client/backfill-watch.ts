@@ -1,5 +1,5 @@
 import { formatProgress, progressBar } from './backfill';
-import type { BackfillProgress } from '../workflows/backfill-types';
+import type { BackfillProgress } from '../ports/backfill';
 
 /**
  * `backfill status --watch` (and `start --watch`): the progress bar, refreshed until the backfill

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
 import { fetchLiveProgress } from '../lib/backfill-live';
-import { backfillRange } from '../workflows/backfill-cursor';
+import { backfillRange } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   BACKFILL_WORKFLOW_TYPE,
@@ -12,7 +12,7 @@ import {
   type BackfillProgress,
   type BackfillRetry,
   type ResumeArgs,
-} from '../workflows/backfill-types';
+} from '../ports/backfill';
 
 /** The operator's side of the Segment backfill: start, find, signal and query it through Temporal. */
 

@@ -4,9 +4,9 @@ import { decodeFromPayloadsAtIndex, decodeOptionalFailureToOptionalError } from 
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
-import { parseStepProgress } from '../streams/backfill-step-progress';
-import { backfillRange, fractionDone } from '../workflows/backfill-cursor';
-import { BACKFILL_HANDLERS, type BackfillProgress, type BackfillRetry } from '../workflows/backfill-types';
+import { parseStepProgress } from '../ports/backfill-step-progress';
+import { backfillRange, fractionDone } from '../ports/backfill-cursor';
+import { BACKFILL_HANDLERS, type BackfillProgress, type BackfillRetry } from '../ports/backfill';
 
 /**
  * A backfill's progress as it is now, not as of its last finished step: the workflow's `progress`

@@ -6,13 +6,13 @@ import type { DeadLetter, JsonValue, Warehouse } from '../connectors/warehouse/t
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { mapSegmentRow, type SegmentRecord, type SegmentTableName } from '../mappings/segment';
 import { segmentBronzeDef, segmentSilverDef, segmentSilverRow } from '../mappings/segment-warehouse';
-import type { BackfillStepInput, BackfillStepResult, StepCounts, StepInterruption } from '../activities/backfill-types';
+import type { BackfillStepInput, BackfillStepResult, StepCounts, StepInterruption } from '../ports/backfill-step';
 import { PermanentError, TransientError } from '../lib/errors';
-import { nextTable, windowOf } from '../workflows/backfill-cursor';
-import type { BackfillCursor } from '../workflows/backfill-types';
-import type { EventSink } from './pipeline';
+import { nextTable, windowOf } from '../ports/backfill-cursor';
+import type { BackfillCursor } from '../ports/backfill';
+import type { EventSink } from '../ports/event-sink';
 import type { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
-import { parseStepProgress, stepCursorSchema, type StepProgress } from './backfill-step-progress';
+import { parseStepProgress, stepCursorSchema, type StepProgress } from '../ports/backfill-step-progress';
 
 /**
  * One step of the Segment backfill, with no Temporal in sight: from the cursor, read keyset pages

@@ -15,8 +15,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
-import type { BackfillActivities, BackfillStepResult } from '../activities/backfill-types';
-import { backfillRange, firstCursor, fractionDone, windowOf } from './backfill-cursor';
+import type { BackfillActivities } from '../activities/backfill-types';
+import type { BackfillStepResult } from '../ports/backfill-step';
+import { backfillRange, firstCursor, fractionDone, windowOf } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   SEGMENT_BACKFILL_TABLES,
@@ -28,7 +29,7 @@ import {
   type BackfillSummary,
   type BackfillTotals,
   type ResumeArgs,
-} from './backfill-types';
+} from '../ports/backfill';
 
 export const progressQuery = defineQuery<BackfillProgress>(BACKFILL_HANDLERS.progress);
 export const pauseSignal = defineSignal(BACKFILL_HANDLERS.pause);

@@ -6,7 +6,7 @@ import type { BenchScenario } from '../scenario';
 import { cpuSeconds, machineBusySeconds, delta, histogramQuantile, scrape, type Scrape } from '../process-probe';
 import { runLoad, type Load } from '../webhook-load';
 import { attribute, compareStalls, readIngestTimeline } from '../ingest-timeline';
-import { watchWal } from '../wal-watch';
+import { watchWal } from '../tools/wal-watch';
 import { benchClient } from '../temporal-client';
 
 /**

@@ -12,7 +12,7 @@ import { benchBundlerOptions, benchClient } from '../temporal-client';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
-import type { BackfillSummary } from '../../workflows/backfill-types';
+import type { BackfillSummary } from '../../ports/backfill';
 import { SEGMENT_TABLES } from '../../sandbox/seed/segment-columns';
 import { MemoryPeaks, type MemorySample } from '../memory-sampler';
 
@@ -30,7 +30,7 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * default and same relaunch as `npm run worker`); BENCH_BACKFILL_DAYS (1..7) backfills only the
  * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
  * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
- * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`;
+ * for diagnosis, not figures), summarised by `npx tsx bench/tools/allocation-top.ts <file>`;
  * BENCH_WORKER_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. `--trace-gc`) and BENCH_WORKER_LOG=<file>
  * keeps the worker's other output (those lines) with a timestamp.
  * BENCH_AMPLITUDE_FAULTS=<percent> makes the Amplitude emulator fail that share of its batch requests

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../../config/logger';
 import { PermanentError, TransientError, retryAfterMs as parseRetryAfter } from '../../lib/errors';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
-import type { DeliveryReport, EventSink } from '../../streams/pipeline';
+import type { DeliveryReport, EventSink } from '../../ports/event-sink';
 import { asSecretSource, type SecretSource } from '../secret-source';
 
 /**

@@ -1,3 +1,5 @@
+import type { JsonValue } from '../../ports/json';
+
 /**
  * The one warehouse seam every flow writes through (DESIGN.md, "Warehouse"). Two adapters implement
  * it: DuckDB (embedded default) and Databricks. Flows never write SQL of their own.
@@ -37,7 +39,7 @@ export interface BronzeTableDef {
   keyColumns: ColumnDef[];
 }
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type { JsonValue };
 
 /** Values the adapters accept in a typed column. Timestamps as Date or ISO-8601 text; json as any JSON value. */
 export type CellValue = string | number | bigint | boolean | Date | null | JsonValue;

@@ -21,7 +21,7 @@ import type { FaultRuleInput } from '../../sandbox/faults';
 import { backfillProgress, startBackfill } from '../../client/backfill';
 import { runCli } from '../../client/cli';
 import { CliContext } from '../../client/cli-context';
-import type { BackfillProgress, BackfillSummary } from '../../workflows/backfill-types';
+import type { BackfillProgress, BackfillSummary } from '../../ports/backfill';
 import { SEGMENT_TABLES, type SegmentTable } from '../../sandbox/seed/segment-columns';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveProgress, type PendingStep } from '../../lib/backfill-live';
-import type { BackfillProgress } from '../../workflows/backfill-types';
-import type { StepProgress } from '../../streams/backfill-step-progress';
+import type { BackfillProgress } from '../../ports/backfill';
+import type { StepProgress } from '../../ports/backfill-step-progress';
 
 const cursor = { windowStart: '2024-01-11T00:00:00.000Z', table: 0 };
 const base: BackfillProgress = {

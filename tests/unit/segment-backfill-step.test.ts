@@ -9,8 +9,8 @@ import { openDuckDBWarehouse, type Warehouse } from '../../connectors/warehouse'
 import { runBackfillStep, type BackfillStepDeps, type SegmentPageSource, type StepProgress } from '../../streams/segment-backfill-step';
 import type { ReadPageRequest, SegmentPage } from '../../connectors/bigquery/segment-reader';
 import type { SegmentRow } from '../../connectors/bigquery/segment-rows';
-import type { BackfillStepInput } from '../../activities/backfill-types';
-import type { EventSink } from '../../streams/pipeline';
+import type { BackfillStepInput } from '../../ports/backfill-step';
+import type { EventSink } from '../../ports/event-sink';
 import { PermanentError } from '../../lib/errors';
 
 /** Rows already deduplicated and ordered, served with the reader's keyset contract (the emulator-backed reader has its own tests). */

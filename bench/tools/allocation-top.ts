@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 
 /**
- * `npx tsx bench/allocation-top.ts <file> [n]`: the bytes a sampled allocation profile
- * (bench/allocation-profile.ts) attributes to each function (self) and to each caller chain's
+ * `npx tsx bench/tools/allocation-top.ts <file> [n]`: the bytes a sampled allocation profile
+ * (bench/tools/allocation-profile.ts) attributes to each function (self) and to each caller chain's
  * project frame, largest first.
  */
 

@@ -1,9 +1,9 @@
 /**
  * Diagnosis of the backfill bench worker's native memory, loaded with
- * `BENCH_WORKER_NODE_ARGS="--require ./bench/malloc-stats.cjs" BENCH_MALLOC_STATS=<file>`.
+ * `BENCH_WORKER_NODE_ARGS="--require ./bench/tools/malloc-stats.cjs" BENCH_MALLOC_STATS=<file>`.
  *
- * Why: RSS minus the V8 heap and duckdb_memory() left a "rest" of 130-200 MiB that sessions of
- * guessing could not split. glibc's own count (mallinfo2) says how much of it is malloc'd memory
+ * Why: RSS minus the V8 heap and duckdb_memory() leaves a "rest" of 130-200 MiB that no other
+ * measure splits. glibc's own count (mallinfo2) says how much of it is malloc'd memory
  * (Node, the Temporal core, and DuckDB's C++ objects, which use new/delete rather than its jemalloc),
  * and the workflow threads' heaps are not in the main thread's process.memoryUsage().
  *
@@ -31,7 +31,7 @@ if (out && !isMainThread) {
   try {
     koffi = require('koffi');
   } catch (err) {
-    throw new Error(`bench/malloc-stats.cjs calls glibc through koffi, which is not installed: run \`npm install --no-save koffi\` first (${err.message})`);
+    throw new Error(`bench/tools/malloc-stats.cjs calls glibc through koffi, which is not installed: run \`npm install --no-save koffi\` first (${err.message})`);
   }
   const libc = koffi.load('libc.so.6');
   koffi.struct('mallinfo2', { arena: 'size_t', ordblks: 'size_t', smblks: 'size_t', hblks: 'size_t', hblkhd: 'size_t', usmblks: 'size_t', fsmblks: 'size_t', uordblks: 'size_t', fordblks: 'size_t', keepcost: 'size_t' });

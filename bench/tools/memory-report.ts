@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import type { MemorySample } from './memory-sampler';
+import type { MemorySample } from '../memory-sampler';
 
 /**
- * `npx tsx bench/memory-report.ts <BENCH_MEMORY_TRACE file> [<BENCH_MALLOC_STATS file>]`: the
+ * `npx tsx bench/tools/memory-report.ts <BENCH_MEMORY_TRACE file> [<BENCH_MALLOC_STATS file>]`: the
  * backfill worker's memory by quarter of the run, as a table. A peak is one sample; whether memory
  * grows with the run shows in each quarter's maximum, 99th percentile and median, and in which
  * part moves: the V8 heap, DuckDB (duckdb_memory(), its uncheckpointed rows apart), or the rest
- * (RSS − heap total − DuckDB − external). With the malloc stats (bench/malloc-stats.cjs) the rest
+ * (RSS − heap total − DuckDB − external). With the malloc stats (bench/tools/malloc-stats.cjs) the rest
  * splits further into glibc's malloc and the workflow threads' heaps.
  */
 
@@ -93,7 +93,7 @@ export function parseTrace(text: string): { t: number; s: MemorySample }[] {
 
 function main(): void {
   const [traceFile, mallocFile] = process.argv.slice(2);
-  if (!traceFile) throw new Error('usage: npx tsx bench/memory-report.ts <BENCH_MEMORY_TRACE file> [<BENCH_MALLOC_STATS file>]');
+  if (!traceFile) throw new Error('usage: npx tsx bench/tools/memory-report.ts <BENCH_MEMORY_TRACE file> [<BENCH_MALLOC_STATS file>]');
   const trace = parseTrace(fs.readFileSync(traceFile, 'utf8'));
   const malloc = mallocFile ? fs.readFileSync(mallocFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MallocSample) : [];
   const rows = quarterRows(trace, malloc);

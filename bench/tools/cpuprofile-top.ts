@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * `npx tsx bench/cpuprofile-top.ts <file.cpuprofile|dir> [n]`: where a V8 CPU profile (node --cpu-prof)
+ * `npx tsx bench/tools/cpuprofile-top.ts <file.cpuprofile|dir> [n]`: where a V8 CPU profile (node --cpu-prof)
  * spent its time, as self time per function and per package or project folder, largest first.
  */
 
@@ -64,7 +64,7 @@ function top(file: string, n: number): string {
 
 const [target, n] = process.argv.slice(2);
 if (!target) {
-  process.stderr.write('usage: tsx bench/cpuprofile-top.ts <file.cpuprofile|dir> [n]\n');
+  process.stderr.write('usage: tsx bench/tools/cpuprofile-top.ts <file.cpuprofile|dir> [n]\n');
   process.exit(2);
 }
 const files = fs.statSync(target).isDirectory()

@@ -5,7 +5,7 @@ import { Session } from 'node:inspector/promises';
  * Every allocation of the process, sampled (V8's sampling heap profiler with the objects later
  * collected kept in): where the garbage of a page comes from, which a heap snapshot (live objects
  * only) cannot show. BENCH_ALLOCATION_PROFILE=<file> in the backfill bench; `npx tsx
- * bench/allocation-top.ts <file>` summarises it.
+ * bench/tools/allocation-top.ts <file>` summarises it.
  */
 export async function startAllocationProfile(file: string): Promise<() => Promise<void>> {
   const session = new Session();

@@ -1,4 +1,4 @@
-import type { BackfillCursor } from './backfill-types';
+import type { BackfillCursor } from './backfill';
 
 /**
  * How a backfill walks its range: windows of `windowHours`, and in each window the tables in order,
