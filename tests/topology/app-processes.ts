@@ -85,9 +85,9 @@ export interface WebhookProc {
 }
 
 /** `npm run webhook`, as docker-compose.yml's `webhook` service runs it, on a free port. */
-export async function startWebhookProc(name: string, p: PlatformEnv, logDir: string): Promise<WebhookProc> {
+export async function startWebhookProc(name: string, p: PlatformEnv, logDir: string, extraEnv: Record<string, string> = {}): Promise<WebhookProc> {
   const port = await freePort();
-  const proc = startProc({ name, command: 'npm', args: ['run', '--silent', 'webhook'], cwd: ROOT, env: { ...baseEnv(p), WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(port) }, logDir });
+  const proc = startProc({ name, command: 'npm', args: ['run', '--silent', 'webhook'], cwd: ROOT, env: { ...baseEnv(p), WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(port), ...extraEnv }, logDir });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(
     `${name} to be ready`,

@@ -145,7 +145,10 @@ beforeAll(async () => {
   };
   await phase('two workers and two webhooks', async () => {
     workers.push(...(await Promise.all([startWorkerProc('worker-a', platform, logDir), startWorkerProc('worker-b', platform, logDir)])));
-    webhooks.push(...(await Promise.all([startWebhookProc('webhook-a', platform, logDir), startWebhookProc('webhook-b', platform, logDir)])));
+    // A request Temporal has not accepted within 1 s is refused (503) and sent again by the traffic, as
+    // Amplitude does: the server's restart then exercises the refusal path, not only a slower answer.
+    const hookEnv = { WEBHOOK_INGEST_TIMEOUT_MS: '1000' };
+    webhooks.push(...(await Promise.all([startWebhookProc('webhook-a', platform, logDir, hookEnv), startWebhookProc('webhook-b', platform, logDir, hookEnv)])));
     // Both opened the same DuckDB file: one holds it and runs the flows, the other waits.
     await waitUntil('one worker to hold the warehouse', owners, (o) => o.length === 1, 120_000);
   });
@@ -179,10 +182,15 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const namespaces = (await (await fetch(`${ui!.url}/api/v1/namespaces`)).json()) as { namespaces?: { namespaceInfo?: { name?: string } }[] };
       expect(namespaces.namespaces?.map((n) => n.namespaceInfo?.name)).toContain('default');
 
-      // Slow services, so that every flow is still running when the worker dies and the server restarts.
-      sf.faults.set({ '*': { latencyMs: 300 } });
-      drift.faults.set({ '*': { latencyMs: 80 } });
-      amp.faults.set({ 'POST /batch': { latencyMs: 250 }, 'POST /2/httpapi': { latencyMs: 250 } });
+      // Slow services until the server has restarted, so that every flow is still running when the
+      // worker dies and when the server goes down; then full speed to the end.
+      const slow = () => {
+        sf.faults.set({ '*': { latencyMs: 400 } });
+        drift.faults.set({ '*': { latencyMs: 300 } });
+        amp.faults.set({ 'POST /batch': { latencyMs: 250 }, 'POST /2/httpapi': { latencyMs: 250 } });
+      };
+      const fast = () => [sf.faults, drift.faults, amp.faults].forEach((f) => f.clear());
+      slow();
 
       const traffic = new WebhookTraffic({ urls: webhooks.map((h) => h.url), secret: SECRET, secretHeader: SECRET_HEADER });
       const config = buildConfig({ TEMPORAL_TASK_QUEUE: platform.taskQueue, SEGMENT_DATASET: bq.dataset }, dir);
@@ -198,7 +206,11 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const [ownerName] = await owners();
       const owner = workers.find((w) => w.name === ownerName)!;
       const standby = workers.find((w) => w.name !== ownerName && w.proc.running())!;
-      const atKill = await phase('flows under way before the kill', () => waitUntil('backfill progress and events in Amplitude', () => backfillProgress(backfill), (p) => p.sent > 100 && amp.store.count() > 200, 180_000, 500));
+      // Mid-run: each flow has delivered some of its events, none all of them.
+      const sent = (prefix: string) => amp.store.list().filter((e) => String(e.insertId).startsWith(prefix)).length;
+      const atKill = await phase('flows under way before the kill', () =>
+        waitUntil('events of every flow delivered', () => backfillProgress(backfill), (p) => p.sent > 50 && sent('sf:') > 0 && sent('drift:') > 0 && traffic.acked.size > 100, 180_000, 250),
+      );
       expect(atKill.state).toBe('running');
       const killedPid = owner.workerPid();
       const runningAtKill = await Promise.all([sfHandle, driftHandle, backfill].map(async (h) => (await h.describe()).status.name));
@@ -215,6 +227,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const beforeRestart = await phase('flows move on the new owner', () => waitUntil('backfill progress after the takeover', () => backfillProgress(backfill), (p) => p.sent > atKill.sent, 180_000, 250));
       const runningAtRestart = await Promise.all([sfHandle, driftHandle, backfill].map(async (h) => (await h.describe()).status.name));
       const { downMs } = await phase('Temporal server restart', () => temporal!.restart());
+      fast();
       process.stdout.write(`[topology] server down ${downMs} ms; backfill at kill: sent ${atKill.sent}, at restart: sent ${beforeRestart.sent}; flows (salesforce, drift, backfill) at kill ${runningAtKill.join(',')}, at restart ${runningAtRestart.join(',')}\n`);
       expect(runningAtRestart.filter((s) => s === 'RUNNING').length).toBeGreaterThanOrEqual(2);
       const joined = await phase('a third worker joins (standby)', () => joining);
