@@ -25,6 +25,21 @@ export interface BackfillStepInput {
 
 export type StepCounts = Omit<BackfillTotals, 'activeMs'> & { activeMs: number };
 
+/**
+ * Why a step ended before its page or time budget: a retryable failure after it had moved its
+ * cursor. The step keeps what was acknowledged and ends successfully; the workflow starts the next
+ * step after `retryAfterMs` (or at once).
+ */
+export interface StepInterruption {
+  /** A word to scan, e.g. `amplitude-throttled`, `amplitude-server-error`, `amplitude-no-answer`. */
+  kind: string;
+  message: string;
+  /** The wait the service asked for (Retry-After, Amplitude's throttling window); unset: none. */
+  retryAfterMs?: number;
+  /** When it failed (ISO). */
+  at: string;
+}
+
 export interface BackfillStepResult {
   /** Where the next step starts; null once the range is done. */
   cursor: BackfillCursor | null;
@@ -32,6 +47,8 @@ export interface BackfillStepResult {
   perEventType: Record<string, number>;
   rejectedByReason: Record<string, number>;
   rejectedSamples: { table: string; id: string; reason: string }[];
+  /** Set when the step ended early on a retryable failure after progress. */
+  interruption?: StepInterruption;
 }
 
 /** The backfill's row in ops.sync_runs: one per workflow id, updated as it goes. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCodecKeys, type CodecKey } from '../lib/codec/keys';
 
 /**
  * Every setting of the platform, read from the environment (`.env` is loaded by `loadConfig`).
@@ -28,6 +29,26 @@ const hostPort = (def: string) =>
     blankToUndefined,
     z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port, for example localhost:7233').default(def),
   );
+/** TEMPORAL_CODEC_KEYS: `id:base64` list; the error never quotes the value (it is key material). */
+const codecKeys = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .transform((v, ctx): CodecKey[] => {
+      try {
+        return parseCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+);
+/** Browser origins (scheme://host[:port]), comma-separated. */
+const origins = z.preprocess(
+  (v) => (blankToUndefined(v) === undefined ? undefined : String(v).split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean)),
+  z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected origins such as http://localhost:8233 (scheme, host and port; no path)')).optional(),
+);
 const list = (def: string[]) =>
   z.preprocess(
     (v) => (blankToUndefined(v) === undefined ? def : String(v).split(',').map((s) => s.trim()).filter(Boolean)),
@@ -114,6 +135,21 @@ export const envSchema = z.object({
   TEMPORAL_DEV_SERVER: bool(true),
   TEMPORAL_UI_PORT: int(8233, 1, 65535),
   WORKER_METRICS_BIND: hostPort('0.0.0.0:9464'),
+  /** Payload encryption keys (docs/privacy-and-secrets.md): `id:base64,...`; the first encrypts, all decrypt. Unset: payloads stay plain. */
+  TEMPORAL_CODEC_KEYS: codecKeys,
+  /** Serialised payloads above this many bytes are gzipped before encryption. */
+  TEMPORAL_CODEC_COMPRESS_ABOVE_BYTES: int(1_024, 0, 4 * 1_048_576),
+  /** The codec server the Web UI calls to decode payloads (`npx novade codec-server`, or `npm start` when keys are set). */
+  CODEC_SERVER_HOST: z.string().default('127.0.0.1'),
+  CODEC_SERVER_PORT: int(8888, 0, 65535),
+  /** Bearer token callers may present (CLI: `temporal --codec-auth "Bearer <token>"`); required when the server listens beyond loopback. */
+  CODEC_SERVER_TOKEN: secret(),
+  /** Browser origins allowed to call the codec server (default: the Web UI's, TEMPORAL_UI_URL or http://localhost:TEMPORAL_UI_PORT). */
+  CODEC_SERVER_ORIGINS: origins,
+  /** Extra CA certificate (PEM) trusted for Key Vault: the sandbox emulator's, or a TLS-inspecting proxy's. */
+  KEY_VAULT_CA_CERT_PATH: str(),
+  /** DNS suffix of vaults named by VaultName=... references (vault.azure.cn, vault.usgovcloudapi.net in other clouds). */
+  KEY_VAULT_DNS_SUFFIX: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a DNS suffix such as vault.azure.net').default('vault.azure.net'),
   /** V8 old-space cap of the worker process in MiB (0: V8's own, which grows with the garbage a page leaves). */
   WORKER_MAX_HEAP_MB: int(256, 0, 65_536).refine((v) => v === 0 || v >= 128, 'expected 0 (no cap) or at least 128'),
 
@@ -206,6 +242,26 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/**
+ * Settings that may hold an Azure Key Vault reference (`@Microsoft.KeyVault(...)`), resolved at start
+ * (config/keyvault). Every credential of the platform is one of them.
+ */
+export const SECRET_SETTINGS = [
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_CODEC_KEYS',
+  'CODEC_SERVER_TOKEN',
+  'SALESFORCE_CLIENT_SECRET',
+  'SALESFORCE_PASSWORD',
+  'SALESFORCE_SECURITY_TOKEN',
+  'DRIFT_TOKEN',
+  'DRIFT_VERIFICATION_TOKEN',
+  'AMPLITUDE_API_KEY',
+  'DATABRICKS_TOKEN',
+  'DATABRICKS_CLIENT_SECRET',
+  'WEBHOOK_SECRET',
+] as const satisfies readonly (keyof Env)[];
+export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
 /** One line per problem: `NAME: what is wrong (how to fix)`. */
 export class ConfigError extends Error {

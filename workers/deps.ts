@@ -7,11 +7,12 @@ import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
 import { PlatformMetrics } from '../lib/metrics';
+import { secretSource } from '../config/keyvault/secret-sources';
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
- * only writer; the entry point may have opened it already, see warehouse-lease.ts), the stream declarations, one reader per source and the Amplitude sink. Nothing here
- * talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
+ * only writer; the entry point may have opened it already, see warehouse-lease.ts), the stream
+ * declarations, one reader per source and the Amplitude sink. Nothing here talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
  */
 export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { warehouse?: Warehouse; metrics?: PlatformMetrics } = {}): Promise<ActivityDeps> {
   if (config.sandboxed.length > 0)
@@ -23,7 +24,7 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
     warehouse,
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
-    sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+    sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
   };
 }

@@ -4,7 +4,7 @@ import { relaunchUnderHeapCap } from './heap-cap';
 
 /** `npm run worker`: the worker alone, for deployments where Temporal runs elsewhere (compose, Cloud). */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
   // Loaded only in the worker process itself: the relay that started it under the heap cap stays small.
   const { createLogger } = await import('../config/logger');

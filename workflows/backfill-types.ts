@@ -30,6 +30,42 @@ export interface BackfillTotals {
 
 export type BackfillState = 'running' | 'paused' | 'cancelling' | 'completed';
 
+/**
+ * A retry in progress: a step that ended early on a retryable failure after progress (the backfill
+ * waits for the Retry-After, if one was asked for, then goes on), or a step whose attempts fail
+ * without progress (Temporal's retry policy, filled in by the client from the pending activity).
+ */
+export interface BackfillRetry {
+  /** Attempt of the step now running or due (Temporal's count: 1 is a first try). */
+  attempt: number;
+  /** Steps in a row that ended early on a failure after making progress. */
+  interruptedSteps: number;
+  /** `amplitude-throttled`, `amplitude-server-error`, `amplitude-no-answer`, `bigquery`, ... */
+  errorKind: string;
+  lastError: string;
+  /** The wait the destination asked for, in seconds; null when it asked for none. */
+  retryAfterSeconds: number | null;
+  /** When the last failure happened (ISO). */
+  failedAt: string;
+  /** When the next try is due (ISO); null when a try is running now. */
+  nextTryAt: string | null;
+  /** The failure came after progress (the cursor moved): not counted against the retry policy. */
+  progressing: boolean;
+}
+
+/** The running step as its last heartbeat tells it (filled in by the client from the pending activity). */
+export interface BackfillStepLive {
+  /** Counts of the step so far, on top of the totals. */
+  rowsRead: number;
+  sent: number;
+  written: number;
+  rejected: number;
+  pages: number;
+  /** The step's cursor after its last acknowledged page. */
+  cursor: BackfillCursor | null;
+  lastHeartbeatAt: string | null;
+}
+
 export interface BackfillProgress extends BackfillTotals {
   state: BackfillState;
   /** How it ended, once completed. */
@@ -42,11 +78,26 @@ export interface BackfillProgress extends BackfillTotals {
   to: string;
   tables: string[];
   dryRun: boolean;
-  /** Rows read per second of active time. */
+  /**
+   * Rows read per second of wall-clock time while running: retry waits and slow steps included,
+   * pauses excluded (the client recomputes it with the running step's heartbeat and its own clock).
+   */
   ratePerSec: number;
+  /** Rows read per second of time spent inside steps (the throughput when nothing fails). */
+  activeRatePerSec?: number;
+  /** Wall-clock ms spent running (not paused) up to `runningSince`, retry waits included. */
+  wallMs?: number;
+  /** When the current stretch of running began (ISO); null while paused or done. */
+  runningSince?: string | null;
+  /** Window length, for the client's fraction from a heartbeat cursor. */
+  windowHours?: number;
+  /** Set while a step retries or the backfill waits to retry; null otherwise. */
+  retry?: BackfillRetry | null;
+  /** The running step's progress from its heartbeat (client side), null when no step runs. */
+  step?: BackfillStepLive | null;
   /** The operator's limit in events per second; null when unlimited. */
   rateLimit: number | null;
-  /** Estimated seconds to the end of the range (time-weighted), null before the first page. */
+  /** Estimated seconds to the end of the range at the wall-clock rate, null before the first page. */
   etaSeconds: number | null;
   /** Share of the time range done, 0..1. */
   fraction: number;
@@ -112,6 +163,10 @@ export interface BackfillCarry {
   generation: number;
   /** When the first run of this backfill started (ISO); unset in carries of older versions. */
   startedAt?: string;
+  /** Wall-clock ms spent running (not paused) so far; unset in carries of older versions. */
+  wallMs?: number;
+  /** The retry in progress, if any; unset in carries of older versions. */
+  retry?: BackfillRetry | null;
 }
 
 export interface BackfillSummary {

@@ -15,6 +15,12 @@ export interface DemoOptions {
   scale?: number;
   /** Progress lines for a person watching (stderr); the report itself is returned. */
   say?: (line: string) => void;
+  /** Settings beside the emulators' (default: TEMPORAL_CODEC_KEYS from the environment, so the demo can run encrypted). */
+  env?: Record<string, string>;
+  /** Called once the stack is up, before the flows (tests plant records here). */
+  onStack?: (stack: DemoStack) => Promise<void>;
+  /** Called after the flows, before the stack stops (tests read the histories here). */
+  beforeStop?: (stack: DemoStack) => Promise<void>;
 }
 
 type Flow = (stack: DemoStack) => Promise<Reconciliation>;
@@ -56,8 +62,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     segmentRowsPerTable: 300,
     segmentFrom: '2024-01-01T00:00:00Z',
     segmentTo: '2024-01-08T00:00:00Z',
+    env: opts.env ?? (process.env.TEMPORAL_CODEC_KEYS ? { TEMPORAL_CODEC_KEYS: process.env.TEMPORAL_CODEC_KEYS } : undefined),
   });
   try {
+    await opts.onStack?.(stack);
     say(`Temporal Web UI of this run: ${stack.uiUrl} (gone when the demo exits)`);
     const flows: Reconciliation[] = [];
     for (const flow of FLOWS) {
@@ -66,6 +74,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     }
     say('organize: catch-up merges and data-quality checks...');
     const organize = await runOrganize(stack);
+    await opts.beforeStop?.(stack);
     return { ok: flows.every((f) => f.problems.length === 0) && organize.failed.length === 0, organize, seconds: (Date.now() - started) / 1000, uiUrl: stack.uiUrl, flows };
   } finally {
     say('stopping the demo stack...');

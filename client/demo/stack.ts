@@ -35,6 +35,8 @@ export interface DemoStackOptions {
   /** Event time range of the Segment rows, ISO-8601. */
   segmentFrom: string;
   segmentTo: string;
+  /** Settings beside the emulators' (e.g. TEMPORAL_CODEC_KEYS: the demo then runs with payload encryption on). */
+  env?: Record<string, string>;
 }
 
 export interface DemoStack {
@@ -108,6 +110,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         WEBHOOK_SECRET: randomBytes(16).toString('hex'),
         WEBHOOK_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        ...opts.env,
       },
       dir,
     );

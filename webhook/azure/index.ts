@@ -1,8 +1,8 @@
 import { app } from '@azure/functions';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../config/config';
+import { Connection } from '@temporalio/client';
+import { loadConfigSync } from '../../config/config';
 import { createLogger } from '../../config/logger';
-import { connectionOptions } from '../../lib/temporal';
+import { connectionOptions, temporalClient } from '../../lib/temporal';
 import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
@@ -13,11 +13,12 @@ import { createAzureHandler } from './handler';
 /**
  * Azure Functions v4 entry point (programming model v4: functions are registered in code). One
  * Temporal connection per instance, opened lazily on the first request; settings come from the
- * Function App's application settings, the same variables as .env.
+ * Function App's application settings, the same variables as .env. Key Vault references in them are
+ * resolved by the platform before this runs (one that it could not resolve is a configuration error).
  */
-const config = loadConfig();
+const config = loadConfigSync();
 const log = createLogger({ level: config.env.LOG_LEVEL, format: 'json' });
-const client = new Client({ connection: Connection.lazy(withClosingRetry(connectionOptions(config.temporal))), namespace: config.temporal.namespace });
+const client = temporalClient(Connection.lazy(withClosingRetry(connectionOptions(config.temporal))), config.temporal);
 const metrics = new WebhookMetrics();
 const ingest = new TemporalIngest({
   client,
