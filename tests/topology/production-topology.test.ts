@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { buildConfig } from '../../config/config';
+import { dataConverterFor } from '../../lib/codec/data-converter';
+import { freePort } from '../helpers/ports';
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { openDuckDBWarehouse } from '../../connectors/warehouse';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/salesforce';
@@ -20,7 +23,7 @@ import { ingestStatus } from '../helpers/amplitude-webhook';
 import { TEST_OUTPUT } from '../helpers/paths';
 import { killAll, waitUntil } from './processes';
 import { startPostgres, type Postgres } from './postgres';
-import { createNamespace, setupSchema, startTemporalServer, startUiServer, type TemporalServer, type UiServer } from './temporal-cluster';
+import { createNamespace, setupSchema, startCodecServer, startTemporalServer, startUiServer, type TemporalServer, type UiServer } from './temporal-cluster';
 import { startWebhookProc, startWorkerProc, type PlatformEnv, type WebhookProc, type WorkerProc } from './app-processes';
 import { renderPrometheusConfig, startPrometheus, type Prometheus } from './prometheus';
 import { WebhookTraffic } from './traffic';
@@ -39,6 +42,8 @@ import { amplitudeMismatch, driftTruth, salesforceTruth, segmentTruth, silverMis
 const SECRET = 'topology-webhook-secret-0123456789';
 const SECRET_HEADER = 'x-novade-webhook-secret';
 const SHARDS = 4;
+/** Payloads are encrypted in Temporal, as in production (docs/privacy-and-secrets.md). */
+const CODEC_KEYS = `novade-topology:${randomBytes(32).toString('base64')}`;
 
 /** Heartbeats and retries short enough that a killed worker's activities move on within seconds. */
 const SYNC_OVERRIDES: SyncActivityOverrides = {
@@ -72,6 +77,7 @@ let logDir: string;
 let pg: Postgres | undefined;
 let temporal: TemporalServer | undefined;
 let ui: UiServer | undefined;
+let codecServer: { url: string; proc: { stop(): Promise<unknown> } } | undefined;
 let prom: Prometheus | undefined;
 let sf: SalesforceEmulator;
 let drift: DriftEmulator;
@@ -109,9 +115,11 @@ beforeAll(async () => {
   await phase('schemas (temporal-sql-tool)', () => setupSchema(pg!, logDir));
   temporal = await phase('Temporal server', () => startTemporalServer(pg!, logDir));
   await phase('default namespace', () => createNamespace(temporal!.address, logDir));
+  const uiPort = await freePort();
+  codecServer = await phase('codec server', () => startCodecServer({ codecKeys: CODEC_KEYS, uiOrigin: `http://127.0.0.1:${uiPort}`, logDir }));
   [ui, [sf, drift, amp, bq]] = await phase('UI server and emulators', () =>
     Promise.all([
-      startUiServer(temporal!.address, logDir),
+      startUiServer({ temporalAddress: temporal!.address, port: uiPort, codecEndpoint: codecServer!.url, logDir }),
       Promise.all([
         startSalesforceEmulator({ port: 0, scale: 0.02, now: () => new Date(SEED_AS_OF + 10 * 60_000), bulkJobDurationMs: 50 }),
         startDriftEmulator({ port: 0, scale: 0.05, now: () => new Date(driftNow), token: SANDBOX.drift.token }),
@@ -141,6 +149,7 @@ beforeAll(async () => {
       BIGQUERY_API_ENDPOINT: bq.url,
       SEGMENT_DATASET: bq.dataset,
       WEBHOOK_INGEST_SHARDS: String(SHARDS),
+      TEMPORAL_CODEC_KEYS: CODEC_KEYS,
     },
   };
   await phase('two workers and two webhooks', async () => {
@@ -158,7 +167,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const t0 = performance.now();
-  for (const stop of [() => prom?.proc.stop(), () => Promise.all(webhooks.map((h) => h.proc.stop())), () => Promise.all(workers.map((w) => w.proc.stop())), () => ui?.proc.stop(), () => temporal?.stop(), () => pg?.stop()])
+  for (const stop of [() => prom?.proc.stop(), () => Promise.all(webhooks.map((h) => h.proc.stop())), () => Promise.all(workers.map((w) => w.proc.stop())), () => ui?.proc.stop(), () => codecServer?.proc.stop(), () => temporal?.stop(), () => pg?.stop()])
     await Promise.resolve(stop()).catch(() => undefined);
   await killAll();
   await Promise.all([sf?.close(), drift?.close(), amp?.close(), bq?.close()].map((p) => p?.catch(() => undefined)));
@@ -176,11 +185,15 @@ async function resultOf<T>(handle: WorkflowHandle, timeoutMs: number): Promise<T
 describe('production topology: Temporal on PostgreSQL, two workers, two webhooks, Prometheus', () => {
   it('keeps every flow exactly once through a worker SIGKILL and a Temporal server restart', async () => {
     const connection = await Connection.connect({ address: temporal!.address });
-    const client = new Client({ connection, namespace: 'default' });
+    const config = buildConfig({ TEMPORAL_TASK_QUEUE: platform.taskQueue, SEGMENT_DATASET: bq.dataset, TEMPORAL_CODEC_KEYS: CODEC_KEYS }, dir);
+    const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(config.temporal.codec) });
     try {
       // The UI server is in front of this server: it lists the namespace.
       const namespaces = (await (await fetch(`${ui!.url}/api/v1/namespaces`)).json()) as { namespaces?: { namespaceInfo?: { name?: string } }[] };
       expect(namespaces.namespaces?.map((n) => n.namespaceInfo?.name)).toContain('default');
+      // ... and points the browser at the codec server for encrypted payloads.
+      const settings = (await (await fetch(`${ui!.url}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+      expect(settings.Codec?.Endpoint).toBe(codecServer!.url);
 
       // Slow services until the server has restarted, so that every flow is still running when the
       // worker dies and when the server goes down; then full speed to the end.
@@ -193,7 +206,6 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       slow();
 
       const traffic = new WebhookTraffic({ urls: webhooks.map((h) => h.url), secret: SECRET, secretHeader: SECRET_HEADER });
-      const config = buildConfig({ TEMPORAL_TASK_QUEUE: platform.taskQueue, SEGMENT_DATASET: bq.dataset }, dir);
       const { sfHandle, driftHandle, backfill } = await phase('flows started', async () => {
         const sfHandle = await client.workflow.start('syncSourceWorkflow', { taskQueue: platform.taskQueue, workflowId: 'topology-salesforce', args: [{ source: 'salesforce', activityOverrides: SYNC_OVERRIDES }] });
         const driftHandle = await client.workflow.start('syncSourceWorkflow', { taskQueue: platform.taskQueue, workflowId: 'topology-drift', args: [{ source: 'drift', activityOverrides: SYNC_OVERRIDES }] });
@@ -238,6 +250,18 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
         Promise.all([resultOf<SyncSourceSummary>(sfHandle, 300_000), resultOf<SyncSourceSummary>(driftHandle, 300_000), resultOf<BackfillSummary>(backfill, 300_000)]),
       );
       expect(sfSummary.failed).toEqual([]);
+      // Temporal stored the run's input encrypted; the codec server gives it back to the Web UI's origin.
+      const history = await sfHandle.fetchHistory();
+      const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+      expect(Buffer.from(input?.data ?? []).toString()).not.toContain('salesforce');
+      const decoded = await fetch(`${codecServer!.url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin: ui!.url },
+        body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(input?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])), data: Buffer.from(input?.data ?? []).toString('base64') }] }),
+      });
+      const plain = ((await decoded.json()) as { payloads: { data: string }[] }).payloads[0];
+      expect(JSON.parse(Buffer.from(plain.data, 'base64').toString())).toMatchObject({ source: 'salesforce' });
       expect(driftSummary.failed).toEqual([]);
       await phase('webhook traffic stops', () => traffic.stop());
       expect(traffic.abandoned).toEqual([]);

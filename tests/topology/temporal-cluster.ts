@@ -124,14 +124,21 @@ export interface UiServer {
  * The Temporal UI server with its own config/docker.yaml (the file the temporalio/ui image renders)
  * and the variables docker-compose.yml's `temporal-ui` service sets.
  */
-export async function startUiServer(temporalAddress: string, logDir: string): Promise<UiServer> {
-  const port = await freePort();
+export async function startUiServer(opts: { temporalAddress: string; port: number; codecEndpoint?: string; logDir: string }): Promise<UiServer> {
+  const { port, logDir } = opts;
   const configDir = fs.realpathSync(TEMPORAL_UI_CONFIG_DIR);
   const proc = startProc({
     name: 'temporal-ui-server',
     command: TEMPORAL_UI_SERVER,
     args: ['--root', path.dirname(configDir), '--config', path.basename(configDir), '--env', 'docker', 'start'],
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_PORT: String(port), TEMPORAL_CORS_ORIGINS: 'http://localhost:3000', TEMPORAL_DEFAULT_NAMESPACE: 'default' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: opts.temporalAddress,
+      TEMPORAL_UI_PORT: String(port),
+      TEMPORAL_CORS_ORIGINS: 'http://localhost:3000',
+      TEMPORAL_DEFAULT_NAMESPACE: 'default',
+      TEMPORAL_CODEC_ENDPOINT: opts.codecEndpoint ?? '',
+    },
     logDir,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -140,6 +147,33 @@ export async function startUiServer(temporalAddress: string, logDir: string): Pr
     async () => {
       if (!proc.running()) throw new Error(`the UI server exited. Log tail:\n${proc.tail()}`);
       return (await fetch(`${url}/api/v1/settings`)).ok;
+    },
+    (ok) => ok,
+    60_000,
+  );
+  return { url, proc };
+}
+
+/**
+ * `npx novade codec-server` on loopback, the keys of the workers and webhooks, open to the Web UI's
+ * origin: the UI's browser side decodes payloads through it.
+ */
+export async function startCodecServer(opts: { codecKeys: string; uiOrigin: string; logDir: string }): Promise<{ url: string; proc: Proc }> {
+  const port = await freePort();
+  const proc = startProc({
+    name: 'codec-server',
+    command: process.execPath,
+    args: [path.join(ROOT, 'bin/novade.js'), 'codec-server', '--host', '127.0.0.1', '--port', String(port)],
+    cwd: ROOT,
+    env: { ...process.env, TEMPORAL_CODEC_KEYS: opts.codecKeys, CODEC_SERVER_ORIGINS: opts.uiOrigin, TEMPORAL_NAMESPACE: 'default', LOG_FORMAT: 'json' },
+    logDir: opts.logDir,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    'the codec server',
+    async () => {
+      if (!proc.running()) throw new Error(`the codec server exited. Log tail:\n${proc.tail()}`);
+      return (await fetch(`${url}/health`)).ok;
     },
     (ok) => ok,
     60_000,
