@@ -25,7 +25,7 @@ import { killAll, waitUntil } from './processes';
 import { startPostgres, type Postgres } from './postgres';
 import { createNamespace, setupSchema, startCodecServer, startTemporalServer, startUiServer, type TemporalServer, type UiServer } from './temporal-cluster';
 import { startWebhookProc, startWorkerProc, type PlatformEnv, type WebhookProc, type WorkerProc } from './app-processes';
-import { renderPrometheusConfig, startPrometheus, type Prometheus } from './prometheus';
+import { promtool, renderPrometheusConfig, startPrometheus, type Prometheus } from './prometheus';
 import { WebhookTraffic } from './traffic';
 import { amplitudeMismatch, driftTruth, salesforceTruth, segmentTruth, silverMismatches } from './truth';
 
@@ -273,6 +273,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       // Prometheus scrapes the processes now running (the killed worker's targets dropped, the new one's added).
       await phase('Prometheus: every target up', async () => {
         fs.writeFileSync(prom!.configFile, renderPrometheusConfig(prometheusTargets()));
+        expect(await promtool(['check', 'config', prom!.configFile])).toMatch(/is valid prometheus config file syntax/);
         process.kill(prom!.proc.pid, 'SIGHUP');
         const targets = await waitUntil(
           'every target up',
