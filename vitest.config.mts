@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // The production topology tier has its own command and tools: npm run test:topology.
+    exclude: [...configDefaults.exclude, 'tests/topology/**'],
     // Integration suites start real servers (Temporal, emulators, Spark): two at a time fits 2 cores.
     pool: 'forks',
     maxWorkers: 2,

@@ -73,6 +73,11 @@ export class PlatformMetrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly warehouseOwner = new Gauge({
+    name: 'novade_worker_warehouse_owner',
+    help: 'This worker holds the warehouse and runs the flows (1), or waits as a standby for the DuckDB file another worker holds (0)',
+    registers: [this.registry],
+  });
   readonly alerts = new Counter({
     name: 'novade_alerts_total',
     help: 'Alert and recovery messages sent, by scope',

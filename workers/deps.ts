@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { ActivityDeps } from '../activities/deps';
-import { createWarehouse } from '../connectors/warehouse';
+import { createWarehouse, type Warehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
@@ -11,13 +11,13 @@ import { secretSource } from '../config/keyvault/secret-sources';
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
- * only writer), the stream declarations, one reader per source and the Amplitude sink. Nothing here
- * talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
+ * only writer; the entry point may have opened it already, see warehouse-lease.ts), the stream
+ * declarations, one reader per source and the Amplitude sink. Nothing here talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
  */
-export async function buildDeps(config: AppConfig, log: Logger): Promise<ActivityDeps> {
+export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { warehouse?: Warehouse; metrics?: PlatformMetrics } = {}): Promise<ActivityDeps> {
   if (config.sandboxed.length > 0)
     log.warn({ sandboxed: config.sandboxed }, `no credentials for ${config.sandboxed.join(', ')}: using the sandbox emulators (npm run sandbox)`);
-  const warehouse = await createWarehouse(config.warehouse);
+  const warehouse = prebuilt.warehouse ?? (await createWarehouse(config.warehouse));
   return {
     config,
     log,
@@ -25,6 +25,6 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
     sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
-    metrics: new PlatformMetrics({ processMetrics: true }),
+    metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
   };
 }

@@ -79,11 +79,22 @@ const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
 const OPS_ROWS_PER_STATEMENT = 500;
 const LOOKUP_KEYS_PER_STATEMENT = 1000;
 
+/** The file is locked by another process: DuckDB allows one writer (a worker may wait for it, workers/warehouse-lease.ts). */
+export class WarehouseInUseError extends PermanentError {
+  constructor(
+    readonly file: string,
+    message: string,
+    opts: { cause?: unknown } = {},
+  ) {
+    super('ConfigError', message, opts);
+  }
+}
+
 function describeOpenError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   if (/lock/i.test(message))
-    return new PermanentError(
-      'ConfigError',
+    return new WarehouseInUseError(
+      file,
       `The DuckDB warehouse ${file} is in use by another process (${message.split('\n')[0]}). Only the worker writes it: stop the other process, or point DUCKDB_PATH elsewhere.`,
       { cause: err },
     );
