@@ -5,6 +5,7 @@ import { meterSyncActivities } from './metered-sync';
 import { createOpsActivities } from './ops';
 import { createAmplitudeIngestActivities } from './amplitude-ingest';
 import { createBackfillActivities } from './backfill';
+import { createSegmentIngestActivities } from './segment-ingest';
 
 /** Every activity the worker registers; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...meterSyncActivities(createSyncActivities(deps), deps.metrics),
     ...createOpsActivities(deps),
     ...createAmplitudeIngestActivities(deps),
+    ...createSegmentIngestActivities(deps),
     ...createBackfillActivities(deps),
   };
 }
