@@ -7,3 +7,4 @@ export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
 export { amplitudeIngestWorkflow, pushIngestWorkflow } from './push-ingest';
 export { segmentBackfillWorkflow } from './segment-backfill';
+export { segmentDeliveryWorkflow } from './segment-delivery';
