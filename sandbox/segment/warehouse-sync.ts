@@ -8,10 +8,10 @@ import { baseColumns, inferType, warehouseRows, type TableRow, type WarehouseCel
 /**
  * Segment's warehouse sync, against the BigQuery emulator's Segment dataset: received calls wait
  * `delayMs` (Segment loads its warehouses in periodic syncs, so a call shows up late), then every
- * `intervalMs` the due ones are loaded with one load job per table. A table is created on first use;
- * a new property adds a column (Segment diffs the schema and appends columns), typed from the first
- * value seen; a value that does not fit its column's type is left out, as Segment drops values it
- * cannot cast. A failed load keeps its calls pending for the next round.
+ * `intervalMs` the due ones are loaded with one load job per table. A table is created on first use
+ * with a column per value seen, typed from the value (Segment infers column types from the data); a
+ * value that does not fit its column's type is left out, as Segment drops values it cannot cast.
+ * A failed load keeps its calls pending for the next round.
  */
 export interface WarehouseTarget {
   /** The BigQuery emulator's base URL. */
@@ -41,9 +41,9 @@ export interface WarehouseStats {
   loaded: number;
   /** Rows loaded per table (a track with event tables counts in both). */
   rows: Record<string, number>;
-  /** Columns added to existing tables, as `table.column`. */
-  addedColumns: string[];
-  /** Cells left out because their value did not fit the column's type. */
+  /** Columns an existing table lacks, as `table.column`: their values were left out. */
+  missingColumns: string[];
+  /** Cells left out because their value did not fit the column's type or its column is missing. */
   droppedValues: number;
   failedLoads: number;
   lastError?: string;
@@ -97,7 +97,7 @@ export class WarehouseSync {
   private delayMs: number;
   private intervalMs: number;
   private eventTables: boolean;
-  private readonly counters = { loaded: 0, droppedValues: 0, failedLoads: 0, rows: {} as Record<string, number>, addedColumns: [] as string[], lastError: undefined as string | undefined };
+  private readonly counters = { loaded: 0, droppedValues: 0, failedLoads: 0, rows: {} as Record<string, number>, missingColumns: new Set<string>(), lastError: undefined as string | undefined };
 
   constructor(private readonly opts: WarehouseSyncOptions) {
     this.log = (opts.log ?? logger()).child({ component: 'sandbox-segment-warehouse' });
@@ -133,7 +133,7 @@ export class WarehouseSync {
       pending: this.pending.length,
       loaded: c.loaded,
       rows: { ...c.rows },
-      addedColumns: [...c.addedColumns],
+      missingColumns: [...c.missingColumns].sort(),
       droppedValues: c.droppedValues,
       failedLoads: c.failedLoads,
       lastError: c.lastError,
@@ -203,28 +203,26 @@ export class WarehouseSync {
     return out;
   }
 
-  /** The table's schema with a column for every value of these rows, creating or widening the table as needed. */
+  /**
+   * The table's schema; a table that does not exist yet is created with a column for every value of
+   * these rows. goccy/bigquery-emulator cannot add a column to an existing table (tables.patch and
+   * ALTER TABLE change only its metadata), so a value for a column the table lacks is left out and
+   * the column is listed in the stats, where Segment would have widened the table.
+   */
   private async ensureColumns(table: string, rows: WarehouseRow[]): Promise<Map<string, WarehouseColumnType>> {
-    let schema = this.schemas.get(table) ?? (await this.readSchema(table));
-    const created = schema === undefined;
-    schema ??= new Map(baseColumns(table).map((c) => [c.name, c.type]));
-    const added: { name: string; type: WarehouseColumnType }[] = [];
-    for (const row of rows) {
-      for (const [column, value] of Object.entries(row)) {
-        if (schema.has(column)) continue;
-        const type = inferType(value);
-        schema.set(column, type);
-        added.push({ name: column, type });
-      }
+    const known = this.schemas.get(table) ?? (await this.readSchema(table));
+    if (known) {
+      for (const row of rows) for (const column of Object.keys(row)) if (!known.has(column)) this.counters.missingColumns.add(`${table}.${column}`);
+      this.schemas.set(table, known);
+      return known;
     }
-    const fields = [...schema].map(([name, type]) => ({ name, type, mode: 'NULLABLE' }));
-    if (created) await this.createTable(table, fields);
-    else if (added.length > 0) {
-      await this.patchTable(table, fields);
-      this.counters.addedColumns.push(...added.map((a) => `${table}.${a.name}`));
-    }
-    this.schemas.set(table, schema);
-    return schema;
+    const schema = new Map(baseColumns(table).map((c) => [c.name, c.type]));
+    for (const row of rows) for (const [column, value] of Object.entries(row)) if (!schema.has(column)) schema.set(column, inferType(value));
+    const created = await this.createTable(table, [...schema].map(([name, type]) => ({ name, type, mode: 'NULLABLE' })));
+    // Someone else created it meanwhile: its own schema is the one rows must fit.
+    const actual = created ? schema : ((await this.readSchema(table)) ?? schema);
+    this.schemas.set(table, actual);
+    return actual;
   }
 
   private tableUrl(table?: string): string {
@@ -243,26 +241,17 @@ export class WarehouseSync {
     return new Map((body.schema?.fields ?? []).map((f) => [f.name, BQ_TYPE[f.type.toUpperCase()] ?? 'STRING']));
   }
 
-  private async createTable(table: string, fields: ApiField[]): Promise<void> {
+  /** False when the table already existed. */
+  private async createTable(table: string, fields: ApiField[]): Promise<boolean> {
     const body = {
       tableReference: { projectId: this.opts.projectId, datasetId: this.opts.dataset, tableId: table },
       schema: { fields },
       timePartitioning: { type: 'DAY', field: 'timestamp' },
     };
     const res = await fetch(this.tableUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    // 409: created meanwhile by someone else; its schema is read again next round if it differs.
     if (!res.ok && res.status !== 409) throw new Error(`BigQuery emulator: creating table ${table} failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
     await res.arrayBuffer().catch(() => undefined);
-  }
-
-  private async patchTable(table: string, fields: ApiField[]): Promise<void> {
-    const res = await fetch(this.tableUrl(table), { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: { fields } }) });
-    if (!res.ok) {
-      // The next round reads the schema afresh rather than trusting what this one assumed.
-      this.schemas.delete(table);
-      throw new Error(`BigQuery emulator: adding columns to ${table} failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-    }
-    await res.arrayBuffer();
+    return res.ok;
   }
 }
 
