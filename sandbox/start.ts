@@ -54,6 +54,8 @@ export async function startSandbox(config: AppConfig, log: Logger, services: Ser
   };
   try {
     for (const name of services) {
+      // Segment's emulator follows BigQuery's (below), or starts alone after the loop.
+      if (name === 'segment') continue;
       const start = starters[name];
       if (!start) {
         log.warn(`no emulator for ${name} yet: its flow cannot run in sandbox mode`);
@@ -67,6 +69,12 @@ export async function startSandbox(config: AppConfig, log: Logger, services: Ser
         running.push({ name: 'segment', ...segment });
         log.info(`segment emulator on ${segment.url} (writes into the BigQuery emulator)`);
       }
+    }
+    // Dual tracking on without a Segment write key, BigQuery real: the forward still needs somewhere to go.
+    if (services.includes('segment') && !running.some((r) => r.name === 'segment')) {
+      const segment = await startSegmentEmulator({ port: SANDBOX.segment.port, writeKeys: [SANDBOX.segment.writeKey] });
+      running.push({ name: 'segment', ...segment });
+      log.info(`segment emulator on ${segment.url}`);
     }
   } catch (err) {
     await stop();
