@@ -8,7 +8,8 @@ import { runLoad, type Load, type LoadTarget } from '../webhook-load';
 /**
  * Website tracking under load: the real `npm run webhook` and `npm run worker` entry points as child
  * processes, the Temporal dev server, DuckDB in a temp dir, the Amplitude emulator and the Segment
- * emulator (dual tracking on) in this process.
+ * emulator (dual tracking on) in a third child process (bench/segment-emulators.ts), so that only the
+ * load generator runs here.
  *
  * - Warm-up (counted in the checks, not measured): 3 s at 50 calls/s on /v1/t, drained.
  * - `/v1/t` (one call each, analytics.js's short route) at BENCH_SEGMENT_RATE requests/s (default
@@ -75,8 +76,6 @@ const scenario: BenchScenario = {
     const { startBenchDevServer } = await import('../dev-server');
     const { freePort } = await import('../../lib/free-port');
     const { openDuckDBWarehouse } = await import('../../connectors/warehouse');
-    const { startAmplitudeEmulator } = await import('../../sandbox/amplitude');
-    const { startSegmentEmulator } = await import('../../sandbox/segment');
     const { SANDBOX } = await import('../../config/sandbox-endpoints');
     const { ingestWorkflowId, INGEST_STATUS_QUERY } = await import('../../workflows/push-ingest-names');
     const { deliveryWorkflowId, SEGMENT_DELIVERY_STATUS_QUERY } = await import('../../workflows/segment-delivery-names');
@@ -87,10 +86,13 @@ const scenario: BenchScenario = {
     const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
-    // Every call has its own anonymousId: Amplitude's per-id limit is not what this measures.
-    const amplitude = await startAmplitudeEmulator({ port: 0, rateLimits: { httpApiPerIdPerSecond: 1_000_000 } });
-    const segment = await startSegmentEmulator({ port: 0, writeKeys: [FORWARD_KEY] });
-    const [webhookPort, metricsPort, appMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [webhookPort, metricsPort, appMetricsPort, amplitudePort, segmentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    // Every call has its own anonymousId, and the emulator's per-id limit is lifted: Amplitude's throttling is not what this measures.
+    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' });
+    const amplitude = { url: `http://127.0.0.1:${amplitudePort}` };
+    const segment = { url: `http://127.0.0.1:${segmentPort}` };
+    const count = async (url: string) => ((await (await fetch(url)).json()) as { count: number }).count;
+    await Promise.all([waitFor(`${amplitude.url}/__sandbox/events/count`, 60_000), waitFor(`${segment.url}/__sandbox/messages/count`, 60_000)]);
     const common = {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: 'bench-segment',
@@ -173,8 +175,9 @@ const scenario: BenchScenario = {
       const [silver] = await wh.query<{ n: bigint | number; u: bigint | number }>('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS u FROM silver.segment_live_tracks');
       await wh.close();
       const silverRows = Number(silver.n);
-      const amplitudeEvents = new Set(amplitude.store.list().map((e) => e.insertId)).size;
-      const segmentCalls = segment.store.count();
+      // Both emulators keep one copy per insert_id / messageId (resends are counted as duplicates, not kept).
+      const amplitudeEvents = await count(`${amplitude.url}/__sandbox/events/count`);
+      const segmentCalls = await count(`${segment.url}/__sandbox/messages/count`);
       const f = (x: number | undefined) => (x === undefined ? 'not within 600 s' : `${x.toFixed(1)} s`);
       const lines = runs.map(
         (r) =>
@@ -212,7 +215,7 @@ const scenario: BenchScenario = {
     } finally {
       await stopChild(webhook);
       await stopChild(worker);
-      await Promise.all([amplitude.close(), segment.close()]);
+      await stopChild(emulators);
       await connection.close();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
