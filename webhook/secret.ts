@@ -35,7 +35,18 @@ export function keyMatchesAny(given: string, accepted: readonly string[]): boole
   for (const key of accepted) {
     if (key.length === 0) continue;
     // No early exit: `match ||` would skip the comparisons after the first hit.
-    match = timingSafeEqual(digest, createHash('sha256').update(key).digest()) || match;
+    match = timingSafeEqual(digest, keyDigest(key)) || match;
   }
   return match;
+}
+
+/** Digests of the configured keys, computed once each (every call is checked against all of them). */
+const keyDigests = new Map<string, Buffer>();
+function keyDigest(key: string): Buffer {
+  let d = keyDigests.get(key);
+  if (!d) {
+    if (keyDigests.size > 100) keyDigests.clear();
+    keyDigests.set(key, (d = createHash('sha256').update(key).digest()));
+  }
+  return d;
 }
