@@ -55,6 +55,18 @@ const list = (def: string[]) =>
     z.array(z.string().regex(/^[A-Za-z0-9_]+$/, 'expected names made of letters, digits and _')).min(1),
   );
 
+/** A comma-separated list of free-form values (write keys, origins); unset stays unset. */
+const textList = (what: string, pattern: RegExp, hint: string) =>
+  z.preprocess(
+    (v) => (blankToUndefined(v) === undefined ? undefined : String(v).split(',').map((s) => s.trim()).filter(Boolean)),
+    z.array(z.string().regex(pattern, `each ${what} ${hint}`)).min(1, `expected at least one ${what}`).optional(),
+  );
+const onOff = (def: 'on' | 'off') =>
+  z.preprocess(
+    (v) => (blankToUndefined(v) === undefined ? undefined : String(v).trim().toLowerCase()),
+    z.enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'expected on or off' }).default(def),
+  ).transform((v) => v === 'on' || v === 'true' || v === '1');
+
 const MEMORY = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 const MEMORY_UNIT_BYTES: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 /** `512MB`, `2GiB`... in bytes; undefined when it is not a memory size. */
@@ -213,6 +225,13 @@ export const envSchema = z.object({
   WEBHOOK_EVENT_MAX_BYTES: int(512 * 1_024, 1_024, 1_500_000).describe('Largest pushed event, in bytes as JSON (400 and a dead letter above it; Temporal payloads must stay under 2 MB).'),
   WEBHOOK_EVENT_MAX_PROPERTIES: int(10_000, 10, 1_000_000).describe('Most object keys plus array items, at every level, in one pushed event (400 and a dead letter above it).'),
 
+  SEGMENT_WRITE_KEYS: textList('write key', /^[A-Za-z0-9._~-]+$/, 'is letters, digits and . _ ~ - (a Segment write key such as 9xUk3...)').describe("Write keys the Segment-compatible endpoint (`/v1/*`) accepts: the site's analytics.js key and any server keys, comma-separated. Empty: every call is refused with 401."),
+  SEGMENT_CORS_ORIGINS: textList('origin', /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?)$/, 'is * or a scheme and host such as https://www.novade.com').describe('Browser origins allowed to send calls to `/v1/*` (CORS), comma-separated, or `*`.'),
+  SEGMENT_FORWARD: onOff('off').describe('Dual tracking: `on` re-sends every collected call unchanged to Segment (same messageId), so Segment and its warehouse keep receiving everything; `off` ends dual tracking without touching the site.'),
+  SEGMENT_FORWARD_WRITE_KEY: secret().describe('Write key of the Segment source the forward sends to (required with SEGMENT_FORWARD=on outside the sandbox).'),
+  SEGMENT_FORWARD_ENDPOINT: url().describe('Segment tracking API the forward sends to: https://api.segment.io, or https://events.eu1.segmentapis.com for an EU workspace. Unset in sandbox mode: the Segment emulator.'),
+  SEGMENT_AMPLITUDE_GROUP_TYPE: z.preprocess(blankToUndefined, z.string().regex(/^[^\s].{0,99}$/, 'expected a group type name such as company').optional()).describe("Amplitude group type a Segment group call sets (needs Amplitude's Accounts add-on). Unset: group calls are kept in the warehouse and dead-lettered for Amplitude with that reason."),
+
   ALERT_WEBHOOK_URL: url().describe('Incoming webhook of a Teams channel (Workflows: post to a channel when a webhook request is received) or of Slack. Unset: alerts are written to the log at error level.'),
   ALERT_FORMAT: z.enum(['teams', 'slack']).default('teams').describe('Message format for ALERT_WEBHOOK_URL: a Teams Adaptive Card or Slack Block Kit.'),
   ALERT_DEAD_LETTERS_THRESHOLD: int(100, 0).describe('Alert when a flow records more dead letters than this within ALERT_DEAD_LETTERS_WINDOW.'),
@@ -247,6 +266,7 @@ export const SECRET_SETTINGS = [
   'DATABRICKS_TOKEN',
   'DATABRICKS_CLIENT_SECRET',
   'WEBHOOK_SECRET',
+  'SEGMENT_FORWARD_WRITE_KEY',
 ] as const satisfies readonly (keyof Env)[];
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -260,6 +280,8 @@ export class ConfigError extends Error {
 
 type ServiceRule = {
   service: string;
+  /** A service only some settings use (Segment forward): when this is false it is neither real nor sandboxed. */
+  applies?: (env: Env) => boolean;
   /** Any of these set means the service is meant to be real. */
   vars: (keyof Env)[];
   /** Returns the problems of a service that is meant to be real. */
@@ -294,6 +316,12 @@ const serviceRules: ServiceRule[] = [
     check: (env) => need(env, ['AMPLITUDE_API_KEY'], 'the API key of the Amplitude project, under Settings > Projects'),
   },
   {
+    service: 'segment',
+    applies: (env) => env.SEGMENT_FORWARD,
+    vars: ['SEGMENT_FORWARD_WRITE_KEY', 'SEGMENT_FORWARD_ENDPOINT'],
+    check: (env) => need(env, ['SEGMENT_FORWARD_WRITE_KEY'], 'the write key of the Segment source the forwarded calls go to (SEGMENT_FORWARD=on)'),
+  },
+  {
     service: 'bigquery',
     vars: ['BIGQUERY_PROJECT', 'BIGQUERY_API_ENDPOINT', 'GOOGLE_APPLICATION_CREDENTIALS'],
     check: (env) => need(env, ['BIGQUERY_PROJECT'], 'the Google Cloud project that holds the Segment dataset'),
@@ -310,7 +338,7 @@ function databricksProblems(env: Env): string[] {
   return problems;
 }
 
-export type ServiceName = 'salesforce' | 'drift' | 'amplitude' | 'bigquery';
+export type ServiceName = 'salesforce' | 'drift' | 'amplitude' | 'bigquery' | 'segment';
 
 export interface ParsedConfig {
   env: Env;
@@ -334,6 +362,7 @@ export function parseEnv(raw: NodeJS.ProcessEnv): ParsedConfig {
   const problems: string[] = [];
   const sandboxed: ServiceName[] = [];
   for (const rule of serviceRules) {
+    if (rule.applies && !rule.applies(env)) continue;
     const configured = rule.vars.some((v) => env[v] !== undefined);
     const forcedSandbox = env.SANDBOX === 'on';
     if (configured && !forcedSandbox) problems.push(...rule.check(env));
