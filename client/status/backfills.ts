@@ -22,7 +22,7 @@ export const backfillProgressSchema = z.looseObject({
   ratePerSec: z.number().optional(),
   etaSeconds: z.number().nullable().optional(),
   dryRun: z.boolean().optional(),
-  /** A retry in progress (attempt, last error, next try); see workflows/backfill-types.ts BackfillRetry. */
+  /** A retry in progress (attempt, last error, next try); see ports/backfill.ts BackfillRetry. */
   retry: z
     .looseObject({ attempt: z.number(), errorKind: z.string(), lastError: z.string(), nextTryAt: z.string().nullable(), progressing: z.boolean().optional() })
     .nullable()

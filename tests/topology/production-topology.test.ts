@@ -16,7 +16,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { startBigQueryEmulator, type BigQueryEmulator } from '../../sandbox/bigquery';
 import { backfillProgress, startBackfill } from '../../client/backfill';
 import { ingestWorkflowId } from '../../workflows/amplitude-ingest-names';
-import type { BackfillOptions, BackfillSummary } from '../../workflows/backfill-types';
+import type { BackfillOptions, BackfillSummary } from '../../ports/backfill';
 import type { SyncActivityOverrides } from '../../workflows/sync-stream';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
 import { ingestStatus } from '../helpers/amplitude-webhook';
