@@ -5,5 +5,6 @@ export { statusWorkflow } from './status';
 export { driftWebhookWorkflow } from './drift-webhook';
 export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
-export { amplitudeIngestWorkflow } from './amplitude-ingest';
+export { amplitudeIngestWorkflow, pushIngestWorkflow } from './push-ingest';
 export { segmentBackfillWorkflow } from './segment-backfill';
+export { segmentDeliveryWorkflow } from './segment-delivery';
