@@ -52,14 +52,16 @@ export async function startSandbox(config: AppConfig, log: Logger, services: Ser
     for (const r of running.reverse()) await r.close().catch((err: unknown) => log.warn({ err }, `${r.name} emulator did not stop cleanly`));
   };
   try {
-    const ordered = [...services.filter((s) => !START_LAST.includes(s)), ...services.filter((s) => START_LAST.includes(s))];
+    // Segment's Tracking API stands with its warehouse: the BigQuery emulator brings the Segment emulator along.
+    const wanted: ServiceName[] = services.includes('bigquery') && !services.includes('segment') ? [...services, 'segment'] : services;
+    const ordered = [...wanted.filter((s) => !START_LAST.includes(s)), ...wanted.filter((s) => START_LAST.includes(s))];
     for (const name of ordered) {
       const start = starters[name];
       if (!start) {
         log.warn(`no emulator for ${name} yet: its flow cannot run in sandbox mode`);
         continue;
       }
-      const emu = await start(config, services);
+      const emu = await start(config, wanted);
       running.push({ name, ...emu });
       log.info(`${name} emulator on ${emu.url}`);
     }
