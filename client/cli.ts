@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerStatus } from './commands/status';
 import { registerBackfill } from './commands/backfill';
+import { registerTracking } from './commands/tracking';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -16,6 +17,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDoctor(program, ctx);
   registerStatus(program, ctx);
   registerBackfill(program, ctx);
+  registerTracking(program, ctx);
   return program;
 }
 

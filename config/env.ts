@@ -191,6 +191,23 @@ export const envSchema = z.object({
   RETENTION_INTERVAL: duration('24h'),
   APP_METRICS_BIND: hostPort('0.0.0.0:9465'),
 
+  /** The tracking plan's directory (docs/tracking-plan.md); relative to the project root. */
+  TRACKING_PLAN_DIR: z.string().min(1).default('tracking-plan'),
+  /** A (event, violation type) stops being alerted once none was seen within this window. */
+  TRACKING_VIOLATIONS_WINDOW: duration('24h'),
+  /** Organize checks the parity of each day once (Segment's warehouse vs novade-sync vs Amplitude). */
+  TRACKING_PARITY_DAILY: bool(false),
+  TRACKING_PARITY_TOLERANCE: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+(?:\.\d+)?%$/, 'expected a percentage such as 2% or 0.5%')
+      .default('2%')
+      .transform((v) => Number(v.slice(0, -1)) / 100),
+  ),
+  /** How long after a day ends its parity is checked: Segment loads its warehouse hours late. */
+  TRACKING_PARITY_SETTLE: duration('6h'),
+
   SANDBOX: z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' }).default('auto'),
   SANDBOX_SEED: int(42),
   SANDBOX_SCALE: num(1, 0.0001, 100),
