@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { TrackingViolation } from '../connectors/warehouse/types';
 import type { CallType, Outcomes } from './plan-files';
 import type { CompiledPlan, CompiledSchema } from './plan-compile';
 import { maskedSample } from './mask';
-import { violationsFromErrors, type SchemaViolation, type ViolationOutcome, type ViolationType } from './violations';
+import { violationsFromErrors, type SchemaViolation, type ViolationOutcome } from './violations';
 
 /**
  * Enforcement of the tracking plan on one Segment call: a pure function, no I/O, no Temporal.
@@ -118,24 +119,8 @@ export function blockReason(r: Pick<EnforcementResult, 'violations' | 'event'>):
   return `blocked by the tracking plan: ${blocked.map((v) => `${v.type.replace(/_/g, ' ')} at ${v.path}`).join('; ')}`;
 }
 
-/** A row of ops.tracking_violations (connectors/warehouse/ops-tables.ts). */
-export interface TrackingViolationRow {
-  /** Deterministic: the same call re-processed records the same rows once. */
-  id: string;
-  event: string;
-  callType: string;
-  messageId: string;
-  type: ViolationType;
-  path: string;
-  sample: string | null;
-  detail: string;
-  outcome: ViolationOutcome;
-  planVersion: string;
-  /** When the call was received (its receivedAt), which is what the summaries count by. */
-  receivedAt: Date;
-}
-
-export function violationRows(r: EnforcementResult, ctx: { messageId: string; receivedAt: Date; planVersion: string }): TrackingViolationRow[] {
+/** The rows of ops.tracking_violations for a call's violations; ids are stable, so re-processing a call records nothing twice. */
+export function violationRows(r: EnforcementResult, ctx: { messageId: string; receivedAt: Date; planVersion: string }): TrackingViolation[] {
   return r.violations.map((v) => ({
     id: createHash('sha256').update(JSON.stringify([ctx.messageId, v.type, v.path])).digest('hex').slice(0, 32),
     event: r.event,
