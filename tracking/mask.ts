@@ -8,8 +8,8 @@ const RULES: [RegExp, string][] = [
   // JSON Web Tokens and bearer credentials.
   [/\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]{4,}/g, '<token>'],
   [/\b(?:bearer|basic)\s+[\w\-.~+/]+=*/gi, '<token>'],
-  // Emails before anything that would eat their digits.
-  [/[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+/g, '<email>'],
+  // Emails (a domain without a dot too: what a form lets through) before anything that would eat their digits.
+  [/[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*/g, '<email>'],
   // Long mixed letter-and-digit strings: API keys, session ids, hashes, UUIDs.
   [/\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{20,}\b/g, '<token>'],
   [/\b(?:\d{1,3}\.){3}\d{1,3}\b/g, '<ip>'],
