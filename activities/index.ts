@@ -5,6 +5,7 @@ import { meterSyncActivities } from './metered-sync';
 import { createOpsActivities } from './ops';
 import { createAmplitudeIngestActivities } from './amplitude-ingest';
 import { createBackfillActivities } from './backfill';
+import { createTrackingActivities } from './tracking';
 
 /** Every activity the worker registers; workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOpsActivities(deps),
     ...createAmplitudeIngestActivities(deps),
     ...createBackfillActivities(deps),
+    ...createTrackingActivities(deps),
   };
 }
 

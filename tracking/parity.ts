@@ -79,6 +79,18 @@ export interface ShiftedSample {
   days: Partial<Record<ParitySide, string>>;
 }
 
+export interface ParityDay {
+  day: string;
+  segment: number;
+  collected: number;
+  amplitude: number;
+  missingInSegment: number;
+  missingInCollected: number;
+  /** Missing in Amplitude plus only in Amplitude: the Amplitude comparison's mismatches. */
+  amplitudeMismatch: number;
+  outOfTolerance: boolean;
+}
+
 export interface ParityTotals extends Omit<ParityRow, 'day' | 'eventType'> {
   calls: number;
   rows: number;
@@ -91,14 +103,16 @@ export interface ParityReport {
   tolerance: number;
   generatedAt: string;
   rows: ParityRow[];
-  /** Per day, all event types together: what the chart draws. */
-  days: { day: string; segment: number; collected: number; amplitude: number; outOfTolerance: boolean }[];
+  /** Per day, all event types together: what the charts draw. */
+  days: ParityDay[];
   totals: ParityTotals;
   missing: Record<'segment' | 'collected' | 'amplitude' | 'extraInAmplitude', { count: number; samples: MissingSample[] }>;
   shifted: { count: number; samples: ShiftedSample[] };
 }
 
 export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+/** Longest range one parity read covers; a longer one is read in parts and merged (each part's report is one Temporal payload). */
+export const PARITY_MAX_DAYS = 31;
 const DAY_MS = 86_400_000;
 
 export function dayOf(iso: string): string {
@@ -218,11 +232,15 @@ export function computeParity(inputs: ParityInputs, opts: ParityOptions): Parity
   }, emptyCounts());
   const days = daysBetween(opts.from, opts.to).map((day) => {
     const of = out.filter((r) => r.day === day);
+    const sum = (f: (r: ParityRow) => number) => of.reduce((n, r) => n + f(r), 0);
     return {
       day,
-      segment: of.reduce((n, r) => n + r.segment, 0),
-      collected: of.reduce((n, r) => n + r.collected, 0),
-      amplitude: of.reduce((n, r) => n + r.amplitude, 0),
+      segment: sum((r) => r.segment),
+      collected: sum((r) => r.collected),
+      amplitude: sum((r) => r.amplitude),
+      missingInSegment: sum((r) => r.missingInSegment),
+      missingInCollected: sum((r) => r.missingInCollected),
+      amplitudeMismatch: sum((r) => r.missingInAmplitude + r.extraInAmplitude),
       outOfTolerance: of.some((r) => r.verdict !== 'ok'),
     };
   });

@@ -7,3 +7,4 @@ export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
 export { amplitudeIngestWorkflow } from './amplitude-ingest';
 export { segmentBackfillWorkflow } from './segment-backfill';
+export { trackingDraftWorkflow, trackingViolationsWorkflow, trackingParityWorkflow } from './tracking';

@@ -22,8 +22,8 @@ describe('parity report', () => {
     expect(r.totals).toMatchObject({ calls: 200, rowsOutOfTolerance: 0, difference: 0 });
     expect(Object.values(r.missing).map((m) => m.count)).toEqual([0, 0, 0, 0]);
     expect(r.days).toEqual([
-      { day: '2024-06-01', segment: 100, collected: 100, amplitude: 100, outOfTolerance: false },
-      { day: '2024-06-02', segment: 100, collected: 100, amplitude: 100, outOfTolerance: false },
+      { day: '2024-06-01', segment: 100, collected: 100, amplitude: 100, missingInSegment: 0, missingInCollected: 0, amplitudeMismatch: 0, outOfTolerance: false },
+      { day: '2024-06-02', segment: 100, collected: 100, amplitude: 100, missingInSegment: 0, missingInCollected: 0, amplitudeMismatch: 0, outOfTolerance: false },
     ]);
   });
 
