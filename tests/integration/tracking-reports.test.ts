@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,7 +17,8 @@ import { createWorker } from '../../workers/worker';
 import { startBigQueryEmulator, type BigQueryEmulator } from '../../sandbox/bigquery';
 import { segmentColumns } from '../../sandbox/seed/segment-columns';
 import { amplitudeEventsSilver } from '../../mappings/amplitude-export';
-import { segmentSilverRow } from '../../mappings/segment-warehouse';
+import { segmentSilverDef, segmentSilverRow } from '../../mappings/segment-warehouse';
+import { SEGMENT_TABLES, segmentRows } from '../../sandbox/seed/segment';
 import { mapSegmentRow } from '../../mappings/segment';
 import { paritySilverTables, liveSilverTable } from '../../tracking/parity-sources';
 import { addDays } from '../../tracking/parity';
@@ -244,6 +247,28 @@ describe('npx novade tracking parity', () => {
     expect((await cli('tracking', 'parity', '--from', '2024-4-1', '--to', '2024-04-02')).code).toBe(1);
     expect((await cli('tracking', 'parity', '--from', '2024-04-01', '--to', '2024-04-02', '--tolerance', 'lots')).code).toBe(1);
   });
+});
+
+describe('npx novade tracking plan draft', () => {
+  it('writes a plan from the Segment history the worker reads, which passes lint; refuses a directory with files', async () => {
+    const wh = world.deps.warehouse;
+    const seedOpts = { seed: 5, rowsPerTable: 800, from: '2023-01-01T00:00:00Z', to: '2023-02-01T00:00:00Z' };
+    for (const table of SEGMENT_TABLES) {
+      await wh.ensureSchema({ silver: [segmentSilverDef(table)] });
+      await wh.mergeSilver(segmentSilverDef(table), [...segmentRows(seedOpts, table)].map((r) => segmentSilverRow(table, r)));
+    }
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-draft-cli-'));
+    const r = await cli('tracking', 'plan', 'draft', '--from', '2023-01-01', '--to', '2023-01-31', '--out', out, '--force');
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^Wrote \d+ files to .*: \d+ events, 9 page names, identify traits, settings\./);
+    const form = parse(fs.readFileSync(path.join(out, 'events/form-submitted.yaml'), 'utf8')) as { name: string; properties: { properties: Record<string, { type: string; enum?: string[] }> } };
+    expect(form.name).toBe('Form Submitted');
+    expect(form.properties.properties.form_type).toMatchObject({ type: 'string', enum: ['daily-report', 'incident', 'inspection', 'ncr', 'permit-to-work', 'toolbox-meeting'] });
+    expect((await cli('tracking', 'plan', 'lint', '--dir', out)).code).toBe(0);
+    const refused = await cli('tracking', 'plan', 'draft', '--from', '2023-01-01', '--to', '2023-01-31', '--out', out);
+    expect(refused.code).toBe(1);
+    expect((await cli('tracking', 'plan', 'draft', '--from', '2023-01-31', '--to', '2023-01-01', '--out', path.join(out, 'x'))).code).toBe(1);
+  }, 120_000);
 });
 
 describe('npx novade tracking violations, and organize', () => {
