@@ -1,8 +1,8 @@
-import { ApplicationFailure, activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { DeadLetter } from '../connectors/warehouse/types';
 import { amplitudeEventsBronze, amplitudeEventsSilver, checkExportEvent, toBronzeRecord, toSilverRow, type AmplitudeExportEvent } from '../mappings/amplitude-export';
 import type { ActivityDeps } from './deps';
-import { toFailure } from './failures';
+import { alwaysRetried } from './failures';
 import type { AmplitudeIngestActivities, FlushInput, RejectedEvent } from './amplitude-ingest-types';
 
 const FLOW = 'amplitude';
@@ -10,22 +10,6 @@ const STREAM = 'amplitude_events';
 
 function deadLetter(r: RejectedEvent): DeadLetter {
   return { flow: FLOW, stream: STREAM, recordKey: r.recordKey, reason: r.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '), payload: r.payload };
-}
-
-/**
- * These events are already acknowledged to Amplitude: no failure may be final, or they would be
- * lost with the workflow. A permanent error (bad warehouse credentials, missing permission) is
- * retried like any other, under the workflow's capped backoff, with its message kept for the UI.
- */
-async function alwaysRetried<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const failure = toFailure(err);
-    if (failure instanceof ApplicationFailure && failure.nonRetryable)
-      throw ApplicationFailure.create({ message: failure.message, type: failure.type ?? 'WarehouseError', nonRetryable: false, cause: err instanceof Error ? err : undefined });
-    throw failure;
-  }
 }
 
 export function createAmplitudeIngestActivities(deps: Pick<ActivityDeps, 'warehouse' | 'log' | 'metrics'>): AmplitudeIngestActivities {

@@ -24,3 +24,19 @@ export async function translated<T>(fn: () => Promise<T>): Promise<T> {
     throw toFailure(err);
   }
 }
+
+/**
+ * For events already acknowledged to their sender: no failure may be final, or they would be lost
+ * with the workflow. A permanent error (bad warehouse credentials, missing permission) is retried like
+ * any other, under the workflow's capped backoff, with its message kept for the UI.
+ */
+export async function alwaysRetried<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const failure = toFailure(err);
+    if (failure instanceof ApplicationFailure && failure.nonRetryable)
+      throw ApplicationFailure.create({ message: failure.message, type: failure.type ?? 'WarehouseError', nonRetryable: false, cause: err instanceof Error ? err : undefined });
+    throw failure;
+  }
+}

@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     const webhook = await startWebhookServer({ config, log, client: temporal.client });
     stack.add({ name: 'webhook server', stop: webhook.close });
     urls['Amplitude webhook'] = webhook.amplitudeUrl;
+    // analytics-node's `host` is the server's URL; analytics.js's apiHost is host and port plus /v1.
+    const keys = config.env.SEGMENT_WRITE_KEYS ? 'keys from SEGMENT_WRITE_KEYS' : config.segment.writeKeys.length ? `sandbox write key ${config.segment.writeKeys[0]}` : 'no write key: every call refused';
+    urls['Segment-compatible endpoint'] = `${webhook.segmentUrl} (${keys}; dual tracking ${config.segment.forward.enabled ? `on, to ${config.segment.forward.endpoint}` : 'off'})`;
     if (config.sandboxed.includes('amplitude'))
       await pointSandboxStreamAt({ emulatorUrl: SANDBOX.amplitude.url, webhookUrl: webhook.amplitudeUrl, secretHeader: config.webhook.secretHeader, secret: config.webhook.secret });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);

@@ -69,6 +69,17 @@ export interface AppConfig {
   warehouse: WarehouseConfig;
   bigquery: { projectId: string; apiEndpoint?: string; keyFilename?: string; dataset: string; tables: string[] };
   webhook: { host: string; port: number; secret: string; secretHeader: string; bodyLimitBytes: number };
+  /** Website tracking: the Segment-compatible collection endpoint and its destinations. */
+  segment: {
+    /** Write keys the endpoint accepts; empty refuses every call (401). */
+    writeKeys: string[];
+    /** Browser origins allowed by CORS (`*`: any). */
+    corsOrigins: string[];
+    /** Dual tracking: calls re-sent to Segment's `${endpoint}/v1/batch` with this write key. */
+    forward: { enabled: boolean; endpoint: string; writeKey: string };
+    /** Amplitude group type of group calls; unset, they are not sent to Amplitude. */
+    amplitudeGroupType?: string;
+  };
   alerts: { url?: string; format: 'teams' | 'slack' };
   /** Organize, retention and alert thresholds (issue #9). */
   ops: {
@@ -193,6 +204,15 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       secret: env.WEBHOOK_SECRET ?? SANDBOX.webhookSecret,
       secretHeader: env.WEBHOOK_SECRET_HEADER.toLowerCase(),
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+    },
+    segment: {
+      // Like WEBHOOK_SECRET: outside production the sandbox's key works out of the box.
+      writeKeys: env.SEGMENT_WRITE_KEYS ?? (env.NODE_ENV === 'production' ? [] : [SANDBOX.segment.writeKey]),
+      corsOrigins: env.SEGMENT_CORS_ORIGINS ?? [],
+      forward: isSandbox('segment')
+        ? { enabled: env.SEGMENT_FORWARD, endpoint: SANDBOX.segment.url, writeKey: SANDBOX.segment.writeKey }
+        : { enabled: env.SEGMENT_FORWARD, endpoint: env.SEGMENT_FORWARD_ENDPOINT ?? 'https://api.segment.io', writeKey: env.SEGMENT_FORWARD_WRITE_KEY ?? '' },
+      amplitudeGroupType: env.SEGMENT_AMPLITUDE_GROUP_TYPE,
     },
     alerts: { url: env.ALERT_WEBHOOK_URL, format: env.ALERT_FORMAT },
     ops: {

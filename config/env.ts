@@ -34,6 +34,18 @@ const list = (def: string[]) =>
     z.array(z.string().regex(/^[A-Za-z0-9_]+$/, 'expected names made of letters, digits and _')).min(1),
   );
 
+/** A comma-separated list of free-form values (write keys, origins); unset stays unset. */
+const textList = (what: string, pattern: RegExp, hint: string) =>
+  z.preprocess(
+    (v) => (blankToUndefined(v) === undefined ? undefined : String(v).split(',').map((s) => s.trim()).filter(Boolean)),
+    z.array(z.string().regex(pattern, `each ${what} ${hint}`)).min(1, `expected at least one ${what}`).optional(),
+  );
+const onOff = (def: 'on' | 'off') =>
+  z.preprocess(
+    (v) => (blankToUndefined(v) === undefined ? undefined : String(v).trim().toLowerCase()),
+    z.enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'expected on or off' }).default(def),
+  ).transform((v) => v === 'on' || v === 'true' || v === '1');
+
 const MEMORY = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 const MEMORY_UNIT_BYTES: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 /** `512MB`, `2GiB`... in bytes; undefined when it is not a memory size. */
@@ -181,6 +193,18 @@ export const envSchema = z.object({
   WEBHOOK_INGEST_FLUSH_MAX_AGE_MS: optionalInt(50, 60_000),
   WEBHOOK_INGEST_FLUSH_MAX_EVENTS: optionalInt(1, 10_000),
 
+  /** Write keys the Segment-compatible endpoint accepts (the site's analytics.js key, server keys). */
+  SEGMENT_WRITE_KEYS: textList('write key', /^[A-Za-z0-9._~-]+$/, 'is letters, digits and . _ ~ - (a Segment write key such as 9xUk3...)'),
+  /** Browser origins allowed to send calls (CORS), or `*`. */
+  SEGMENT_CORS_ORIGINS: textList('origin', /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?)$/, 'is * or a scheme and host such as https://www.novade.com'),
+  /** Dual tracking: every collected call is re-sent to Segment as well. */
+  SEGMENT_FORWARD: onOff('off'),
+  SEGMENT_FORWARD_WRITE_KEY: secret(),
+  /** https://api.segment.io, or https://events.eu1.segmentapis.com for an EU workspace. */
+  SEGMENT_FORWARD_ENDPOINT: url(),
+  /** Amplitude group type a Segment group call sets (needs Amplitude's Accounts add-on); unset: group calls are not sent to Amplitude. */
+  SEGMENT_AMPLITUDE_GROUP_TYPE: z.preprocess(blankToUndefined, z.string().regex(/^[^\s].{0,99}$/, 'expected a group type name such as company').optional()),
+
   ALERT_WEBHOOK_URL: url(),
   ALERT_FORMAT: z.enum(['teams', 'slack']).default('teams'),
   ALERT_DEAD_LETTERS_THRESHOLD: int(100, 0),
@@ -225,6 +249,8 @@ export class ConfigError extends Error {
 
 type ServiceRule = {
   service: string;
+  /** A service only some settings use (Segment forward): when this is false it is neither real nor sandboxed. */
+  applies?: (env: Env) => boolean;
   /** Any of these set means the service is meant to be real. */
   vars: (keyof Env)[];
   /** Returns the problems of a service that is meant to be real. */
@@ -259,6 +285,12 @@ const serviceRules: ServiceRule[] = [
     check: (env) => need(env, ['AMPLITUDE_API_KEY'], 'the API key of the Amplitude project, under Settings > Projects'),
   },
   {
+    service: 'segment',
+    applies: (env) => env.SEGMENT_FORWARD,
+    vars: ['SEGMENT_FORWARD_WRITE_KEY', 'SEGMENT_FORWARD_ENDPOINT'],
+    check: (env) => need(env, ['SEGMENT_FORWARD_WRITE_KEY'], 'the write key of the Segment source the forwarded calls go to (SEGMENT_FORWARD=on)'),
+  },
+  {
     service: 'bigquery',
     vars: ['BIGQUERY_PROJECT', 'BIGQUERY_API_ENDPOINT', 'GOOGLE_APPLICATION_CREDENTIALS'],
     check: (env) => need(env, ['BIGQUERY_PROJECT'], 'the Google Cloud project that holds the Segment dataset'),
@@ -275,7 +307,7 @@ function databricksProblems(env: Env): string[] {
   return problems;
 }
 
-export type ServiceName = 'salesforce' | 'drift' | 'amplitude' | 'bigquery';
+export type ServiceName = 'salesforce' | 'drift' | 'amplitude' | 'bigquery' | 'segment';
 
 export interface ParsedConfig {
   env: Env;
@@ -299,6 +331,7 @@ export function parseEnv(raw: NodeJS.ProcessEnv): ParsedConfig {
   const problems: string[] = [];
   const sandboxed: ServiceName[] = [];
   for (const rule of serviceRules) {
+    if (rule.applies && !rule.applies(env)) continue;
     const configured = rule.vars.some((v) => env[v] !== undefined);
     const forcedSandbox = env.SANDBOX === 'on';
     if (configured && !forcedSandbox) problems.push(...rule.check(env));

@@ -7,5 +7,7 @@ export const SANDBOX = {
   drift: { port: 4020, url: 'http://127.0.0.1:4020', token: 'sandbox-drift-token', verificationToken: 'sandbox-drift-verification' },
   amplitude: { port: 4030, url: 'http://127.0.0.1:4030', apiKey: 'sandbox-amplitude-key' },
   bigquery: { port: 9050, grpcPort: 9060, url: 'http://127.0.0.1:9050', projectId: 'novade-sandbox' },
+  /** Segment's Tracking API (the destination of the Segment forward); it writes into the BigQuery emulator's Segment dataset. */
+  segment: { port: 4040, url: 'http://127.0.0.1:4040', writeKey: 'sandbox-segment-write-key' },
   webhookSecret: 'sandbox-webhook-secret',
 } as const;

@@ -7,7 +7,7 @@
  *   npx tsx scripts/record-history.ts [flow...] [--out <dir>]
  *
  * Flows: salesforce-sync, drift-sync, segment-backfill, amplitude-ingest, amplitude-ingest-history-bytes,
- * organize (default: all).
+ * segment-ingest, organize (default: all).
  * Files are named `<flow>[.<part>]@<commit>.json`: record from an older commit (a `git worktree` of it,
  * with this script copied in) to keep a history of runs the current code must still replay.
  */
@@ -26,6 +26,11 @@ import { backfillProgress, pauseBackfill, resumeBackfill, setBackfillRate, start
 import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY, AMPLITUDE_INGEST_WORKFLOW } from '../workflows/amplitude-ingest-names';
 import type { AmplitudeIngestInput, AmplitudeIngestSettings, AmplitudeIngestStatus } from '../workflows/amplitude-ingest';
 import type { IngestSignal } from '../activities/amplitude-ingest-types';
+import type { IngestInput, IngestStatus } from '../workflows/push-ingest';
+import { INGEST_EVENTS_SIGNAL, INGEST_STATUS_QUERY, PUSH_INGEST_WORKFLOW } from '../workflows/push-ingest-names';
+import type { DeliveryStatus } from '../workflows/segment-delivery';
+import { deliveryWorkflowId, ingestPrefixOf, SEGMENT_DELIVERY_STATUS_QUERY } from '../workflows/segment-delivery-names';
+import { checkSegmentCall, enrichCall } from '../mappings/segment-calls';
 import { historyMarkers, MANIFEST_FILE, readManifest, type ManifestEntry } from '../tests/helpers/history-fixtures';
 
 type History = temporal.api.history.v1.IHistory;
@@ -161,6 +166,59 @@ const amplitudeIngest =
     return runChain(stack.client, workflowId, firstRunId, part);
   };
 
+/** Website calls as the collection endpoint makes them durable (enriched, messageId set). */
+function segmentCalls(n: number): IngestSignal['events'] {
+  return Array.from({ length: n }, (_, i) => {
+    const raw = { type: i % 3 === 2 ? 'page' : 'track', event: 'Demo Requested', name: 'Pricing', messageId: `rec-${randomUUID()}`, anonymousId: `anon-${i % 11}-0000`, timestamp: '2026-11-01T12:00:00.000Z' };
+    const checked = checkSegmentCall(raw);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+    return enrichCall(raw, checked.call, { receivedAt: Date.parse('2026-11-01T12:00:01.000Z'), ip: '203.0.113.7', newMessageId: () => randomUUID() }) as unknown as Record<string, unknown>;
+  });
+}
+
+/**
+ * The Segment source on the push ingest (pushIngestWorkflow, source segment) until it has continued as
+ * new, and the Amplitude delivery workflow its flushes hand their batch ids to.
+ */
+const segmentIngest: Flow = async (stack) => {
+  const workflowId = 'record-segment-ingest-0';
+  const input: IngestInput = { shard: 0, source: 'segment', settings: { maxHistoryEvents: 60 } };
+  let sent = 0;
+  let firstRunId: string | undefined;
+  const signal = async (events: IngestSignal['events'], rejected: IngestSignal['rejected'] = []) => {
+    const handle = await stack.client.workflow.signalWithStart(PUSH_INGEST_WORKFLOW, {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      signal: INGEST_EVENTS_SIGNAL,
+      signalArgs: [{ events, rejected } satisfies IngestSignal],
+    });
+    firstRunId ??= handle.signaledRunId;
+    sent += events.length;
+  };
+  const status = () => stack.client.workflow.getHandle(workflowId).query<IngestStatus>(INGEST_STATUS_QUERY);
+  const delivery = deliveryWorkflowId(ingestPrefixOf(workflowId), 'amplitude');
+  const settled = () =>
+    until('the Segment ingest to flush and deliver', async () => {
+      const s = await status();
+      if (s.received !== sent || s.pending !== 0) return false;
+      const d = await stack.client.workflow.getHandle(delivery).query<DeliveryStatus>(SEGMENT_DELIVERY_STATUS_QUERY);
+      return d.pending === 0;
+    });
+  await signal(segmentCalls(20), [{ recordKey: 'bad-call', problems: [{ path: 'event', message: 'a track call needs "event"' }], payload: { type: 'track', anonymousId: 'anon-00000' } }]);
+  await settled();
+  await signal(segmentCalls(30));
+  await signal(segmentCalls(25));
+  await settled();
+  for (let i = 0; (await status()).runs < 2; i++) {
+    if (i > 40) throw new Error('the Segment ingest did not continue as new');
+    await signal(segmentCalls(10 + (i % 3) * 5));
+    await settled();
+  }
+  const deliveryRun = (await stack.client.workflow.getHandle(delivery).describe()).runId;
+  return [...(await runChain(stack.client, workflowId, firstRunId, 'segment-ingest')), ...(await runChain(stack.client, delivery, deliveryRun, 'segment-delivery'))];
+};
+
 const organize: Flow = async (stack) => {
   const workflowId = 'record-organize';
   const handle = await stack.client.workflow.start('organizeWorkflow', { taskQueue: stack.config.temporal.taskQueue, workflowId, args: [{}] });
@@ -176,6 +234,7 @@ const FLOWS: Record<string, Flow> = {
   'amplitude-ingest': amplitudeIngest('amplitude-ingest', { maxHistoryEvents: 60 }, 3),
   // A small byte limit: the run continues as new on history bytes, which records that patch's marker mid-run.
   'amplitude-ingest-history-bytes': amplitudeIngest('amplitude-ingest-history-bytes', { maxHistoryBytes: 60_000 }, 2),
+  'segment-ingest': segmentIngest,
   organize,
 };
 

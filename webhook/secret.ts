@@ -24,3 +24,18 @@ function expectedDigest(expected: string): Buffer {
   if (cached?.secret !== expected) cached = { secret: expected, digest: createHash('sha256').update(expected).digest() };
   return cached.digest;
 }
+
+/**
+ * Whether `given` is one of `accepted`, in constant time: every key is compared (hashed, as above),
+ * so neither which key matched nor how many there are shows in the timing.
+ */
+export function keyMatchesAny(given: string, accepted: readonly string[]): boolean {
+  const digest = createHash('sha256').update(given).digest();
+  let match = false;
+  for (const key of accepted) {
+    if (key.length === 0) continue;
+    // No early exit: `match ||` would skip the comparisons after the first hit.
+    match = timingSafeEqual(digest, createHash('sha256').update(key).digest()) || match;
+  }
+  return match;
+}

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   server = await startWebhookServer({ config, log, client });
-  log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader }, 'webhook server listening');
+  log.info({ url: server.amplitudeUrl, secretHeader: config.webhook.secretHeader, segmentUrl: server.segmentUrl, segmentForward: config.segment.forward.enabled }, 'webhook server listening');
 }
 
 main().catch((err: unknown) => {

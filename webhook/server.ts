@@ -1,8 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../config/logger';
 import { tooLarge, unauthorized, type Handler, type WebhookRequest, type WebhookResponse } from './amplitude-handler';
 import type { WebhookMetrics } from './metrics';
 import { headerValue, secretMatches } from './secret';
+import { SEGMENT_BASE_PATH, type SegmentHandler } from './segment-handler';
 
 /**
  * The standalone webhook HTTP server (fastify). Bodies reach handlers raw (a Buffer), so each
@@ -24,6 +25,8 @@ export interface WebhookAppOptions {
   metrics: WebhookMetrics;
   readiness: () => Promise<{ ready: boolean; reason?: string }>;
   routes?: ExtraRoute[];
+  /** Segment's HTTP Tracking API under /v1 (website tracking); absent, the routes do not exist. */
+  segment?: SegmentHandler;
   log?: Logger;
 }
 
@@ -73,6 +76,15 @@ export function buildWebhookApp(opts: WebhookAppOptions): FastifyInstance {
 
   for (const r of opts.routes ?? [])
     app.route({ method: r.method ?? 'POST', url: r.url, handler: async (req, reply) => send(reply, await r.handler(toRequest(req))) });
+
+  if (opts.segment) {
+    const segment = opts.segment;
+    const handler = async (req: FastifyRequest, reply: FastifyReply) =>
+      send(reply, await segment({ method: req.method, path: req.url.split('?')[0], headers: req.headers, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), ip: req.ip, protocol: req.protocol }));
+    // Calls (`/v1/track`, `/v1/t`, `/v1/batch`...; the handler knows the names) and the settings analytics.js loads.
+    app.route({ method: ['POST', 'OPTIONS'], url: `${SEGMENT_BASE_PATH}/:call`, handler });
+    app.route({ method: ['GET', 'OPTIONS'], url: `${SEGMENT_BASE_PATH}/projects/:writeKey/settings`, handler });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -8,6 +8,7 @@ import { WebhookMetrics } from './metrics';
 import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
 import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
 import { driftRoute, DRIFT_PATH } from './drift-route';
+import { createSegmentHandler, SEGMENT_BASE_PATH } from './segment-handler';
 
 export interface RunningWebhook {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -16,6 +17,10 @@ export interface RunningWebhook {
   /** Where Drift's app posts its webhooks. */
   driftUrl: string;
   ingest: TemporalIngest;
+  /** Base of the Segment-compatible routes: analytics-node's `host` is `url`, analytics.js's apiHost `<host>/v1`. */
+  segmentUrl: string;
+  /** The Segment source's ingest (its own shards, `segment-ingest-<n>`). */
+  segmentIngest: TemporalIngest;
   metrics: WebhookMetrics;
   close(): Promise<void>;
 }
@@ -27,6 +32,8 @@ export interface StartWebhookOptions {
   client: Client;
   routes?: ExtraRoute[];
   ingest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics'>;
+  /** Options of the Segment source's ingest (defaults: the same settings as Amplitude's). */
+  segmentIngest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics' | 'source'>;
   /** Overrides config.webhook.port (0: any free port). */
   port?: number;
 }
@@ -64,6 +71,22 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     metrics,
     ...opts.ingest,
   });
+  // Same machinery, its own shards: a flood of website calls never queues behind Amplitude's stream.
+  const segmentIngest = new TemporalIngest({
+    client: opts.client,
+    taskQueue: opts.config.temporal.taskQueue,
+    source: 'segment',
+    shards: env.WEBHOOK_INGEST_SHARDS,
+    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
+    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
+    settings: ingestSettings(env),
+    metrics,
+    ...opts.segmentIngest,
+  });
+  if (opts.config.segment.writeKeys.length === 0)
+    opts.log.warn('SEGMENT_WRITE_KEYS is empty: the Segment-compatible endpoint (/v1/*) refuses every call with 401 until the site\'s write key is listed');
+  const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, metrics, log: opts.log });
   const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, metrics, log: opts.log });
   const app = buildWebhookApp({
     amplitude,
@@ -71,6 +94,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     bodyLimitBytes: webhook.bodyLimitBytes,
     metrics,
     readiness: () => ingest.ready(),
+    segment,
     routes: [
       driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log }),
       ...(opts.routes ?? []),
@@ -82,9 +106,9 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const port = typeof address === 'object' && address ? address.port : webhook.port;
   const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
   const url = `http://${host}:${port}`;
-  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, driftUrl: `${url}${DRIFT_PATH}`, ingest, metrics, close: async () => {
+  return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, driftUrl: `${url}${DRIFT_PATH}`, segmentUrl: `${url}${SEGMENT_BASE_PATH}`, ingest, segmentIngest, metrics, close: async () => {
       await app.close();
-      await ingest.close();
+      await Promise.all([ingest.close(), segmentIngest.close()]);
     },
   };
 }

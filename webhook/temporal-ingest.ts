@@ -1,16 +1,18 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { isClosingRefusal, withoutClosingRetry } from '../lib/grpc-retry';
-import type { IngestSignal } from '../activities/amplitude-ingest-types';
-import type { AmplitudeIngestInput, AmplitudeIngestSettings } from '../workflows/amplitude-ingest';
-import { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_WORKFLOW, ingestWorkflowId } from '../workflows/amplitude-ingest-names';
+import type { IngestSignal } from '../activities/push-ingest-types';
+import type { IngestInput, IngestSettings } from '../workflows/push-ingest';
+import { INGEST_EVENTS_SIGNAL, ingestWorkflowId, ingestWorkflowPrefix, ingestWorkflowType, type IngestSource } from '../workflows/push-ingest-names';
 import type { EventIngest } from './amplitude-handler';
 import type { WebhookMetrics } from './metrics';
 import { SignalPacer } from './signal-pacer';
 
 /**
- * Makes webhook events durable by signal-with-start into the ingest workflows. Requests wait in one
- * queue and leave grouped: a request reaching an idle webhook leaves on the next turn of the event
- * loop (with whatever arrived in the same turn); under load, a SignalPacer spaces signals `lingerMs`
+ * Makes a push source's events durable by signal-with-start into its ingest workflows (one
+ * implementation for every source, DESIGN.md "Ingest path": the source picks the workflow ids and the
+ * flush activity, nothing else differs). Requests wait in one queue and leave grouped: a request
+ * reaching an idle webhook leaves on the next turn of the event loop (with whatever arrived in the
+ * same turn); under load, a SignalPacer spaces signals `lingerMs`
  * apart and the requests that arrive meanwhile travel together, so signals grow instead of
  * multiplying. Each signal costs the Temporal server a history write and the worker a workflow task
  * whatever its size, so signals per second is what the machine pays for. A request is never split:
@@ -30,7 +32,9 @@ import { SignalPacer } from './signal-pacer';
 export interface TemporalIngestOptions {
   client: Client;
   taskQueue: string;
-  /** Workflow ids are `<prefix>-<shard>`. */
+  /** Whose events these are (default amplitude): decides the workflow's flush activity and the default prefix. */
+  source?: IngestSource;
+  /** Workflow ids are `<prefix>-<shard>` (default `<source>-ingest`). */
   workflowIdPrefix?: string;
   shards?: number;
   /**
@@ -60,7 +64,7 @@ export interface TemporalIngestOptions {
   /** How often each shard's history size is checked (a describe call, no worker needed). */
   guardIntervalMs?: number;
   /** Passed to the workflow when a signal starts it. */
-  settings?: Partial<AmplitudeIngestSettings>;
+  settings?: Partial<IngestSettings>;
   metrics?: WebhookMetrics;
 }
 
@@ -113,6 +117,7 @@ export class TemporalIngest implements EventIngest {
   private readonly shards: Shard[];
   private readonly queue: Waiter[] = [];
   private readonly pacer: SignalPacer;
+  private readonly source: IngestSource;
   private readonly prefix: string;
   private readonly maxInFlight: number;
   private readonly maxBytes: number;
@@ -126,7 +131,8 @@ export class TemporalIngest implements EventIngest {
 
   constructor(private readonly opts: TemporalIngestOptions) {
     this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ inFlight: 0, closingUntil: 0 }));
-    this.prefix = opts.workflowIdPrefix ?? 'amplitude-ingest';
+    this.source = opts.source ?? 'amplitude';
+    this.prefix = opts.workflowIdPrefix ?? ingestWorkflowPrefix(this.source);
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
     // One token per shard: an idle webhook hit by a burst opens every shard at once.
     this.pacer = new SignalPacer(opts.lingerMs ?? 20, this.shards.length);
@@ -243,14 +249,15 @@ export class TemporalIngest implements EventIngest {
 
   private async signalWithStart(index: number, signal: IngestSignal): Promise<void> {
     const { client } = this.opts;
-    const input: AmplitudeIngestInput = { shard: index, settings: this.opts.settings };
+    // Amplitude's input leaves the source out, as its shards always have (the workflow's default).
+    const input: IngestInput = { shard: index, ...(this.source === 'amplitude' ? {} : { source: this.source }), settings: this.opts.settings };
     const call = this.track(
       client.connection.withDeadline(Date.now() + this.timeoutMs, () =>
-        client.workflow.signalWithStart(AMPLITUDE_INGEST_WORKFLOW, {
+        client.workflow.signalWithStart(ingestWorkflowType(this.source), {
         workflowId: ingestWorkflowId(this.prefix, index),
         taskQueue: this.opts.taskQueue,
         args: [input],
-          signal: AMPLITUDE_EVENTS_SIGNAL,
+          signal: INGEST_EVENTS_SIGNAL,
           signalArgs: [signal],
         }),
       ),

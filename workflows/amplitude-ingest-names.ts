@@ -1,12 +1,2 @@
-/**
- * Names shared by the ingest workflow and the webhook's Temporal client. Plain constants, so the
- * webhook can signal and query without importing workflow code.
- */
-export const AMPLITUDE_INGEST_WORKFLOW = 'amplitudeIngestWorkflow';
-export const AMPLITUDE_EVENTS_SIGNAL = 'amplitudeEvents';
-export const AMPLITUDE_INGEST_STATUS_QUERY = 'amplitudeIngestStatus';
-
-/** Workflow id of one ingest shard: events are spread over a few long-running workflows by uuid hash. */
-export function ingestWorkflowId(prefix: string, shard: number): string {
-  return `${prefix}-${shard}`;
-}
+/** The Amplitude source's names, now shared by every push source: see push-ingest-names.ts. */
+export { AMPLITUDE_EVENTS_SIGNAL, AMPLITUDE_INGEST_STATUS_QUERY, AMPLITUDE_INGEST_WORKFLOW, ingestWorkflowId } from './push-ingest-names';

@@ -5,6 +5,7 @@ export { statusWorkflow } from './status';
 export { driftWebhookWorkflow } from './drift-webhook';
 export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
-export { amplitudeIngestWorkflow } from './amplitude-ingest';
+export { amplitudeIngestWorkflow, pushIngestWorkflow } from './push-ingest';
 export { segmentBackfillWorkflow } from './segment-backfill';
 export { trackingDraftWorkflow, trackingViolationsWorkflow, trackingParityWorkflow } from './tracking';
+export { segmentDeliveryWorkflow } from './segment-delivery';

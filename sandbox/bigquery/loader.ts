@@ -46,7 +46,8 @@ export async function createSegmentTable(opts: Pick<LoadOptions, 'url' | 'projec
   );
 }
 
-function uploadChunk(opts: LoadOptions, table: SegmentTable, ndjson: string): Promise<void> {
+/** Appends newline-delimited JSON rows to an existing table with one load job (multipart upload). */
+export function loadNdjson(opts: Pick<LoadOptions, 'url' | 'projectId' | 'dataset'>, table: string, ndjson: string): Promise<void> {
   const boundary = `novade-${Math.random().toString(36).slice(2)}`;
   const meta = {
     configuration: {
@@ -79,7 +80,7 @@ export async function loadSegmentTables(opts: LoadOptions): Promise<LoadReport> 
       const lines: string[] = [];
       for (let i = from; i < Math.min(total, from + chunkRows); i++) lines.push(JSON.stringify(gen.row(i)));
       await pending;
-      pending = uploadChunk(opts, table, lines.join('\n'));
+      pending = loadNdjson(opts, table, lines.join('\n'));
       if (opts.log && from > 0 && (from / chunkRows) % 10 === 0) opts.log.info({ table, rows: from, of: total }, 'loading Segment rows into the BigQuery emulator');
     }
     await pending;

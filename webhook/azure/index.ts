@@ -7,7 +7,8 @@ import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
 import { TemporalIngest } from '../temporal-ingest';
-import { createAzureHandler } from './handler';
+import { createAzureHandler, createAzureSegmentHandler } from './handler';
+import { createSegmentHandler } from '../segment-handler';
 
 /**
  * Azure Functions v4 entry point (programming model v4: functions are registered in code). One
@@ -27,9 +28,28 @@ const ingest = new TemporalIngest({
   timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
   metrics,
 });
+const segmentIngest = new TemporalIngest({
+  client,
+  taskQueue: config.temporal.taskQueue,
+  source: 'segment',
+  shards: config.env.WEBHOOK_INGEST_SHARDS,
+  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
+  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
+  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  metrics,
+});
+const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, metrics, log });
 const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, metrics, log });
 
 app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
+// Segment's tracking API (website tracking): calls, batches, analytics.js metrics, and its settings.
+app.http('segment', { methods: ['POST', 'OPTIONS'], authLevel: 'anonymous', route: 'v1/{call}', handler: createAzureSegmentHandler({ handler: segment, route: '/v1/{call}', metrics }) });
+app.http('segmentSettings', {
+  methods: ['GET', 'OPTIONS'],
+  authLevel: 'anonymous',
+  route: 'v1/projects/{writeKey}/settings',
+  handler: createAzureSegmentHandler({ handler: segment, route: '/v1/projects/{writeKey}/settings', metrics }),
+});
 app.http('ready', {
   methods: ['GET'],
   authLevel: 'anonymous',

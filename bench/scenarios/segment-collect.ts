@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { BenchScenario } from '../scenario';
+import { runLoad, type Load, type LoadTarget } from '../webhook-load';
+
+/**
+ * Website tracking under load: the real `npm run webhook` and `npm run worker` entry points as child
+ * processes, the Temporal dev server, DuckDB in a temp dir, the Amplitude emulator and the Segment
+ * emulator (dual tracking on) in this process.
+ *
+ * - Warm-up (counted in the checks, not measured): 3 s at 50 calls/s on /v1/t, drained.
+ * - `/v1/batch` at BENCH_SEGMENT_RATE requests/s (default 1,000), 10 calls each, for
+ *   BENCH_SEGMENT_SECONDS (default 60); then `/v1/t` (one call each, analytics.js's short route) at the
+ *   same rate and length. Every call has its own messageId and anonymousId.
+ * - After the load: how long until silver, Amplitude and the Segment forward hold every acknowledged
+ *   call (the catch-up, measured from the end of the last run), and whether each holds exactly the
+ *   acknowledged calls.
+ * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are.
+ */
+
+const WRITE_KEY = 'bench-site-write-key';
+const FORWARD_KEY = 'bench-forward-write-key';
+const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
+
+function spawnEntry(file: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../..', file)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+}
+
+function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** A call as analytics.js sends it; autocannon replaces [<id>] per request. */
+const call = (suffix: string) => ({
+  type: 'track',
+  event: 'Demo Requested',
+  messageId: `ajs-next-[<id>]${suffix}`,
+  anonymousId: `anon-[<id>]${suffix}`,
+  timestamp: '2026-11-01T12:00:00.000Z',
+  sentAt: '2026-11-01T12:00:00.200Z',
+  properties: { plan: 'enterprise', seats: 40, path: '/demo' },
+  context: { library: { name: 'analytics.js', version: 'npm:next-1.84.1' }, page: { path: '/demo', url: 'https://www.novade.com/demo', title: 'Book a demo' }, userAgent: 'Mozilla/5.0 (bench)' },
+});
+const BATCH_CALLS = 10;
+
+const scenario: BenchScenario = {
+  name: 'segment-collect',
+  description: 'Segment-compatible endpoint: /v1/batch (10 calls each) and /v1/t at a fixed rate; silver, Amplitude and Segment forward caught up',
+  async run() {
+    const { Client, Connection } = await import('@temporalio/client');
+    const { startBenchDevServer } = await import('../dev-server');
+    const { freePort } = await import('../../lib/free-port');
+    const { openDuckDBWarehouse } = await import('../../connectors/warehouse');
+    const { startAmplitudeEmulator } = await import('../../sandbox/amplitude');
+    const { startSegmentEmulator } = await import('../../sandbox/segment');
+    const { SANDBOX } = await import('../../config/sandbox-endpoints');
+    const { ingestWorkflowId, INGEST_STATUS_QUERY } = await import('../../workflows/push-ingest-names');
+    const { deliveryWorkflowId, SEGMENT_DELIVERY_STATUS_QUERY } = await import('../../workflows/segment-delivery-names');
+    type IngestStatus = import('../../workflows/push-ingest').IngestStatus;
+    type DeliveryStatus = import('../../workflows/segment-delivery').DeliveryStatus;
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-segment-'));
+    const server = await startBenchDevServer();
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    // Every call has its own anonymousId: Amplitude's per-id limit is not what this measures.
+    const amplitude = await startAmplitudeEmulator({ port: 0, rateLimits: { httpApiPerIdPerSecond: 1_000_000 } });
+    const segment = await startSegmentEmulator({ port: 0, writeKeys: [FORWARD_KEY] });
+    const [webhookPort, metricsPort, appMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const common = {
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: 'bench-segment',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+      AMPLITUDE_API_KEY: SANDBOX.amplitude.apiKey,
+      AMPLITUDE_SERVER_URL: amplitude.url,
+      SEGMENT_WRITE_KEYS: WRITE_KEY,
+      SEGMENT_FORWARD: 'on',
+      SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
+      SEGMENT_FORWARD_ENDPOINT: segment.url,
+    };
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` });
+    const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) });
+    const base = `http://127.0.0.1:${webhookPort}`;
+    const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
+    const single: LoadTarget = { url: `${base}/v1/t`, headers, body: JSON.stringify(call('')) };
+    const batch: LoadTarget = {
+      url: `${base}/v1/batch`,
+      headers,
+      body: JSON.stringify({ batch: Array.from({ length: BATCH_CALLS }, (_, i) => call(`-${i}`)), sentAt: '2026-11-01T12:00:00.300Z' }),
+    };
+    const shards = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 4) }, (_, i) => ingestWorkflowId('segment-ingest', i));
+    const query = async <T>(id: string, name: string): Promise<T | undefined> => {
+      try {
+        return await client.workflow.getHandle(id).query<T>(name);
+      } catch {
+        return undefined;
+      }
+    };
+    const state = async () => {
+      const ingest = { received: 0, pending: 0 };
+      for (const id of shards) {
+        const s = await query<IngestStatus>(id, INGEST_STATUS_QUERY);
+        ingest.received += s?.received ?? 0;
+        ingest.pending += s?.pending ?? 0;
+      }
+      const [amp, fwd] = await Promise.all((['amplitude', 'segment'] as const).map((d) => query<DeliveryStatus>(deliveryWorkflowId('segment-ingest', d), SEGMENT_DELIVERY_STATUS_QUERY)));
+      return { ingest, amplitude: amp, segment: fwd };
+    };
+    /** Until silver has everything acknowledged and both destinations hold every call: seconds taken (each side). */
+    const caughtUp = async (acked: number, timeoutMs: number) => {
+      const start = performance.now();
+      const at: Record<'warehouse' | 'amplitude' | 'segment', number | undefined> = { warehouse: undefined, amplitude: undefined, segment: undefined };
+      while (performance.now() - start < timeoutMs) {
+        const s = await state();
+        const t = (performance.now() - start) / 1000;
+        if (at.warehouse === undefined && s.ingest.received >= acked && s.ingest.pending === 0) at.warehouse = t;
+        if (at.amplitude === undefined && at.warehouse !== undefined && s.amplitude?.pending === 0) at.amplitude = t;
+        if (at.segment === undefined && at.warehouse !== undefined && s.segment?.pending === 0) at.segment = t;
+        if (at.warehouse !== undefined && at.amplitude !== undefined && at.segment !== undefined) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return at;
+    };
+
+    try {
+      await waitFor(`${base}/readyz`, 120_000);
+      const warm = await runLoad(single, 50, 3);
+      await caughtUp(warm.ok, 180_000);
+      const rate = num('BENCH_SEGMENT_RATE', 1_000);
+      const seconds = num('BENCH_SEGMENT_SECONDS', 60);
+      const runs: { route: string; load: Load; calls: number }[] = [];
+      const b = await runLoad(batch, rate, seconds);
+      runs.push({ route: '/v1/batch (10 calls)', load: b, calls: b.ok * BATCH_CALLS });
+      const t = await runLoad(single, rate, seconds);
+      runs.push({ route: '/v1/t', load: t, calls: t.ok });
+      const acked = warm.ok + runs.reduce((n, r) => n + r.calls, 0);
+      const end = await caughtUp(acked, 600_000);
+      const final = await state();
+      await stopChild(webhook);
+      await stopChild(worker);
+
+      const wh = await openDuckDBWarehouse({ path: path.join(dir, 'warehouse.duckdb'), readOnly: true });
+      const [silver] = await wh.query<{ n: bigint | number; u: bigint | number }>('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS u FROM silver.segment_live_tracks');
+      await wh.close();
+      const silverRows = Number(silver.n);
+      const amplitudeEvents = new Set(amplitude.store.list().map((e) => e.insertId)).size;
+      const segmentCalls = segment.store.count();
+      const f = (x: number | undefined) => (x === undefined ? 'not within 600 s' : `${x.toFixed(1)} s`);
+      const lines = runs.map((r) => `  ${r.route.padEnd(22)} rate ${r.load.rate}/s for ${r.load.seconds.toFixed(1)} s: ${r.load.ok} answered 200 (${r.calls} calls), p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, max ${r.load.max} ms, errors ${r.load.errors}`);
+      process.stderr.write(
+        `\n  segment-collect (load avg ${os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/')})\n${lines.join('\n')}\n` +
+          `  acknowledged ${acked} calls; silver ${silverRows} rows (${Number(silver.u)} distinct ids), Amplitude ${amplitudeEvents} events, Segment forward ${segmentCalls} calls kept\n` +
+          `  caught up after the load: warehouse ${f(end.warehouse)}, Amplitude ${f(end.amplitude)}, Segment ${f(end.segment)}; deliveries ${final.amplitude?.deliveries ?? 0} / ${final.segment?.deliveries ?? 0}\n`,
+      );
+      return {
+        records: acked,
+        extra: {
+          batch_p50_ms: b.p50,
+          batch_p99_ms: b.p99,
+          batch_errors: b.errors,
+          t_p50_ms: t.p50,
+          t_p99_ms: t.p99,
+          t_errors: t.errors,
+          acked_calls: acked,
+          silver_rows: silverRows,
+          silver_equals_acked: String(silverRows === acked),
+          amplitude_events: amplitudeEvents,
+          segment_forwarded: segmentCalls,
+          caught_up_warehouse_s: end.warehouse?.toFixed(1) ?? 'no',
+          caught_up_amplitude_s: end.amplitude?.toFixed(1) ?? 'no',
+          caught_up_segment_s: end.segment?.toFixed(1) ?? 'no',
+          load_avg_1m: os.loadavg()[0].toFixed(1),
+        },
+      };
+    } finally {
+      await stopChild(webhook);
+      await stopChild(worker);
+      await Promise.all([amplitude.close(), segment.close()]);
+      await connection.close();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default scenario;

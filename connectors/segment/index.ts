@@ -1,0 +1,1 @@
+export { SegmentForwarder, SegmentHttpError, forwardForm, type ForwardReport, type SegmentForwarderOptions } from './forwarder';

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestSignal } from '../../activities/push-ingest-types';
+import { createSegmentHandler, type SegmentRequest } from '../../webhook/segment-handler';
+import { IngestBackpressureError } from '../../webhook/temporal-ingest';
+
+/**
+ * The Segment-compatible endpoint without a server: every input class Segment's HTTP Tracking API
+ * documents, with the status its clients act on (facts/segment-dual-tracking.md section 1).
+ */
+
+const KEY = 'wk_site_0123456789';
+const NOW = Date.parse('2026-03-01T12:00:10.000Z');
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+function setup(opts: { fail?: Error; corsOrigins?: string[] } = {}) {
+  const submitted: { signal: IngestSignal; key: string }[] = [];
+  let ids = 0;
+  const handler = createSegmentHandler({
+    writeKeys: ['another-key', KEY],
+    corsOrigins: opts.corsOrigins ?? ['https://www.novade.com'],
+    now: () => NOW,
+    newMessageId: () => `generated-${++ids}`,
+    ingest: {
+      submit: async (signal, o) => {
+        if (opts.fail) throw opts.fail;
+        submitted.push({ signal, key: o.key });
+      },
+    },
+  });
+  const call = async (path: string, body: unknown, init: Partial<SegmentRequest> & { auth?: string | null } = {}) => {
+    const headers: SegmentRequest['headers'] = { 'content-type': 'text/plain', ...init.headers };
+    if (init.auth !== null) headers.authorization = init.auth ?? basic(KEY);
+    const res = await handler({ method: init.method ?? 'POST', path, headers, body: typeof body === 'string' ? body : JSON.stringify(body), ip: init.ip ?? '203.0.113.7' });
+    return { ...res, body: res.body as Record<string, unknown> };
+  };
+  const events = () => submitted.flatMap((s) => s.signal.events) as Record<string, unknown>[];
+  const rejected = () => submitted.flatMap((s) => s.signal.rejected);
+  return { handler, call, submitted, events, rejected };
+}
+
+const track = (over: Record<string, unknown> = {}) => ({ type: 'track', event: 'Form Submitted', userId: 'inspector@novade.net', messageId: `m-${Math.random().toString(36).slice(2)}`, properties: { formId: 7 }, ...over });
+
+describe('auth', () => {
+  it('accepts the write key as HTTP Basic user name or in the body, and answers 401 otherwise', async () => {
+    const s = setup();
+    expect((await s.call('/v1/track', track())).status).toBe(200);
+    expect((await s.call('/v1/track', { ...track(), writeKey: KEY }, { auth: null })).status).toBe(200);
+    // A wrong header does not hide a right body key.
+    expect((await s.call('/v1/track', { ...track(), writeKey: KEY }, { auth: basic('wrong') })).status).toBe(200);
+    for (const [body, auth] of [
+      [track(), null],
+      [track(), basic('wrong')],
+      [{ ...track(), writeKey: 'wrong' }, null],
+      [track(), `Bearer ${KEY}`],
+      [track(), basic('')],
+    ] as const) {
+      const r = await s.call('/v1/track', body, { auth });
+      expect(r.status).toBe(401);
+      expect(r.body.error).toBe('unauthorized');
+      expect(r.body.message).toMatch(/SEGMENT_WRITE_KEYS/);
+    }
+    expect(s.events()).toHaveLength(3);
+  });
+
+  it('never stores the write key', async () => {
+    const s = setup();
+    await s.call('/v1/batch', { writeKey: KEY, batch: [{ ...track(), writeKey: KEY }] }, { auth: null });
+    expect(JSON.stringify(s.submitted)).not.toContain(KEY);
+  });
+});
+
+describe('routes', () => {
+  it('dispatches the short routes analytics.js posts to on the body type, and the long ones on their name', async () => {
+    const s = setup();
+    const bodies = {
+      '/v1/t': track(),
+      '/v1/i': { type: 'identify', userId: 'u-12345', traits: { email: 'a@novade.net' } },
+      '/v1/p': { type: 'page', anonymousId: 'anon-12345', name: 'Pricing', properties: { path: '/pricing' } },
+      '/v1/s': { type: 'screen', anonymousId: 'anon-12345', name: 'Home' },
+      '/v1/g': { type: 'group', userId: 'u-12345', groupId: 'acme' },
+      '/v1/a': { type: 'alias', userId: 'u-12345', previousId: 'anon-12345' },
+    };
+    for (const [path, body] of Object.entries(bodies)) expect((await s.call(path, body)).status, path).toBe(200);
+    expect(s.events().map((e) => e.type)).toEqual(['track', 'identify', 'page', 'screen', 'group', 'alias']);
+    // Segment's long routes name the type, so a body without one is still that call.
+    const { type: _t, ...untyped } = track();
+    expect((await s.call('/v1/track', untyped)).status).toBe(200);
+    expect(s.events().at(-1)?.type).toBe('track');
+    for (const path of ['/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias'])
+      expect((await s.call(path, { type: path.slice(4), userId: 'u-12345', anonymousId: 'anon-12345', groupId: 'g1', previousId: 'p-12345' })).status, path).toBe(200);
+  });
+
+  it('answers analytics.js metrics 200 and keeps nothing; unknown routes 404; wrong methods 405', async () => {
+    const s = setup();
+    expect((await s.call('/v1/m', { series: [{ type: 'Counter', metric: 'analytics_js.invoke', value: 1 }] }, { auth: null })).status).toBe(200);
+    expect(s.submitted).toHaveLength(0);
+    expect((await s.call('/v1/x', track())).status).toBe(404);
+    expect((await s.call('/v2/track', track())).status).toBe(404);
+    expect((await s.call('/v1/track', '', { method: 'GET' })).status).toBe(405);
+    expect((await s.call('/v1/projects/x/settings', '', { method: 'POST' })).status).toBe(405);
+  });
+
+  it('serves the settings analytics.js loads from cdnURL, pointing it back at this host', async () => {
+    const s = setup();
+    const r = await s.call(`/v1/projects/${KEY}/settings`, '', { method: 'GET', auth: null, headers: { host: 'collect.novade.com', 'x-forwarded-proto': 'https', origin: 'https://www.novade.com' } });
+    expect(r.status).toBe(200);
+    expect(r.headers?.['access-control-allow-origin']).toBe('https://www.novade.com');
+    const io = (r.body.integrations as Record<string, Record<string, unknown>>)['Segment.io'];
+    expect(io).toMatchObject({ apiKey: KEY, apiHost: 'collect.novade.com/v1', protocol: 'https' });
+    expect((await s.call('/v1/projects/nope/settings', '', { method: 'GET', auth: null })).status).toBe(404);
+  });
+});
+
+describe('CORS', () => {
+  const preflight = { method: 'OPTIONS', auth: null, headers: { origin: 'https://www.novade.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-retry-count' } };
+
+  it('answers the preflight analytics-next >= 1.84 sends (Authorization, X-Retry-Count) for configured origins only', async () => {
+    const s = setup();
+    for (const path of ['/v1/t', '/v1/batch', '/v1/b', '/v1/m']) {
+      const r = await s.call(path, '', preflight);
+      expect(r.status, path).toBe(204);
+      expect(r.headers).toMatchObject({ 'access-control-allow-origin': 'https://www.novade.com', 'access-control-allow-methods': 'POST, OPTIONS' });
+      expect(r.headers?.['access-control-allow-headers'].toLowerCase().split(', ')).toEqual(expect.arrayContaining(['authorization', 'x-retry-count', 'content-type']));
+    }
+    const other = await s.call('/v1/t', '', { ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } });
+    expect(other.status).toBe(403);
+    expect(other.body.message).toMatch(/SEGMENT_CORS_ORIGINS/);
+    expect(other.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('labels answers to allowed origins, whatever the status, and allows any origin with *', async () => {
+    const s = setup();
+    const ok = await s.call('/v1/t', track(), { headers: { origin: 'https://www.novade.com' } });
+    expect(ok.headers?.['access-control-allow-origin']).toBe('https://www.novade.com');
+    const bad = await s.call('/v1/t', '{', { headers: { origin: 'https://www.novade.com' } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers?.['access-control-allow-origin']).toBe('https://www.novade.com');
+    expect((await s.call('/v1/t', track(), { headers: { origin: 'https://evil.example' } })).headers?.['access-control-allow-origin']).toBeUndefined();
+    const any = setup({ corsOrigins: ['*'] });
+    expect((await any.call('/v1/t', '', { ...preflight, headers: { ...preflight.headers, origin: 'http://localhost:3000' } })).status).toBe(204);
+  });
+});
+
+describe('bad input', () => {
+  it('answers 400 to what a retry cannot fix, each with its own error and a message saying what to change', async () => {
+    const s = setup();
+    const cases: [string, unknown, string, RegExp][] = [
+      ['/v1/t', '{"type":', 'malformed_json', /not valid JSON/],
+      ['/v1/t', '', 'malformed_json', /empty/],
+      ['/v1/t', '[1,2]', 'invalid_body', /JSON object/],
+      ['/v1/t', { ...track(), properties: { blob: 'x'.repeat(33 * 1024) } }, 'payload_too_large', /32 KB per call/],
+      ['/v1/batch', { batch: Array.from({ length: 20 }, () => track({ properties: { blob: 'x'.repeat(30 * 1024) } })) }, 'payload_too_large', /500 KB per batch/],
+      ['/v1/batch', { batch: Array.from({ length: 2_501 }, () => ({ type: 'track' })) }, 'too_many_calls', /2500/],
+      ['/v1/batch', { batch: [] }, 'empty_batch', /at least one/],
+      ['/v1/batch', { batch: 'track' }, 'invalid_body', /batch/],
+      ['/v1/t', track({ userId: undefined }), 'invalid_call', /userId or an anonymousId/],
+      ['/v1/t', track({ event: '' }), 'invalid_call', /event/],
+      ['/v1/t', track({ event: undefined }), 'invalid_call', /needs "event"/],
+      ['/v1/t', track({ messageId: 'm'.repeat(100) }), 'invalid_call', /fewer than 100 characters/],
+      ['/v1/t', track({ timestamp: 'yesterday' }), 'invalid_call', /ISO-8601/],
+      ['/v1/t', track({ type: 'purchase' }), 'invalid_call', /"type" must be one of/],
+      ['/v1/g', { type: 'group', userId: 'u-12345' }, 'invalid_call', /groupId/],
+      ['/v1/a', { type: 'alias', userId: 'u-12345' }, 'invalid_call', /previousId/],
+      ['/v1/batch', { batch: [{ event: 'x', userId: 'u-12345' }, track({ userId: null })] }, 'invalid_calls', /None of the 2/],
+    ];
+    for (const [path, body, error, message] of cases) {
+      const r = await s.call(path, body);
+      expect(r.status, `${error} ${String(message)}`).toBe(400);
+      expect(r.body.error, String(message)).toBe(error);
+      expect(r.body.message).toMatch(message);
+    }
+    expect(s.events()).toHaveLength(0);
+  });
+
+  it('dead-letters invalid calls with their problems, and in a batch accepts the rest (200, each rejection listed)', async () => {
+    const s = setup();
+    const bad = track({ messageId: 'bad-one', anonymousId: undefined, userId: undefined });
+    const single = await s.call('/v1/t', bad);
+    expect(single.body.problems).toEqual([{ path: 'userId', message: expect.stringMatching(/userId or an anonymousId/) }]);
+    expect(s.rejected()).toEqual([{ recordKey: 'bad-one', problems: single.body.problems, payload: expect.objectContaining({ event: 'Form Submitted' }) }]);
+
+    const good = [track(), track()];
+    const big = track({ messageId: 'too-big', properties: { blob: 'x'.repeat(33 * 1024) } });
+    const r = await s.call('/v1/batch', { batch: [good[0], { type: 'track', userId: 'u-12345' }, big, 'not a call', good[1]] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ success: true, accepted: 2, rejected: 3 });
+    expect((r.body.rejections as { index: number; messageId?: string; problems: { path: string }[] }[]).map((x) => [x.index, x.messageId, x.problems[0].path])).toEqual([
+      [1, undefined, 'batch[1].event'],
+      [2, 'too-big', 'batch[2]'],
+      [3, undefined, 'batch[3]'],
+    ]);
+    expect(s.events().map((e) => e.messageId)).toEqual(good.map((g) => g.messageId));
+    expect(s.rejected().slice(1).map((x) => x.recordKey)).toEqual([`request:${NOW}:1`, 'too-big', `request:${NOW}:3`]);
+  });
+});
+
+describe('Temporal not accepting the calls', () => {
+  it('answers 503 with Retry-After when the calls could not be made durable, 429 when the ingest is behind', async () => {
+    const down = setup({ fail: new Error('14 UNAVAILABLE: connection refused') });
+    const r = await down.call('/v1/batch', { batch: [track()] });
+    expect(r.status).toBe(503);
+    expect(r.headers?.['retry-after']).toBe('5');
+    expect(r.body.message).toMatch(/nothing was stored/);
+    const behind = setup({ fail: new IngestBackpressureError('ingest shard 2 is behind.') });
+    const b = await behind.call('/v1/t', track());
+    expect(b.status).toBe(429);
+    expect(Number(b.headers?.['retry-after'])).toBeGreaterThan(0);
+    // An invalid call is refused for its content whatever Temporal's state: still 400.
+    expect((await down.call('/v1/t', track({ event: '' }))).status).toBe(400);
+  });
+});
+
+describe('enrichment', () => {
+  it("corrects the client's clock: timestamp = receivedAt - (sentAt - originalTimestamp), with the call's or the batch's sentAt", async () => {
+    const s = setup();
+    // The client's clock is 1 hour ahead: it sent 2 s after the call happened.
+    await s.call('/v1/t', track({ timestamp: '2026-03-01T13:00:08.000Z', sentAt: '2026-03-01T13:00:10.000Z' }));
+    // analytics-node and analytics.js's batching mode put one sentAt on the batch.
+    await s.call('/v1/batch', { sentAt: '2026-03-01T11:00:10.500Z', batch: [track({ timestamp: '2026-03-01T11:00:10.000Z' }), track({ timestamp: '2026-03-01T11:00:05.000Z', sentAt: '2026-03-01T11:00:06.000Z' })] });
+    await s.call('/v1/t', track({ timestamp: '2026-03-01T09:00:00.000Z' }));
+    await s.call('/v1/t', track());
+    await s.call('/v1/t', track({ originalTimestamp: '2026-03-01T12:00:00.000Z', sentAt: '2026-03-01T12:00:04.000Z' }));
+    const got = s.events().map((e) => [e.timestamp, e.originalTimestamp, e.sentAt, e.receivedAt]);
+    expect(got).toEqual([
+      ['2026-03-01T12:00:08.000Z', '2026-03-01T13:00:08.000Z', '2026-03-01T13:00:10.000Z', '2026-03-01T12:00:10.000Z'],
+      ['2026-03-01T12:00:09.500Z', '2026-03-01T11:00:10.000Z', '2026-03-01T11:00:10.500Z', '2026-03-01T12:00:10.000Z'],
+      ['2026-03-01T12:00:09.000Z', '2026-03-01T11:00:05.000Z', '2026-03-01T11:00:06.000Z', '2026-03-01T12:00:10.000Z'],
+      // No sentAt: the client's time as is; no time at all: the time received.
+      ['2026-03-01T09:00:00.000Z', '2026-03-01T09:00:00.000Z', undefined, '2026-03-01T12:00:10.000Z'],
+      ['2026-03-01T12:00:10.000Z', undefined, undefined, '2026-03-01T12:00:10.000Z'],
+      ['2026-03-01T12:00:06.000Z', '2026-03-01T12:00:00.000Z', '2026-03-01T12:00:04.000Z', '2026-03-01T12:00:10.000Z'],
+    ]);
+  });
+
+  it('fills context.ip from the request when absent, merges batch-level context and integrations under the call', async () => {
+    const s = setup();
+    await s.call('/v1/t', track());
+    await s.call('/v1/t', track(), { headers: { 'x-forwarded-for': '198.51.100.4, 10.0.0.1' } });
+    await s.call('/v1/t', track({ context: { ip: '192.0.2.1' } }), { ip: '::ffff:10.1.2.3' });
+    await s.call('/v1/t', track(), { ip: '::ffff:10.1.2.3' });
+    await s.call('/v1/batch', {
+      context: { library: { name: 'analytics-node', version: '3.1.0' }, page: { path: '/a', url: 'https://x/a' } },
+      integrations: { Amplitude: false },
+      batch: [track({ context: { page: { path: '/b' } }, integrations: { All: true } })],
+    });
+    const ctx = s.events().map((e) => e.context as Record<string, unknown>);
+    expect(ctx.slice(0, 4).map((c) => c.ip)).toEqual(['203.0.113.7', '198.51.100.4', '192.0.2.1', '10.1.2.3']);
+    expect(ctx[4]).toEqual({ library: { name: 'analytics-node', version: '3.1.0' }, page: { path: '/b', url: 'https://x/a' }, ip: '203.0.113.7' });
+    expect(s.events()[4].integrations).toEqual({ Amplitude: false, All: true });
+  });
+
+  it('keeps the messageId as the dedup key: generated when absent, a repeat within a batch kept once', async () => {
+    const s = setup();
+    const { messageId: _m, ...noId } = track();
+    await s.call('/v1/t', noId);
+    expect(s.events()[0].messageId).toBe('generated-1');
+    const dup = track({ messageId: 'same-id' });
+    const r = await s.call('/v1/batch', { batch: [dup, { ...dup, event: 'Other' }, track()] });
+    expect(r.body).toMatchObject({ accepted: 2, duplicates: 1, rejected: 0 });
+    expect(s.events().filter((e) => e.messageId === 'same-id').map((e) => e.event)).toEqual(['Form Submitted']);
+    // A replayed request goes to the shard of its first messageId.
+    expect(s.submitted.at(-1)?.key).toBe('same-id');
+    // Numeric ids are text, as Segment stores them.
+    await s.call('/v1/i', { type: 'identify', userId: 12345, traits: { a: 1 } });
+    expect(s.events().at(-1)?.userId).toBe('12345');
+  });
+
+  it('reads a text/plain body as analytics.js sends it, and keeps unknown fields', async () => {
+    const s = setup();
+    const body = JSON.stringify({ ...track(), _metadata: { bundled: ['Segment.io'], unbundled: [] }, custom: { deep: [1, 2] } });
+    const r = await s.handler({ method: 'POST', path: '/v1/t', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: Buffer.from(body.replace('"type"', `"writeKey":"${KEY}","type"`)) });
+    expect(r.status).toBe(200);
+    expect(s.events()[0]).toMatchObject({ _metadata: { bundled: ['Segment.io'] }, custom: { deep: [1, 2] } });
+  });
+});

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../config/logger';
+import type { IngestSignal, RejectedEvent } from '../activities/push-ingest-types';
+import type { FieldProblem } from '../mappings/amplitude-export';
+import { checkSegmentCall, enrichCall, segmentBatchSchema, SEGMENT_CALL_TYPES, SEGMENT_LIMITS, SHORT_ROUTE_TYPES, type EnrichedCall, type SegmentCallType } from '../mappings/segment-calls';
+import type { EventIngest, WebhookResponse } from './amplitude-handler';
+import type { WebhookMetrics } from './metrics';
+import { headerValue, keyMatchesAny, type HeaderBag } from './secret';
+
+/**
+ * Segment's HTTP Tracking API, free of any HTTP framework (the fastify server and the Azure Function
+ * mount the same handler), so that analytics.js (`integrations['Segment.io'].apiHost`) and
+ * analytics-node (`host`) send to novade-sync instead of api.segment.io (DESIGN.md "Ingest path").
+ *
+ * Statuses, chosen for how Segment's clients react (they never retry a 4xx but 408/429; they retry
+ * 5xx and 429, honouring Retry-After):
+ * - 200 once every valid call is durable (Temporal accepted it). A batch's invalid calls are
+ *   dead-lettered and listed in the body; the rest is accepted.
+ * - 400 only for what a retry cannot fix: malformed JSON, a body over Segment's limits (32 KB per
+ *   call, 500 KB per batch, 2,500 calls), a single call that is invalid (dead-lettered), a batch
+ *   whose calls are all invalid.
+ * - 401 missing or unknown write key.
+ * - 429 (ingest behind) or 503 (Temporal unreachable) with Retry-After: nothing was stored, retry.
+ */
+
+export interface SegmentRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/t`. */
+  path: string;
+  /** Header names in lower case. */
+  headers: HeaderBag;
+  body: Buffer | string;
+  /** The client's address as the server sees it (X-Forwarded-For is read here). */
+  ip?: string;
+  /** Scheme the client used, when the host knows it. */
+  protocol?: string;
+}
+
+export interface SegmentHandlerOptions {
+  /** Accepted write keys (SEGMENT_WRITE_KEYS). */
+  writeKeys: string[];
+  /** Browser origins allowed to send (SEGMENT_CORS_ORIGINS); `*` allows any. */
+  corsOrigins: string[];
+  ingest: EventIngest;
+  metrics?: WebhookMetrics;
+  log?: Logger;
+  now?: () => number;
+  newMessageId?: () => string;
+}
+
+export type SegmentHandler = (req: SegmentRequest) => Promise<WebhookResponse>;
+
+const SOURCE = 'segment';
+const LONG_ROUTES = new Set<string>(SEGMENT_CALL_TYPES);
+const BATCH_ROUTES = new Set(['batch', 'b']);
+const ALLOWED_HEADERS = 'Content-Type, Authorization, X-Retry-Count';
+
+/** Where the Segment routes live; `segmentRouteOf` reads a request path against them. */
+export const SEGMENT_BASE_PATH = '/v1';
+
+type Route =
+  | { kind: 'call'; type?: SegmentCallType }
+  | { kind: 'batch' }
+  | { kind: 'metrics' }
+  | { kind: 'settings'; writeKey: string }
+  | { kind: 'unknown' };
+
+export function segmentRouteOf(path: string): Route {
+  const rest = path.startsWith(`${SEGMENT_BASE_PATH}/`) ? path.slice(SEGMENT_BASE_PATH.length + 1).replace(/\/+$/, '') : undefined;
+  if (rest === undefined) return { kind: 'unknown' };
+  const settings = /^projects\/([^/]+)\/settings$/.exec(rest);
+  if (settings) return { kind: 'settings', writeKey: decodeURIComponent(settings[1]) };
+  if (BATCH_ROUTES.has(rest)) return { kind: 'batch' };
+  if (rest === 'm') return { kind: 'metrics' };
+  if (LONG_ROUTES.has(rest)) return { kind: 'call', type: rest as SegmentCallType };
+  if (rest in SHORT_ROUTE_TYPES) return { kind: 'call', type: SHORT_ROUTE_TYPES[rest] };
+  return { kind: 'unknown' };
+}
+
+/** The write key of `Authorization: Basic base64("<writeKey>:")`, Segment's documented form. */
+export function basicWriteKey(authorization: string | undefined): string | undefined {
+  const m = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const key = colon === -1 ? decoded : decoded.slice(0, colon);
+  return key === '' ? undefined : key;
+}
+
+/** The client's address: the first X-Forwarded-For hop (a proxy or Azure's front end), else the socket's. */
+export function clientIp(req: Pick<SegmentRequest, 'headers' | 'ip'>): string | undefined {
+  const forwarded = headerValue(req.headers, 'x-forwarded-for')?.split(',')[0]?.trim();
+  const ip = forwarded || req.ip;
+  // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d, Azure's front end adds the port
+  // (a.b.c.d:port): Segment stores a.b.c.d.
+  return ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1').replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1') || undefined;
+}
+
+const describe = (problems: FieldProblem[]) => problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
+
+export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandler {
+  const log = opts.log?.child({ component: 'segment-collect' });
+  const now = opts.now ?? Date.now;
+  const newMessageId = opts.newMessageId ?? (() => `srv-${randomUUID()}`);
+  const anyOrigin = opts.corsOrigins.includes('*');
+  const origins = new Set(opts.corsOrigins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  const rejectedCount = (n: number, reason: string) => n > 0 && opts.metrics?.eventsRejected.inc({ source: SOURCE, reason }, n);
+
+  /** CORS headers for an allowed origin (echoed, so that credentialed requests work too); none otherwise. */
+  const cors = (headers: HeaderBag): Record<string, string> | undefined => {
+    const origin = headerValue(headers, 'origin');
+    if (!origin || !(anyOrigin || origins.has(origin.replace(/\/+$/, '').toLowerCase()))) return undefined;
+    return { 'access-control-allow-origin': origin, vary: 'Origin' };
+  };
+  const answer = (req: SegmentRequest, res: WebhookResponse): WebhookResponse => {
+    const c = cors(req.headers);
+    return c ? { ...res, headers: { ...c, ...res.headers } } : res;
+  };
+  const bad = (error: string, message: string, extra: Record<string, unknown> = {}): WebhookResponse => ({ status: 400, body: { error, message, ...extra } });
+
+  const preflight = (req: SegmentRequest): WebhookResponse => {
+    const origin = headerValue(req.headers, 'origin');
+    const c = cors(req.headers);
+    if (!c)
+      return {
+        status: 403,
+        body: {
+          error: 'origin_not_allowed',
+          message: origin
+            ? `The origin ${origin} may not send events here: add it to SEGMENT_CORS_ORIGINS (comma-separated, e.g. https://www.novade.com).`
+            : 'A CORS preflight needs an Origin header.',
+        },
+      };
+    return {
+      status: 204,
+      body: undefined,
+      headers: { ...c, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': '86400' },
+    };
+  };
+
+  /**
+   * What analytics.js loads from `${cdnURL}/v1/projects/<writeKey>/settings`: the Segment.io
+   * destination only, pointed back at this host (no device-mode destinations to fetch, no remote
+   * metrics). Modelled on Jitsu's stub of the same endpoint.
+   */
+  const settings = (req: SegmentRequest, writeKey: string): WebhookResponse => {
+    if (!keyMatchesAny(writeKey, opts.writeKeys)) return { status: 404, body: { error: 'unknown_write_key', message: 'No source has this write key here: use one of SEGMENT_WRITE_KEYS.' } };
+    const host = headerValue(req.headers, 'x-forwarded-host') ?? headerValue(req.headers, 'host');
+    const protocol = (headerValue(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() ?? req.protocol ?? 'https').replace(/:$/, '');
+    return {
+      status: 200,
+      headers: { 'cache-control': 'public, max-age=300' },
+      body: {
+        integrations: {
+          'Segment.io': {
+            apiKey: writeKey,
+            ...(host ? { apiHost: `${host}${SEGMENT_BASE_PATH}`, protocol } : {}),
+            unbundledIntegrations: [],
+            addBundledMetadata: true,
+            maybeBundledConfigIds: {},
+            versionSettings: { version: '4.4.7', componentTypes: ['browser'] },
+          },
+        },
+        plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+        edgeFunction: {},
+        analyticsNextEnabled: true,
+        middlewareSettings: {},
+        enabledMiddleware: {},
+        metrics: { sampleRate: 0 },
+        legacyVideoPluginsEnabled: false,
+        remotePlugins: [],
+      },
+    };
+  };
+
+  /** Makes the valid calls durable; the rejected ones travel along to ops.dead_letters. */
+  const submit = async (calls: EnrichedCall[], rejected: RejectedEvent[], bytes: number): Promise<WebhookResponse | undefined> => {
+    const signal: IngestSignal = { events: calls as unknown as Record<string, unknown>[], rejected };
+    try {
+      // The shard follows the first messageId, so a replayed request goes where the original went.
+      await opts.ingest.submit(signal, { key: calls[0]?.messageId ?? rejected[0]?.recordKey ?? '', bytes });
+    } catch (err) {
+      if (calls.length === 0) {
+        // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
+        log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected calls as dead letters');
+        return undefined;
+      }
+      const behind = err instanceof Error && err.name === 'IngestBackpressureError';
+      rejectedCount(calls.length, behind ? 'backpressure' : 'not_durable');
+      log?.warn({ err: (err as Error).message, calls: calls.length }, 'calls not made durable: answering so that the client retries');
+      return behind
+        ? { status: 429, headers: { 'retry-after': '30' }, body: { error: 'ingest_behind', message: `${(err as Error).message} Nothing was stored; retry after the Retry-After delay.` } }
+        : {
+            status: 503,
+            headers: { 'retry-after': '5' },
+            body: { error: 'unavailable', message: 'The calls could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.' },
+          };
+    }
+    opts.metrics?.eventsAccepted.inc({ source: SOURCE }, calls.length);
+    rejectedCount(rejected.length, 'invalid');
+    return undefined;
+  };
+
+  const handlePost = async (req: SegmentRequest, route: Extract<Route, { kind: 'call' | 'batch' }>): Promise<WebhookResponse> => {
+    const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
+    const limit = route.kind === 'batch' ? SEGMENT_LIMITS.batchBytes : SEGMENT_LIMITS.callBytes;
+    if (bytes > limit) {
+      rejectedCount(1, 'too_large');
+      return bad(
+        'payload_too_large',
+        `The body of ${bytes} bytes is over Segment's limit of ${limit / 1024} KB ${route.kind === 'batch' ? 'per batch' : 'per call'}: send ${route.kind === 'batch' ? 'smaller batches' : 'fewer or smaller properties'}.`,
+      );
+    }
+    const headerKey = basicWriteKey(headerValue(req.headers, 'authorization'));
+    const headerOk = headerKey !== undefined && keyMatchesAny(headerKey, opts.writeKeys);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(typeof req.body === 'string' ? req.body : req.body.toString('utf8'));
+    } catch (err) {
+      rejectedCount(1, 'malformed_json');
+      return bad('malformed_json', `The body is not valid JSON (${bytes === 0 ? 'the body is empty' : (err as Error).message}): send one call object, or {"batch": [...]} to /v1/batch.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return bad('invalid_body', 'The body must be a JSON object: one call, or {"batch": [...]} for /v1/batch.');
+    const bodyKey = (parsed as { writeKey?: unknown }).writeKey;
+    if (!headerOk && !(typeof bodyKey === 'string' && keyMatchesAny(bodyKey, opts.writeKeys)))
+      return {
+        status: 401,
+        body: {
+          error: 'unauthorized',
+          message:
+            'Missing or unknown write key: send it as the HTTP Basic user name (Authorization: Basic base64("<writeKey>:")) or as "writeKey" in the body. Accepted keys are set in SEGMENT_WRITE_KEYS.',
+        },
+      };
+
+    const receivedAt = now();
+    const ip = clientIp(req);
+    if (route.kind === 'call') {
+      const raw = parsed as Record<string, unknown>;
+      // Segment's long routes name the type; analytics.js's short ones do too, and always send it in the body.
+      const withType = raw.type === undefined && route.type ? { ...raw, type: route.type } : raw;
+      const checked = checkSegmentCall(withType);
+      if (!checked.ok) {
+        const recordKey = typeof raw.messageId === 'string' ? raw.messageId : `request:${receivedAt}`;
+        const { writeKey: _k, ...payload } = raw;
+        // Nothing valid to make durable: the 400 stands whether or not the dead letter could be recorded.
+        await submit([], [{ recordKey, problems: checked.problems, payload }], bytes);
+        return bad('invalid_call', `The call is invalid and was not accepted (${describe(checked.problems)}); it was recorded as a dead letter. Fix the call: resending it unchanged fails again.`, {
+          problems: checked.problems,
+        });
+      }
+      const call = enrichCall(withType, checked.call, { receivedAt, ip, newMessageId });
+      return (await submit([call], [], bytes)) ?? { status: 200, body: { success: true } };
+    }
+
+    const batch = segmentBatchSchema.safeParse(parsed);
+    if (!batch.success) return bad('invalid_body', 'A batch body is {"batch": [call, ...]} with each call carrying its "type".', { problems: batch.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    const items = batch.data.batch;
+    if (items.length === 0) return bad('empty_batch', 'The batch holds no calls: send at least one.');
+    if (items.length > SEGMENT_LIMITS.batchCalls) {
+      rejectedCount(items.length, 'too_many_calls');
+      return bad('too_many_calls', `The batch holds ${items.length} calls, over Segment's limit of ${SEGMENT_LIMITS.batchCalls}: split it.`);
+    }
+    const calls: EnrichedCall[] = [];
+    const rejected: RejectedEvent[] = [];
+    const rejections: { index: number; messageId?: string; problems: FieldProblem[] }[] = [];
+    const seen = new Set<string>();
+    let duplicates = 0;
+    items.forEach((item, index) => {
+      const messageId = typeof (item as { messageId?: unknown } | null)?.messageId === 'string' ? (item as { messageId: string }).messageId : undefined;
+      let problems: FieldProblem[];
+      const size = Buffer.byteLength(JSON.stringify(item) ?? '');
+      if (size > SEGMENT_LIMITS.callBytes) problems = [{ path: `batch[${index}]`, message: `call of ${size} bytes is over Segment's limit of 32 KB per call` }];
+      else {
+        const checked = checkSegmentCall(item);
+        if (checked.ok) {
+          const call = enrichCall(item as Record<string, unknown>, checked.call, { receivedAt, ip, newMessageId, batch: batch.data });
+          // A messageId twice in one batch is one call (Segment deduplicates on it too).
+          if (seen.has(call.messageId)) duplicates++;
+          else {
+            seen.add(call.messageId);
+            calls.push(call);
+          }
+          return;
+        }
+        problems = checked.problems.map((p) => ({ path: `batch[${index}]${p.path ? `.${p.path}` : ''}`, message: p.message }));
+      }
+      const payload = typeof item === 'object' && item !== null && !Array.isArray(item) ? (({ writeKey: _k, ...rest }) => rest)(item as Record<string, unknown>) : item;
+      rejected.push({ recordKey: messageId ?? `request:${receivedAt}:${index}`, problems, payload });
+      rejections.push({ index, ...(messageId ? { messageId } : {}), problems });
+    });
+
+    const failed = await submit(calls, rejected, bytes);
+    if (failed) return failed;
+    if (calls.length === 0)
+      return bad('invalid_calls', `None of the ${items.length} call(s) is valid; they were recorded as dead letters. See "rejections" for each call's problems.`, { accepted: 0, rejected: rejected.length, rejections });
+    return {
+      status: 200,
+      body: { success: true, accepted: calls.length, ...(duplicates ? { duplicates } : {}), rejected: rejected.length, ...(rejections.length ? { rejections } : {}) },
+    };
+  };
+
+  return async (req) => {
+    const route = segmentRouteOf(req.path);
+    const method = req.method.toUpperCase();
+    if (route.kind === 'unknown') return answer(req, { status: 404, body: { error: 'not_found', message: `No Segment route ${req.path}: use /v1/{track,identify,page,screen,group,alias,batch} or /v1/{t,i,p,s,g,a,b}.` } });
+    if (method === 'OPTIONS') return preflight(req);
+    if (route.kind === 'settings') return method === 'GET' ? answer(req, settings(req, route.writeKey)) : answer(req, { status: 405, headers: { allow: 'GET' }, body: { error: 'method_not_allowed', message: 'Settings are read with GET.' } });
+    if (method !== 'POST') return answer(req, { status: 405, headers: { allow: 'POST, OPTIONS' }, body: { error: 'method_not_allowed', message: 'Segment calls are sent with POST.' } });
+    // analytics.js's own metrics: accepted and dropped, they are about the library, not the site.
+    if (route.kind === 'metrics') return answer(req, { status: 200, body: { success: true } });
+    return answer(req, await handlePost(req, route));
+  };
+}
