@@ -4,6 +4,7 @@ import type { Warehouse } from '../connectors/warehouse/types';
 import type { PlatformMetrics } from '../lib/metrics';
 import type { EventSink, SourceReader } from '../streams/pipeline';
 import type { SourceName, StreamDeclaration } from '../streams/types';
+import type { CompiledPlan } from '../tracking/plan-compile';
 
 /** Everything activities need, built once per worker process (workers/deps.ts). */
 export interface ActivityDeps {
@@ -15,4 +16,6 @@ export interface ActivityDeps {
   sink: EventSink;
   /** The worker's Prometheus metrics (lib/metrics.ts); activities keep their own when absent. */
   metrics?: PlatformMetrics;
+  /** The tracking plan website calls are checked against (TRACKING_PLAN_DIR); none: calls are not checked. */
+  trackingPlan?: CompiledPlan;
 }

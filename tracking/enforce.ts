@@ -37,10 +37,10 @@ import { violationsFromErrors, type SchemaViolation, type ViolationOutcome } fro
 export interface TrackedCall {
   type: string;
   messageId?: string;
-  event?: string;
-  name?: string;
-  properties?: Record<string, unknown>;
-  traits?: Record<string, unknown>;
+  event?: string | null;
+  name?: string | null;
+  properties?: Record<string, unknown> | null;
+  traits?: Record<string, unknown> | null;
   [key: string]: unknown;
 }
 
@@ -93,7 +93,7 @@ export function enforceCall<C extends TrackedCall>(call: C, plan: CompiledPlan):
   if (call.type === 'track') {
     const planned = typeof call.event === 'string' ? plan.event(call.event) : undefined;
     if (planned) schema = planned.schema;
-    else found.push({ type: 'unplanned_event', path: '$.event', sample: maskedSample(call.event ?? null), detail: 'this event is not in the tracking plan' });
+      else found.push({ type: 'unplanned_event', path: '$.event', sample: maskedSample(call.event ?? null), detail: 'this event is not in the tracking plan' });
   } else if (call.type === 'identify') schema = plan.traits;
   else {
     if (typeof call.name === 'string' && call.name !== '' && !plan.isPlannedPage(call.name))

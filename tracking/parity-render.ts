@@ -15,11 +15,11 @@ const COLUMNS: [string, (r: ParityRow) => string][] = [
   ['segment', (r) => n(r.segment)],
   ['novade-sync', (r) => n(r.collected)],
   ['blocked', (r) => n(r.blocked)],
-  ['amplitude', (r) => n(r.amplitude)],
+  ['amplitude', (r) => (r.amplitudeCompared ? n(r.amplitude) : 'not streamed')],
   ['missing in segment', (r) => n(r.missingInSegment)],
   ['missing in novade-sync', (r) => n(r.missingInCollected)],
-  ['missing in amplitude', (r) => n(r.missingInAmplitude)],
-  ['extra in amplitude', (r) => n(r.extraInAmplitude)],
+  ['missing in amplitude', (r) => (r.amplitudeCompared ? n(r.missingInAmplitude) : '-')],
+  ['extra in amplitude', (r) => (r.amplitudeCompared ? n(r.extraInAmplitude) : '-')],
   ['shifted', (r) => n(r.shifted)],
   ['difference', (r) => pct(r.difference)],
   ['verdict', (r) => r.verdict],
@@ -87,7 +87,8 @@ function dayChart(days: ParityDay[], series: Series[], opts: { lines: boolean; h
   const m = { top: 34, right: 24, bottom: 64, left: 64 };
   const w = W - m.left - m.right;
   const h = H - m.top - m.bottom;
-  const max = niceMax(Math.max(1, ...days.flatMap((d) => series.map((s) => s.value(d)))));
+  // Five whole-numbered intervals: an axis of calls has no half calls.
+  const max = niceMax(Math.max(5, ...days.flatMap((d) => series.map((s) => s.value(d)))));
   const slot = w / Math.max(days.length, 1);
   const x = (i: number) => m.left + slot * (i + 0.5);
   const y = (v: number) => m.top + h - (v / max) * h;
@@ -95,8 +96,8 @@ function dayChart(days: ParityDay[], series: Series[], opts: { lines: boolean; h
   days.forEach((d, i) => {
     if (d.outOfTolerance) parts.push(`<rect class="out" x="${(m.left + slot * i).toFixed(1)}" y="${m.top}" width="${slot.toFixed(1)}" height="${h}"><title>${esc(d.day)}: out of tolerance</title></rect>`);
   });
-  for (let k = 0; k <= 4; k++) {
-    const v = (max / 4) * k;
+  for (let k = 0; k <= 5; k++) {
+    const v = (max / 5) * k;
     parts.push(`<line class="grid" x1="${m.left}" x2="${m.left + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`);
     parts.push(`<text class="tick" x="${m.left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${n(Math.round(v))}</text>`);
   }
@@ -178,6 +179,7 @@ tr.bad td{background:#fef2f2;color:#991b1b;font-weight:400}td.id{font-family:ui-
 <p class="meta">Tolerance ${esc(pct(r.tolerance))} &middot; ${n(t.calls)} calls &middot; Segment ${n(t.segment)}, novade-sync ${n(t.collected)} (blocked by the plan ${n(t.blocked)}), Amplitude ${n(t.amplitude)} &middot; generated ${esc(r.generatedAt)}</p>
 ${verdict}
 <h2>Calls per day</h2>
+<p class="note">Events only: identifies, which Amplitude's event stream does not send back, are counted in the table.</p>
 ${dayChart(r.days, COUNTS, { lines: true, height: 340, label: 'Calls per day on each side' })}
 <h2>Calls missing per day (joined on messageId)</h2>
 ${dayChart(r.days, MISMATCHES, { lines: false, height: 220, label: 'Calls missing on a side, per day' })}

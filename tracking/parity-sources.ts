@@ -1,7 +1,7 @@
 import type { SilverTableDef, Warehouse } from '../connectors/warehouse/types';
 import type { SegmentReader } from '../connectors/bigquery/segment-reader';
 import { amplitudeEventsSilver } from '../mappings/amplitude-export';
-import { segmentSilverDef } from '../mappings/segment-warehouse';
+import { SEGMENT_LIVE_SILVER } from '../mappings/segment-live';
 import { PAGE_EVENT_PREFIX, UNNAMED_PAGE_EVENT, segmentEventColumn } from './plan-compile';
 import { addDays, computeParity, mergeParity, type ParityCall, type ParityInputs, type ParityOptions, type ParityReport } from './parity';
 
@@ -23,9 +23,9 @@ export type SegmentParityTable = (typeof SEGMENT_PARITY_TABLES)[number];
 /** The silver table of live calls of one Segment call type (the Segment collection endpoint's). */
 export const liveSilverTable = (t: SegmentParityTable) => `segment_live_${t}`;
 
-/** The warehouse tables the report reads, with the layout of the backfill's (screens: the pages layout). */
+/** The warehouse tables the report reads: the collection endpoint's silver tables and Amplitude's. */
 export function paritySilverTables(): SilverTableDef[] {
-  return [...SEGMENT_PARITY_TABLES.map((t) => ({ ...segmentSilverDef(t === 'screens' ? 'pages' : t), name: liveSilverTable(t) })), amplitudeEventsSilver];
+  return [...SEGMENT_LIVE_SILVER, amplitudeEventsSilver];
 }
 
 /** What Amplitude names a call of a Segment table (mappings/segment.ts). */
@@ -90,9 +90,11 @@ export function warehouseSides(warehouse: Pick<Warehouse, 'query'>): Omit<Parity
       return out;
     },
     amplitude: async (w) => {
+      // Group calls reach Amplitude as $identify under seg:<messageId> too; they are not events the report compares.
       const rows = await warehouse.query(
         `SELECT insert_id, event_time, event_type FROM silver.amplitude_events ` +
-          `WHERE insert_id LIKE 'seg:%' AND event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP)`,
+          `WHERE insert_id LIKE 'seg:%' AND event_time >= CAST(? AS TIMESTAMP) AND event_time < CAST(? AS TIMESTAMP) ` +
+          `AND insert_id NOT IN (SELECT concat('seg:', id) FROM silver.segment_live_groups)`,
         [w.start, w.end],
       );
       return rows.map((r) => ({ id: String(r.insert_id).slice(4), at: iso(r.event_time), eventType: String(r.event_type) }));

@@ -13,6 +13,9 @@
  * `amplitude`; the calls missing on each side; and the verdict: a row is out of tolerance when the
  * calls missing on a side (Segment vs novade-sync, or novade-sync vs Amplitude) exceed `tolerance`
  * times the row's calls.
+ *
+ * Amplitude's event stream carries events, not identifies (user property updates go through its
+ * separate user forwarding): `$identify` rows compare Segment with novade-sync only.
  */
 
 export type ParitySide = 'segment' | 'collected' | 'amplitude';
@@ -43,7 +46,11 @@ export interface ParityOptions {
   tolerance: number;
   /** How many messageIds each list of samples keeps. */
   samples?: number;
+  /** Event types Amplitude's event stream never sends back (default `$identify`): not compared on the Amplitude side. */
+  notStreamed?: readonly string[];
 }
+
+export const NOT_STREAMED_BY_AMPLITUDE: readonly string[] = ['$identify'];
 
 export interface ParityRow {
   day: string;
@@ -61,6 +68,8 @@ export interface ParityRow {
   /** In Amplitude under a seg: insert_id novade-sync never collected. */
   extraInAmplitude: number;
   shifted: number;
+  /** False for event types Amplitude's stream does not send back: its columns say nothing then. */
+  amplitudeCompared: boolean;
   /** The larger of the two comparisons' mismatched calls, as a share of the row's calls. */
   difference: number;
   verdict: 'ok' | 'out of tolerance';
@@ -81,6 +90,7 @@ export interface ShiftedSample {
 
 export interface ParityDay {
   day: string;
+  /** The three counts: calls of the event types Amplitude streams back (identifies are in the rows only). */
   segment: number;
   collected: number;
   amplitude: number;
@@ -91,7 +101,7 @@ export interface ParityDay {
   outOfTolerance: boolean;
 }
 
-export interface ParityTotals extends Omit<ParityRow, 'day' | 'eventType'> {
+export interface ParityTotals extends Omit<ParityRow, 'day' | 'eventType' | 'amplitudeCompared'> {
   calls: number;
   rows: number;
   rowsOutOfTolerance: number;
@@ -165,7 +175,7 @@ const emptyCounts = () => ({ segment: 0, collected: 0, blocked: 0, amplitude: 0,
 type Counts = ReturnType<typeof emptyCounts>;
 
 function judge(c: Counts, tolerance: number): { difference: number; verdict: ParityRow['verdict'] } {
-  const calls = Math.max(c.segment, c.collected, c.amplitude, 1);
+  const calls = Math.max(c.segment, c.collected, 1);
   const difference = Math.max(c.missingInSegment + c.missingInCollected, c.missingInAmplitude + c.extraInAmplitude) / calls;
   // A float sum such as 0.02 + 1e-17 must not turn a row at exactly the tolerance into a failure.
   return { difference, verdict: difference <= tolerance + 1e-12 ? 'ok' : 'out of tolerance' };
@@ -174,7 +184,8 @@ function judge(c: Counts, tolerance: number): { difference: number; verdict: Par
 export function computeParity(inputs: ParityInputs, opts: ParityOptions): ParityReport {
   if (!DAY_RE.test(opts.from) || !DAY_RE.test(opts.to)) throw new Error('from and to are days, YYYY-MM-DD');
   const keep = opts.samples ?? 20;
-  const rows = new Map<string, Counts & { day: string; eventType: string }>();
+  const notStreamed = new Set(opts.notStreamed ?? NOT_STREAMED_BY_AMPLITUDE);
+  const rows = new Map<string, Counts & { day: string; eventType: string; amplitudeCompared: boolean }>();
   const missing: ParityReport['missing'] = {
     segment: { count: 0, samples: [] },
     collected: { count: 0, samples: [] },
@@ -191,7 +202,8 @@ export function computeParity(inputs: ParityInputs, opts: ParityOptions): Parity
     if (j.day < opts.from || j.day > opts.to) continue;
     const key = `${j.day}\u0000${j.eventType}`;
     let r = rows.get(key);
-    if (!r) rows.set(key, (r = { day: j.day, eventType: j.eventType, ...emptyCounts() }));
+    const compared = !notStreamed.has(j.eventType);
+    if (!r) rows.set(key, (r = { day: j.day, eventType: j.eventType, amplitudeCompared: compared, ...emptyCounts() }));
     const collected = j.collected !== undefined || j.blocked;
     if (j.segment !== undefined) r.segment++;
     if (collected) r.collected++;
@@ -205,11 +217,11 @@ export function computeParity(inputs: ParityInputs, opts: ParityOptions): Parity
       r.missingInCollected++;
       note(missing.collected, id, j);
     }
-    if (collected && !j.blocked && j.amplitude === undefined) {
+    if (compared && collected && !j.blocked && j.amplitude === undefined) {
       r.missingInAmplitude++;
       note(missing.amplitude, id, j);
     }
-    if (!collected && j.amplitude !== undefined) {
+    if (compared && !collected && j.amplitude !== undefined) {
       r.extraInAmplitude++;
       note(missing.extraInAmplitude, id, j);
     }
@@ -230,14 +242,17 @@ export function computeParity(inputs: ParityInputs, opts: ParityOptions): Parity
     for (const k of Object.keys(t) as (keyof Counts)[]) t[k] += r[k];
     return t;
   }, emptyCounts());
+  const callsOf = (r: ParityRow) => Math.max(r.segment, r.collected, r.amplitudeCompared ? r.amplitude : 0);
   const days = daysBetween(opts.from, opts.to).map((day) => {
     const of = out.filter((r) => r.day === day);
-    const sum = (f: (r: ParityRow) => number) => of.reduce((n, r) => n + f(r), 0);
+    const sum = (f: (r: ParityRow) => number, rows = of) => rows.reduce((n, r) => n + f(r), 0);
+    // The three lines count what all three sides hold: the types Amplitude streams back.
+    const shared = of.filter((r) => r.amplitudeCompared);
     return {
       day,
-      segment: sum((r) => r.segment),
-      collected: sum((r) => r.collected),
-      amplitude: sum((r) => r.amplitude),
+      segment: sum((r) => r.segment, shared),
+      collected: sum((r) => r.collected, shared),
+      amplitude: sum((r) => r.amplitude, shared),
       missingInSegment: sum((r) => r.missingInSegment),
       missingInCollected: sum((r) => r.missingInCollected),
       amplitudeMismatch: sum((r) => r.missingInAmplitude + r.extraInAmplitude),
@@ -251,7 +266,7 @@ export function computeParity(inputs: ParityInputs, opts: ParityOptions): Parity
     generatedAt: new Date().toISOString(),
     rows: out,
     days,
-    totals: { ...totals, ...judge(totals, opts.tolerance), calls: out.reduce((n, r) => n + Math.max(r.segment, r.collected, r.amplitude), 0), rows: out.length, rowsOutOfTolerance: out.filter((r) => r.verdict !== 'ok').length },
+    totals: { ...totals, ...judge(totals, opts.tolerance), calls: out.reduce((n, r) => n + callsOf(r), 0), rows: out.length, rowsOutOfTolerance: out.filter((r) => r.verdict !== 'ok').length },
     missing,
     shifted,
   };
@@ -275,7 +290,7 @@ export function mergeParity(parts: ParityReport[], opts: ParityOptions): ParityR
     generatedAt: new Date().toISOString(),
     rows,
     days: parts.flatMap((p) => p.days),
-    totals: { ...counts, ...judge(counts, opts.tolerance), calls: rows.reduce((n, r) => n + Math.max(r.segment, r.collected, r.amplitude), 0), rows: rows.length, rowsOutOfTolerance: rows.filter((r) => r.verdict !== 'ok').length },
+    totals: { ...counts, ...judge(counts, opts.tolerance), calls: rows.reduce((n, r) => n + Math.max(r.segment, r.collected, r.amplitudeCompared ? r.amplitude : 0), 0), rows: rows.length, rowsOutOfTolerance: rows.filter((r) => r.verdict !== 'ok').length },
     missing: { segment: list('segment'), collected: list('collected'), amplitude: list('amplitude'), extraInAmplitude: list('extraInAmplitude') },
     shifted: { count: parts.reduce((n, p) => n + p.shifted.count, 0), samples: parts.flatMap((p) => p.shifted.samples).slice(0, keep) },
   };

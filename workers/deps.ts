@@ -6,7 +6,25 @@ import { SalesforceReader } from '../connectors/salesforce';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
+import fs from 'node:fs';
 import { PlatformMetrics } from '../lib/metrics';
+import { loadValidPlan, type CompiledPlan } from '../tracking/plan-compile';
+
+/**
+ * The tracking plan of TRACKING_PLAN_DIR, compiled once. A plan with a problem stops the worker with
+ * the lint's lines (enforcing half a plan would block or let through the wrong calls); no directory
+ * means website calls are not checked, which the log says.
+ */
+export function loadTrackingPlan(config: AppConfig, log: Logger): CompiledPlan | undefined {
+  const dir = config.tracking.planDir;
+  if (!fs.existsSync(dir)) {
+    log.info({ dir }, 'no tracking plan directory: website calls are not checked against a plan (TRACKING_PLAN_DIR)');
+    return undefined;
+  }
+  const plan = loadValidPlan(dir);
+  log.info({ dir, version: plan.version, events: plan.eventNames().length }, 'tracking plan loaded: website calls are checked against it');
+  return plan;
+}
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
@@ -16,6 +34,7 @@ import { PlatformMetrics } from '../lib/metrics';
 export async function buildDeps(config: AppConfig, log: Logger): Promise<ActivityDeps> {
   if (config.sandboxed.length > 0)
     log.warn({ sandboxed: config.sandboxed }, `no credentials for ${config.sandboxed.join(', ')}: using the sandbox emulators (npm run sandbox)`);
+  const trackingPlan = loadTrackingPlan(config, log);
   const warehouse = await createWarehouse(config.warehouse);
   return {
     config,
@@ -25,5 +44,6 @@ export async function buildDeps(config: AppConfig, log: Logger): Promise<Activit
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
     sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: new PlatformMetrics({ processMetrics: true }),
+    ...(trackingPlan ? { trackingPlan } : {}),
   };
 }

@@ -67,6 +67,16 @@ describe('parity report', () => {
     expect(edge.rows).toEqual([]);
   });
 
+  it("compares identifies on Segment's and novade-sync's sides only: Amplitude's stream does not send them back", () => {
+    const ids = day('2024-06-01', 10, 'i', '$identify');
+    const r = computeParity({ segment: ids, collected: ids, amplitude: [], blocked: [] }, opts);
+    expect(r.rows[0]).toMatchObject({ eventType: '$identify', segment: 10, collected: 10, amplitude: 0, amplitudeCompared: false, missingInAmplitude: 0, verdict: 'ok' });
+    expect(r.days[0]).toMatchObject({ segment: 0, collected: 0, amplitude: 0 });
+    expect(renderParityText(r)).toMatch(/\$identify\s+10\s+10\s+0\s+not streamed/);
+    const lost = computeParity({ segment: ids.slice(1), collected: ids, amplitude: [], blocked: [] }, opts);
+    expect(lost.rows[0]).toMatchObject({ missingInSegment: 1, verdict: 'out of tolerance' });
+  });
+
   it('counts calls blocked by the plan as collected and expects them absent from Amplitude', () => {
     const all = day('2024-06-01', 10);
     const blocked = [call('2024-06-01-0', '2024-06-01T00:15:01Z')];
