@@ -6,7 +6,7 @@ import { startSandbox } from './start';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
-  const sandbox = await startSandbox(config, log, ['salesforce', 'drift', 'amplitude', 'bigquery']);
+  const sandbox = await startSandbox(config, log, ['salesforce', 'drift', 'amplitude', 'bigquery', 'segment']);
   const w = Math.max(...Object.keys(sandbox.urls).map((k) => k.length));
   process.stdout.write(
     [

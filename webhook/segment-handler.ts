@@ -34,6 +34,8 @@ export interface SegmentRequest {
   ip?: string;
   /** Scheme the client used, when the host knows it. */
   protocol?: string;
+  /** Where the host mounts `/v1` (Azure Functions: `/api`), for the apiHost the settings hand out. */
+  mountPath?: string;
 }
 
 export interface SegmentHandlerOptions {
@@ -154,7 +156,7 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
         integrations: {
           'Segment.io': {
             apiKey: writeKey,
-            ...(host ? { apiHost: `${host}${SEGMENT_BASE_PATH}`, protocol } : {}),
+            ...(host ? { apiHost: `${host}${req.mountPath ?? ''}${SEGMENT_BASE_PATH}`, protocol } : {}),
             unbundledIntegrations: [],
             addBundledMetadata: true,
             maybeBundledConfigIds: {},

@@ -6,6 +6,7 @@ import { startDemoStack, type DemoStack } from './stack';
 import { runSyncFlow } from './flows/sync-flow';
 import { runWebhookFlow } from './flows/webhook-flow';
 import { runBackfillFlow } from './flows/backfill-flow';
+import { runWebsiteFlow } from './flows/website-flow';
 import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
 import type { OrganizeSummary } from '../../workflows/organize';
 
@@ -30,6 +31,8 @@ const FLOWS: { name: string; run: Flow }[] = [
     run: (s) => runSyncFlow(s, 'drift', { sourceCount: () => driftRecords(s), insertIdPrefix: 'drift:' }),
   },
   { name: 'Segment backfill (a week of BigQuery history)', run: (s) => runBackfillFlow(s, { from: '2024-01-01', to: '2024-01-07' }) },
+  // Before the webhook flow, so that the Amplitude stream it reconciles carries the website's events too.
+  { name: 'Website (analytics.js in chromium → Segment-compatible endpoint → silver, Amplitude, Segment + BigQuery)', run: runWebsiteFlow },
   { name: 'Amplitude webhook (a burst of website events, plus every event the syncs sent)', run: runWebhookFlow },
 ];
 

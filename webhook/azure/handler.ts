@@ -44,7 +44,7 @@ export function createAzureSegmentHandler(opts: { handler: SegmentHandler; route
     const at = url.pathname.indexOf(`${SEGMENT_BASE_PATH}/`);
     const path = at === -1 ? url.pathname : url.pathname.slice(at);
     const body = req.method === 'POST' ? Buffer.from(await req.arrayBuffer()) : Buffer.alloc(0);
-    const res = await opts.handler({ method: req.method, path, headers, body, protocol: url.protocol.replace(/:$/, '') });
+    const res = await opts.handler({ method: req.method, path, headers, body, protocol: url.protocol.replace(/:$/, ''), mountPath: at > 0 ? url.pathname.slice(0, at) : undefined });
     if (res.status >= 500) ctx.warn(`${opts.route}: answered ${res.status}`, res.body);
     opts.metrics?.observeRequest(opts.route, res.status, (performance.now() - started) / 1000);
     return { status: res.status, headers: { 'content-type': 'application/json', ...res.headers }, body: res.body === undefined ? undefined : JSON.stringify(res.body) };
