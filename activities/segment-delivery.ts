@@ -55,15 +55,22 @@ export function createSegmentDeliveryActivities(deps: Pick<ActivityDeps, 'config
 
   /**
    * The calls of these batches, in the order they were stored. Read with the warehouse's read-only
-   * query: the outbox's rows are bronze rows, the interface has no other reader for them.
+   * query (the interface has no other reader for bronze rows), in two steps: the batch ledger says when
+   * each batch was appended, and that time range lets the engine skip the rest of bronze (DuckDB's zone
+   * maps, Delta's file statistics) instead of scanning every row ever collected for the batch ids.
    */
   const readBatches = async (batchIds: string[]): Promise<Map<string, unknown[]>> => {
     const out = new Map<string, unknown[]>(batchIds.map((id) => [id, []]));
     for (let i = 0; i < batchIds.length; i += READ_BATCHES) {
       const ids = batchIds.slice(i, i + READ_BATCHES);
+      const marks = ids.map(() => '?').join(', ');
+      const ledger = await deps.warehouse.query<{ at: Date | string }>(`SELECT ingested_at AS at FROM ops.bronze_batches WHERE table_name = ? AND batch_id IN (${marks})`, [segmentLiveBronze.name, ...ids]);
+      if (ledger.length === 0) continue;
+      const times = ledger.map((r) => new Date(r.at).getTime());
+      const [from, to] = [new Date(Math.min(...times)), new Date(Math.max(...times))];
       const rows = await deps.warehouse.query<{ batch_id: string; payload: JsonValue }>(
-        `SELECT _batch_id AS batch_id, _payload AS payload FROM bronze.${segmentLiveBronze.name} WHERE _batch_id IN (${ids.map(() => '?').join(', ')}) ORDER BY _batch_id, _row`,
-        ids,
+        `SELECT _batch_id AS batch_id, _payload AS payload FROM bronze.${segmentLiveBronze.name} WHERE _ingested_at BETWEEN CAST(? AS TIMESTAMP) AND CAST(? AS TIMESTAMP) AND _batch_id IN (${marks}) ORDER BY _batch_id, _row`,
+        [from.toISOString(), to.toISOString(), ...ids],
       );
       for (const r of rows) out.get(r.batch_id)?.push(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload);
     }

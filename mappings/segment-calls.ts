@@ -72,15 +72,12 @@ export const segmentBatchSchema = z.looseObject({
 });
 
 /**
- * A call as made durable: what bronze keeps, the flush maps and the destinations receive. Segment's
- * enrichment is applied: `messageId` always set, `receivedAt`, skew-corrected `timestamp` (the
- * client's time kept as `originalTimestamp`), `sentAt` from the call or its batch, batch-level
+ * A call as made durable (checked by checkEnrichedCall): what bronze keeps, the flush maps and the
+ * destinations receive. Segment's enrichment is applied: `messageId` always set, `receivedAt`,
+ * skew-corrected `timestamp` (the client's time kept as `originalTimestamp`), `sentAt` from the call or its batch, batch-level
  * `context`/`integrations` merged in, `context.ip` from the request when absent, no `writeKey`.
  */
-export const enrichedCallSchema = z.intersection(
-  segmentCallSchema,
-  z.looseObject({ messageId: z.string().min(1), receivedAt: isoDateTime, timestamp: isoDateTime, context: object }),
-);
+const enrichedFields = z.looseObject({ messageId: z.string().min(1), receivedAt: isoDateTime, timestamp: isoDateTime, context: object });
 export type EnrichedCall = SegmentCall & { messageId: string; receivedAt: string; timestamp: string; context: Record<string, unknown> };
 
 export type CallCheck = { ok: true; call: SegmentCall } | { ok: false; problems: FieldProblem[] };
@@ -99,10 +96,18 @@ export function checkSegmentCall(raw: unknown): CallCheck {
 
 export type EnrichedCheck = { ok: true; call: EnrichedCall } | { ok: false; problems: FieldProblem[] };
 
-/** The flush checks what crossed Temporal again rather than trust the other side. */
+/**
+ * The flush checks what crossed Temporal again rather than trust the other side: a call, plus the
+ * fields enrichment sets. Two plain parses rather than a zod intersection, which costs several times
+ * more on the worker's hot path.
+ */
 export function checkEnrichedCall(raw: unknown): EnrichedCheck {
-  const parsed = enrichedCallSchema.safeParse(raw);
-  return parsed.success ? { ok: true, call: parsed.data as EnrichedCall } : { ok: false, problems: problemsOf(parsed.error) };
+  const call = checkSegmentCall(raw);
+  if (!call.ok) return call;
+  const extra = enrichedFields.safeParse(raw);
+  if (!extra.success) return { ok: false, problems: problemsOf(extra.error) };
+  const { messageId, receivedAt, timestamp, context } = extra.data;
+  return { ok: true, call: { ...call.call, messageId, receivedAt, timestamp, context } as EnrichedCall };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -138,7 +143,7 @@ export interface EnrichOptions {
   newMessageId: () => string;
 }
 
-/** The stored form of a valid call (see enrichedCallSchema). */
+/** The stored form of a valid call (see EnrichedCall). */
 export function enrichCall(raw: Record<string, unknown>, call: SegmentCall, opts: EnrichOptions): EnrichedCall {
   const batchSentAt = typeof opts.batch?.sentAt === 'string' && !Number.isNaN(Date.parse(opts.batch.sentAt)) ? opts.batch.sentAt : undefined;
   const sentAt = call.sentAt ?? batchSentAt;

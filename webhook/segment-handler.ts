@@ -56,6 +56,8 @@ const SOURCE = 'segment';
 const LONG_ROUTES = new Set<string>(SEGMENT_CALL_TYPES);
 const BATCH_ROUTES = new Set(['batch', 'b']);
 const ALLOWED_HEADERS = 'Content-Type, Authorization, X-Retry-Count';
+/** One request's calls travel in one Temporal signal, whose payload limit is 2 MB. */
+const MAX_SIGNAL_BYTES = 1_500_000;
 
 /** Where the Segment routes live; `segmentRouteOf` reads a request path against them. */
 export const SEGMENT_BASE_PATH = '/v1';
@@ -175,9 +177,29 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
     };
   };
 
-  /** Makes the valid calls durable; the rejected ones travel along to ops.dead_letters. */
-  const submit = async (calls: EnrichedCall[], rejected: RejectedEvent[], bytes: number): Promise<WebhookResponse | undefined> => {
+  /**
+   * Makes the valid calls durable; the rejected ones travel along to ops.dead_letters. Answers the
+   * refusal to send when the valid calls could not be made durable, and whether the dead letters were.
+   */
+  const submit = async (calls: EnrichedCall[], rejected: RejectedEvent[]): Promise<{ refusal?: WebhookResponse; lettered: boolean }> => {
     const signal: IngestSignal = { events: calls as unknown as Record<string, unknown>[], rejected };
+    // What the signal will weigh, not the body: enrichment (batch context merged into every call,
+    // receivedAt, timestamps, ip) can double a batch, and the ingest groups requests by this size to
+    // keep each signal well under Temporal's 2 MB payload limit.
+    const bytes = Buffer.byteLength(JSON.stringify(signal));
+    // Only a batch whose top-level context is merged into thousands of calls gets here: refused for its
+    // content, as a retry of the same batch would be.
+    if (bytes > MAX_SIGNAL_BYTES)
+      return {
+        lettered: false,
+        refusal: {
+          status: 400,
+          body: {
+            error: 'payload_too_large',
+            message: `The batch weighs ${bytes} bytes once its top-level context is merged into each call, over the ${MAX_SIGNAL_BYTES} bytes one durable write takes: send fewer calls per batch or a smaller top-level context.`,
+          },
+        },
+      };
     try {
       // The shard follows the first messageId, so a replayed request goes where the original went.
       await opts.ingest.submit(signal, { key: calls[0]?.messageId ?? rejected[0]?.recordKey ?? '', bytes });
@@ -185,22 +207,23 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
       if (calls.length === 0) {
         // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
         log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected calls as dead letters');
-        return undefined;
+        return { lettered: false };
       }
       const behind = err instanceof Error && err.name === 'IngestBackpressureError';
       rejectedCount(calls.length, behind ? 'backpressure' : 'not_durable');
       log?.warn({ err: (err as Error).message, calls: calls.length }, 'calls not made durable: answering so that the client retries');
-      return behind
+      const refusal: WebhookResponse = behind
         ? { status: 429, headers: { 'retry-after': '30' }, body: { error: 'ingest_behind', message: `${(err as Error).message} Nothing was stored; retry after the Retry-After delay.` } }
         : {
             status: 503,
             headers: { 'retry-after': '5' },
             body: { error: 'unavailable', message: 'The calls could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.' },
           };
+      return { lettered: false, refusal };
     }
     opts.metrics?.eventsAccepted.inc({ source: SOURCE }, calls.length);
     rejectedCount(rejected.length, 'invalid');
-    return undefined;
+    return { lettered: rejected.length > 0 };
   };
 
   const handlePost = async (req: SegmentRequest, route: Extract<Route, { kind: 'call' | 'batch' }>): Promise<WebhookResponse> => {
@@ -246,13 +269,13 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
         const recordKey = typeof raw.messageId === 'string' ? raw.messageId : `request:${receivedAt}`;
         const { writeKey: _k, ...payload } = raw;
         // Nothing valid to make durable: the 400 stands whether or not the dead letter could be recorded.
-        await submit([], [{ recordKey, problems: checked.problems, payload }], bytes);
-        return bad('invalid_call', `The call is invalid and was not accepted (${describe(checked.problems)}); it was recorded as a dead letter. Fix the call: resending it unchanged fails again.`, {
+        const { lettered } = await submit([], [{ recordKey, problems: checked.problems, payload }]);
+        return bad('invalid_call', `The call is invalid and was not accepted (${describe(checked.problems)})${lettered ? '; it was recorded as a dead letter' : ''}. Fix the call: resending it unchanged fails again.`, {
           problems: checked.problems,
         });
       }
       const call = enrichCall(withType, checked.call, { receivedAt, ip, newMessageId });
-      return (await submit([call], [], bytes)) ?? { status: 200, body: { success: true } };
+      return (await submit([call], [])).refusal ?? { status: 200, body: { success: true } };
     }
 
     const batch = segmentBatchSchema.safeParse(parsed);
@@ -292,10 +315,10 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
       rejections.push({ index, ...(messageId ? { messageId } : {}), problems });
     });
 
-    const failed = await submit(calls, rejected, bytes);
-    if (failed) return failed;
+    const { refusal, lettered } = await submit(calls, rejected);
+    if (refusal) return refusal;
     if (calls.length === 0)
-      return bad('invalid_calls', `None of the ${items.length} call(s) is valid; they were recorded as dead letters. See "rejections" for each call's problems.`, { accepted: 0, rejected: rejected.length, rejections });
+      return bad('invalid_calls', `None of the ${items.length} call(s) is valid${lettered ? '; they were recorded as dead letters' : ''}. See "rejections" for each call's problems.`, { accepted: 0, rejected: rejected.length, rejections });
     return {
       status: 200,
       body: { success: true, accepted: calls.length, ...(duplicates ? { duplicates } : {}), rejected: rejected.length, ...(rejections.length ? { rejections } : {}) },

@@ -53,6 +53,9 @@ export function buildWebhookApp(opts: WebhookAppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // Segment answers an oversized body 400 (its clients drop it rather than retry), in its own words.
+    if (err.statusCode === 413 && opts.segment && req.url.startsWith(`${SEGMENT_BASE_PATH}/`))
+      return send(reply, { status: 400, body: { error: 'payload_too_large', message: `The body is over Segment's limits (32 KB per call, 500 KB per batch): send smaller batches.` } });
     if (err.statusCode === 413) return send(reply, tooLarge(Number(req.headers['content-length']) || undefined, opts.bodyLimitBytes));
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
       return send(reply, { status: err.statusCode, body: { error: err.code ?? 'bad_request', message: err.message } });

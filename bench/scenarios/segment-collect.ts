@@ -11,12 +11,13 @@ import { runLoad, type Load, type LoadTarget } from '../webhook-load';
  * emulator (dual tracking on) in this process.
  *
  * - Warm-up (counted in the checks, not measured): 3 s at 50 calls/s on /v1/t, drained.
- * - `/v1/batch` at BENCH_SEGMENT_RATE requests/s (default 1,000), 10 calls each, for
- *   BENCH_SEGMENT_SECONDS (default 60); then `/v1/t` (one call each, analytics.js's short route) at the
- *   same rate and length. Every call has its own messageId and anonymousId.
- * - After the load: how long until silver, Amplitude and the Segment forward hold every acknowledged
- *   call (the catch-up, measured from the end of the last run), and whether each holds exactly the
- *   acknowledged calls.
+ * - `/v1/t` (one call each, analytics.js's short route) at BENCH_SEGMENT_RATE requests/s (default
+ *   1,000) for BENCH_SEGMENT_SECONDS (default 60); then `/v1/batch`, 10 calls each, at the same rate and
+ *   length (BENCH_SEGMENT_ROUTES=t or batch runs one of them). Every call has its own messageId and
+ *   anonymousId.
+ * - After each run: how long until silver, Amplitude and the Segment forward hold every call
+ *   acknowledged so far (measured from the end of the run), so that a run starts on a drained system;
+ *   at the end, whether each side holds exactly the acknowledged calls.
  * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are.
  */
 
@@ -152,13 +153,18 @@ const scenario: BenchScenario = {
       await caughtUp(warm.ok, 180_000);
       const rate = num('BENCH_SEGMENT_RATE', 1_000);
       const seconds = num('BENCH_SEGMENT_SECONDS', 60);
-      const runs: { route: string; load: Load; calls: number }[] = [];
-      const b = await runLoad(batch, rate, seconds);
-      runs.push({ route: '/v1/batch (10 calls)', load: b, calls: b.ok * BATCH_CALLS });
-      const t = await runLoad(single, rate, seconds);
-      runs.push({ route: '/v1/t', load: t, calls: t.ok });
-      const acked = warm.ok + runs.reduce((n, r) => n + r.calls, 0);
-      const end = await caughtUp(acked, 600_000);
+      const routes = (process.env.BENCH_SEGMENT_ROUTES ?? 't,batch').split(',');
+      const runs: { route: string; load: Load; calls: number; caughtUp: Awaited<ReturnType<typeof caughtUp>> }[] = [];
+      let acked = warm.ok;
+      for (const route of routes) {
+        const load = await runLoad(route === 'batch' ? batch : single, rate, seconds);
+        const calls = route === 'batch' ? load.ok * BATCH_CALLS : load.ok;
+        acked += calls;
+        runs.push({ route: route === 'batch' ? '/v1/batch (10 calls)' : '/v1/t', load, calls, caughtUp: await caughtUp(acked, 600_000) });
+      }
+      const none: Load = { rate, seconds: 0, ok: 0, errors: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, startedAt: 0, timeline: [] };
+      const t = runs.find((r) => r.route === '/v1/t')?.load ?? none;
+      const b = runs.find((r) => r.route !== '/v1/t')?.load ?? none;
       const final = await state();
       await stopChild(webhook);
       await stopChild(worker);
@@ -170,11 +176,15 @@ const scenario: BenchScenario = {
       const amplitudeEvents = new Set(amplitude.store.list().map((e) => e.insertId)).size;
       const segmentCalls = segment.store.count();
       const f = (x: number | undefined) => (x === undefined ? 'not within 600 s' : `${x.toFixed(1)} s`);
-      const lines = runs.map((r) => `  ${r.route.padEnd(22)} rate ${r.load.rate}/s for ${r.load.seconds.toFixed(1)} s: ${r.load.ok} answered 200 (${r.calls} calls), p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, max ${r.load.max} ms, errors ${r.load.errors}`);
+      const lines = runs.map(
+        (r) =>
+          `  ${r.route.padEnd(22)} rate ${r.load.rate}/s for ${r.load.seconds.toFixed(1)} s: ${r.load.ok} answered 200 (${r.calls} calls), p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, max ${r.load.max} ms, errors ${r.load.errors}; ` +
+          `caught up: warehouse ${f(r.caughtUp.warehouse)}, Amplitude ${f(r.caughtUp.amplitude)}, Segment ${f(r.caughtUp.segment)}`,
+      );
       process.stderr.write(
         `\n  segment-collect (load avg ${os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/')})\n${lines.join('\n')}\n` +
           `  acknowledged ${acked} calls; silver ${silverRows} rows (${Number(silver.u)} distinct ids), Amplitude ${amplitudeEvents} events, Segment forward ${segmentCalls} calls kept\n` +
-          `  caught up after the load: warehouse ${f(end.warehouse)}, Amplitude ${f(end.amplitude)}, Segment ${f(end.segment)}; deliveries ${final.amplitude?.deliveries ?? 0} / ${final.segment?.deliveries ?? 0}\n`,
+          `  deliveries ${final.amplitude?.deliveries ?? 0} (Amplitude) / ${final.segment?.deliveries ?? 0} (Segment)\n`,
       );
       return {
         records: acked,
@@ -190,9 +200,12 @@ const scenario: BenchScenario = {
           silver_equals_acked: String(silverRows === acked),
           amplitude_events: amplitudeEvents,
           segment_forwarded: segmentCalls,
-          caught_up_warehouse_s: end.warehouse?.toFixed(1) ?? 'no',
-          caught_up_amplitude_s: end.amplitude?.toFixed(1) ?? 'no',
-          caught_up_segment_s: end.segment?.toFixed(1) ?? 'no',
+          ...Object.fromEntries(
+            runs.flatMap((r) => {
+              const k = r.route === '/v1/t' ? 't' : 'batch';
+              return (['warehouse', 'amplitude', 'segment'] as const).map((side) => [`${k}_caught_up_${side}_s`, r.caughtUp[side]?.toFixed(1) ?? 'no']);
+            }),
+          ),
           load_avg_1m: os.loadavg()[0].toFixed(1),
         },
       };

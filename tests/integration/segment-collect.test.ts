@@ -116,6 +116,10 @@ describe('Segment calls from analytics-node to silver, Amplitude and Segment', (
     expect((await stack.post('batch', { batch: calls }, headers)).status).toBe(200);
     const preflight = await fetch(`${stack.server.url}/v1/t`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-retry-count' } });
     expect(preflight.status).toBe(204);
+    // Over the server's own body limit (1 MB) as well as Segment's: still Segment's 400, not a 413.
+    const huge = await stack.post('batch', JSON.stringify({ batch: [trackCall({ properties: { blob: 'x'.repeat(1_100_000) } })] }));
+    expect(huge.status).toBe(400);
+    expect(huge.body.error).toBe('payload_too_large');
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization.*X-Retry-Count/);
 
     await stack.settle(6 + 2 + 1 + 1 + 3);
@@ -197,8 +201,8 @@ describe('Segment endpoint when Temporal is down or the worker dies', () => {
     }
   });
 
-  it('keeps every acknowledged call exactly once in silver and in Amplitude when the worker is killed while calls flow', async () => {
-    const stack = await makeSegmentStack(env, { forward: false, settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 100, flushTimeout: '3 seconds' } });
+  it('keeps every acknowledged call exactly once in silver, Amplitude and Segment when the worker is killed while calls flow', async () => {
+    const stack = await makeSegmentStack(env, { settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 100, flushTimeout: '3 seconds' } });
     try {
       let worker = await startSegmentWorker(env, bundle, stack, { graceMs: 1 });
       const acked = new Set<string>();
@@ -235,6 +239,9 @@ describe('Segment endpoint when Temporal is down or the worker dies', () => {
       const amp = new Set(insertIds(stack));
       expect(amp.size).toBe(acked.size);
       for (const id of acked) expect(amp.has(`seg:${id}`), id).toBe(true);
+      const forwarded = stack.segment.store.list().map((c) => c.messageId);
+      expect(forwarded.length).toBe(acked.size);
+      expect(new Set(forwarded)).toEqual(acked);
     } finally {
       await stack.close();
     }

@@ -162,6 +162,8 @@ describe('bad input', () => {
       ['/v1/g', { type: 'group', userId: 'u-12345' }, 'invalid_call', /groupId/],
       ['/v1/a', { type: 'alias', userId: 'u-12345' }, 'invalid_call', /previousId/],
       ['/v1/batch', { batch: [{ event: 'x', userId: 'u-12345' }, track({ userId: null })] }, 'invalid_calls', /None of the 2/],
+      // 60 KB of top-level context is under 500 KB, but merged into each of 40 calls it is over 2 MB.
+      ['/v1/batch', { context: { blob: 'x'.repeat(60_000) }, batch: Array.from({ length: 40 }, () => track()) }, 'payload_too_large', /once its top-level context is merged/],
     ];
     for (const [path, body, error, message] of cases) {
       const r = await s.call(path, body);
