@@ -74,6 +74,9 @@ export async function runParityFlow(stack: DemoStack): Promise<ParityFlowResult>
   for (const [side, m] of Object.entries(report.missing))
     if (side !== 'segment' && m.count > 0) problems.push(`${m.count} calls reported missing (${side}): ${m.samples.map((s) => s.messageId).slice(0, 3).join(', ')}`);
   const t = report.totals;
+  // Amplitude's side: the event types its stream sends back (identifies are not), blocked calls left out.
+  const streamed = report.rows.filter((r) => r.amplitudeCompared);
+  const sum = (f: (r: (typeof streamed)[number]) => number) => streamed.reduce((n, r) => n + f(r), 0);
   return {
     lost,
     report,
@@ -81,8 +84,8 @@ export async function runParityFlow(stack: DemoStack): Promise<ParityFlowResult>
       flow: `dual-tracking parity (${lost.length} calls lost by Segment, found)`,
       source: t.collected,
       silver: t.collected - t.blocked,
-      amplitude: t.amplitude,
-      sent: null,
+      amplitude: sum((r) => r.amplitude),
+      sent: sum((r) => r.collected - r.blocked),
       segment: t.segment,
       deadLetters: 0,
       duplicates: 0,
