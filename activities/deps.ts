@@ -5,6 +5,7 @@ import type { PlatformMetrics } from '../lib/metrics';
 import type { EventSink } from '../ports/event-sink';
 import type { SourceName, SourceReader } from '../ports/source-reader';
 import type { StreamDeclaration } from '../streams/types';
+import type { CompiledPlan } from '../tracking/plan-compile';
 
 /** Everything activities need, built once per worker process (workers/deps.ts). */
 export interface ActivityDeps {
@@ -16,4 +17,6 @@ export interface ActivityDeps {
   sink: EventSink;
   /** The worker's Prometheus metrics (lib/metrics.ts); activities keep their own when absent. */
   metrics?: PlatformMetrics;
+  /** The tracking plan website calls are checked against (TRACKING_PLAN_DIR); none: calls are not checked. */
+  trackingPlan?: CompiledPlan;
 }

@@ -7,6 +7,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerStatus } from './commands/status';
 import { registerBackfill } from './commands/backfill';
 import { registerCodecServer } from './commands/codec-server';
+import { registerTracking } from './commands/tracking';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStatus(program, ctx);
   registerBackfill(program, ctx);
   registerCodecServer(program, ctx);
+  registerTracking(program, ctx);
   return program;
 }
 

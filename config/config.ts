@@ -104,6 +104,16 @@ export interface AppConfig {
     /** host:port of the worker's own Prometheus metrics (records, runs, checks); the SDK's are on temporal.metricsBind. */
     appMetricsBind: string;
   };
+  /** The tracking plan, its violations and the dual-tracking parity report (issue #23). */
+  tracking: {
+    /** Absolute path of the plan's directory. */
+    planDir: string;
+    violationsWindowSeconds: number;
+    parityDaily: boolean;
+    /** 0.02 for 2%. */
+    parityTolerance: number;
+    paritySettleSeconds: number;
+  };
   sandbox: { seed: number; scale: number };
 }
 
@@ -240,6 +250,13 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       bronzeRetentionSeconds: env.BRONZE_RETENTION === undefined ? undefined : durationSeconds(env.BRONZE_RETENTION),
       retentionInterval: env.RETENTION_INTERVAL,
       appMetricsBind: env.APP_METRICS_BIND,
+    },
+    tracking: {
+      planDir: path.resolve(cwd, env.TRACKING_PLAN_DIR),
+      violationsWindowSeconds: durationSeconds(env.TRACKING_VIOLATIONS_WINDOW),
+      parityDaily: env.TRACKING_PARITY_DAILY,
+      parityTolerance: env.TRACKING_PARITY_TOLERANCE,
+      paritySettleSeconds: durationSeconds(env.TRACKING_PARITY_SETTLE),
     },
     sandbox: { seed: env.SANDBOX_SEED, scale: env.SANDBOX_SCALE },
   };

@@ -242,6 +242,21 @@ export const envSchema = z.object({
   RETENTION_INTERVAL: duration('24h').describe('How often the `retention` schedule runs.'),
   APP_METRICS_BIND: hostPort('0.0.0.0:9465').describe("host:port of the platform's Prometheus endpoint in the worker (records, runs, cursor lag, checks, dead letters, alerts)."),
 
+  TRACKING_PLAN_DIR: z.string().min(1).default('tracking-plan').describe("The tracking plan's directory, relative to the project root ([tracking-plan.md](tracking-plan.md)); website calls are checked against it. Absent: no checks."),
+  TRACKING_VIOLATIONS_WINDOW: duration('24h').describe('An alerted (event, violation type) recovers once none was seen within this window.'),
+  TRACKING_PARITY_DAILY: bool(false).describe("`true`: organize checks each day's parity once (Segment's warehouse vs novade-sync vs Amplitude), alerting once out of tolerance and once back. Turn on during dual tracking."),
+  TRACKING_PARITY_TOLERANCE: z
+    .preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^\d+(?:\.\d+)?%$/, 'expected a percentage such as 2% or 0.5%')
+        .default('2%')
+        .transform((v) => Number(v.slice(0, -1)) / 100),
+    )
+    .describe("Largest difference between the sides, as a share of Segment's count, still in tolerance (`2%`)."),
+  TRACKING_PARITY_SETTLE: duration('6h').describe('How long after a day ends its parity is checked: Segment loads its warehouse hours late.'),
+
   SANDBOX: z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' }).default('auto').describe('`auto`: emulators for the services with no credentials set; `on`: emulators for everything; `off`: never (a service without credentials is an error).'),
   SANDBOX_SEED: int(42).describe('Seed of the generated sandbox data (same seed, same data).'),
   SANDBOX_SCALE: num(1, 0.0001, 100).describe('Size of the sandbox data (1: 37,000 contacts, 20,000 leads, 8,000 opportunities).'),

@@ -6,8 +6,26 @@ import { SalesforceReader } from '../connectors/salesforce';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
+import fs from 'node:fs';
 import { PlatformMetrics } from '../lib/metrics';
 import { secretSource } from '../config/keyvault/secret-sources';
+import { loadValidPlan, type CompiledPlan } from '../tracking/plan-compile';
+
+/**
+ * The tracking plan of TRACKING_PLAN_DIR, compiled once. A plan with a problem stops the worker with
+ * the lint's lines (enforcing half a plan would block or let through the wrong calls); no directory
+ * means website calls are not checked, which the log says.
+ */
+export function loadTrackingPlan(config: AppConfig, log: Logger): CompiledPlan | undefined {
+  const dir = config.tracking.planDir;
+  if (!fs.existsSync(dir)) {
+    log.info({ dir }, 'no tracking plan directory: website calls are not checked against a plan (TRACKING_PLAN_DIR)');
+    return undefined;
+  }
+  const plan = loadValidPlan(dir);
+  log.info({ dir, version: plan.version, events: plan.eventNames().length }, 'tracking plan loaded: website calls are checked against it');
+  return plan;
+}
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
@@ -17,6 +35,7 @@ import { secretSource } from '../config/keyvault/secret-sources';
 export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { warehouse?: Warehouse; metrics?: PlatformMetrics } = {}): Promise<ActivityDeps> {
   if (config.sandboxed.length > 0)
     log.warn({ sandboxed: config.sandboxed }, `no credentials for ${config.sandboxed.join(', ')}: using the sandbox emulators (npm run sandbox)`);
+  const trackingPlan = loadTrackingPlan(config, log);
   const warehouse = prebuilt.warehouse ?? (await createWarehouse(config.warehouse));
   return {
     config,
@@ -26,5 +45,6 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
     sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
+    ...(trackingPlan ? { trackingPlan } : {}),
   };
 }

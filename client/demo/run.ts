@@ -7,6 +7,7 @@ import { runSyncFlow } from './flows/sync-flow';
 import { runWebhookFlow } from './flows/webhook-flow';
 import { runBackfillFlow } from './flows/backfill-flow';
 import { runWebsiteFlow } from './flows/website-flow';
+import { runParityFlow } from './flows/parity-flow';
 import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
 import type { OrganizeSummary } from '../../workflows/organize';
 
@@ -39,6 +40,7 @@ const FLOWS: { name: string; run: Flow }[] = [
   { name: 'Segment backfill (a week of BigQuery history)', run: (s) => runBackfillFlow(s, { from: '2024-01-01', to: '2024-01-07' }) },
   // Before the webhook flow, so that the Amplitude stream it reconciles carries the website's events too.
   { name: 'Website (analytics.js in chromium → Segment-compatible endpoint → silver, Amplitude, Segment + BigQuery)', run: runWebsiteFlow },
+  { name: 'Dual-tracking parity report (one more visit whose track calls Segment loses)', run: async (s) => (await runParityFlow(s)).row },
   { name: 'Amplitude webhook (a burst of website events, plus every event the syncs sent)', run: runWebhookFlow },
 ];
 

@@ -136,6 +136,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         WEBHOOK_SECRET: randomBytes(16).toString('hex'),
         WEBHOOK_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // The project's tracking plan: the website's calls are checked against it.
+        TRACKING_PLAN_DIR: path.resolve(__dirname, '../../tracking-plan'),
         ...opts.env,
       },
       dir,

@@ -10,8 +10,8 @@ import { duckdbDialect as d } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells, trackingViolationCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import * as organizeOps from '../organize-ops';
 import {
@@ -44,6 +44,8 @@ import type {
   Row,
   SilverTableDef,
   SyncRun,
+  TrackingViolation,
+  TrackingViolationSummary,
   UnmergedBronze,
   Warehouse,
 } from '../types';
@@ -478,6 +480,15 @@ export class DuckDBWarehouse implements Warehouse {
   async countDeadLettersSince(since: Date): Promise<Record<string, number>> {
     await this.ready();
     return organizeOps.countDeadLettersSince(this.opsTarget(), since);
+  }
+
+  writeTrackingViolations(violations: TrackingViolation[]): Promise<number> {
+    return this.insertMissing('writeTrackingViolations', TRACKING_VIOLATIONS, trackingViolationCells(violations, new Date()));
+  }
+
+  async summarizeTrackingViolations(since: Date, opts: { limit?: number } = {}): Promise<TrackingViolationSummary[]> {
+    await this.ready();
+    return organizeOps.summarizeTrackingViolations(this.opsTarget(), since, opts.limit);
   }
 
   /** DuckDB compacts on checkpoint by itself; there is no per-table OPTIMIZE. */
