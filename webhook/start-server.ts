@@ -91,7 +91,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   });
   if (opts.config.segment.writeKeys.length === 0)
     opts.log.warn('SEGMENT_WRITE_KEYS is empty: the Segment-compatible endpoint (/v1/*) refuses every call with 401 until the site\'s write key is listed');
-  const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, metrics, log: opts.log });
+  const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log: opts.log });
   const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, guard, metrics, log: opts.log });
   const app = buildWebhookApp({
     amplitude,

@@ -41,7 +41,7 @@ const segmentIngest = new TemporalIngest({
   timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
   metrics,
 });
-const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, metrics, log });
+const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log });
 const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, guard, metrics, log });
 
 app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
