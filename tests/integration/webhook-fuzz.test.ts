@@ -8,11 +8,13 @@ import { createLogger } from '../../config/logger';
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { handleDriftWebhook } from '../../webhook/drift';
 import { exportEvent, makeStack, startWorker, type Stack } from '../helpers/amplitude-webhook';
+import { basicAuth, makeSegmentStack, startSegmentWorker, type SegmentStack } from '../helpers/segment-collect';
 
 /**
- * Property-based tests of the push handlers against hostile bodies, on the real dev server, worker and
- * DuckDB. While Temporal is up: no answer is a 5xx, the server stays up, every acknowledged event is
- * in silver exactly once, every refused tracked event is in dead letters, nothing refused is in silver.
+ * Property-based tests of the push handlers (/amplitude, /drift, the Segment routes /v1/t and
+ * /v1/batch) against hostile bodies, on the real dev server, worker and DuckDB. While Temporal is up:
+ * no answer is a 5xx, the server stays up, every acknowledged event is in silver exactly once, every
+ * refused tracked event is in dead letters, nothing refused is in silver.
  *
  * Bounded for CI: FUZZ_SEED (default 20260101) and FUZZ_RUNS (default 40) fix what runs; no shrinking
  * against the live stack (endOnFailure). A failure prints the seed to re-run it with.
@@ -199,4 +201,137 @@ describe('webhook fuzz', () => {
     );
     expect(statuses.get(400)).toBeGreaterThan(0);
   }, 60_000);
+});
+
+let segmentTracked = 0;
+
+interface SegmentItem {
+  text: string;
+  /** Set for a call-shaped item: its messageId (the last of duplicate keys, as JSON.parse keeps it). */
+  messageId?: string;
+}
+
+/** A Segment call of any type, with hostile content spliced in as raw text where analytics.js puts data. */
+const segmentCallItem: fc.Arbitrary<() => SegmentItem> = fc
+  .record({
+    type: fc.constantFrom('track', 'identify', 'page', 'screen', 'group', 'alias'),
+    where: fc.constantFrom('properties', 'traits', 'context', 'integrations', 'extra_field'),
+    value: fc.oneof(hostile, rawValue),
+    userId: fc.option(nasty, { nil: undefined }),
+    event: fc.option(nasty, { nil: undefined }),
+    duplicateId: fc.boolean(),
+    protoKey: fc.boolean(),
+  })
+  .map((r) => () => {
+    const messageId = `sfuzz-${SEED}-${++segmentTracked}`;
+    const base: Record<string, unknown> = {
+      type: r.type,
+      messageId,
+      anonymousId: `anon-${segmentTracked}`,
+      userId: r.userId ?? `user-${segmentTracked}`,
+      timestamp: new Date().toISOString(),
+      context: { library: { name: 'analytics.js', version: 'npm:next-1.84.1' } },
+      ...(r.type === 'track' ? { event: r.event ?? 'Fuzz Sent' } : {}),
+      ...(r.type === 'group' ? { groupId: 'acme' } : {}),
+      ...(r.type === 'alias' ? { previousId: `anon-prev-${segmentTracked}` } : {}),
+    };
+    delete base[r.where];
+    let text = JSON.stringify(base).slice(0, -1);
+    text += `,${JSON.stringify(r.where)}:${r.where === 'extra_field' ? r.value.text : `{"v":${r.value.text}}`}`;
+    if (r.protoKey) text += ',"__proto__":{"userId":"from-proto"},"constructor":{"prototype":{"x":1}}';
+    text = r.duplicateId ? `{"messageId":"overridden-${messageId}",${text.slice(1)}}` : `${text}}`;
+    return { text, messageId };
+  });
+
+/** One call to /v1/t, or a batch to /v1/batch (now and then with a hostile top-level context merged into each call); now and then not JSON. */
+const segmentBody: fc.Arbitrary<{ items: (() => SegmentItem)[]; batch: boolean; context?: Raw }> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      items: fc.array(fc.oneof({ weight: 3, arbitrary: segmentCallItem }, { weight: 1, arbitrary: garbageItem }), { minLength: 1, maxLength: 3 }),
+      batch: fc.boolean(),
+      context: fc.option(fc.oneof(hostile, rawValue), { nil: undefined, freq: 3 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 50 }).map((s) => ({ items: [(): SegmentItem => ({ text: s })], batch: false })) },
+);
+
+interface SegmentAnswer {
+  error?: string;
+  message?: string;
+  rejections?: { index: number; messageId?: string }[];
+}
+
+describe('segment fuzz', () => {
+  let stack: SegmentStack;
+  let worker: Awaited<ReturnType<typeof startSegmentWorker>>;
+  beforeAll(async () => {
+    // No forward: only the ingest path is under test (deliveries read what it stored).
+    stack = await makeSegmentStack(env, { forward: false, ingest: { lingerMs: 5 } });
+    worker = await startSegmentWorker(env, bundle, stack);
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  it('POST /v1/t and /v1/batch: never a 5xx; every acknowledged call in silver once; every refused one answered 4xx or dead-lettered, and not in silver', async () => {
+    const acked = new Set<string>();
+    const refused = new Set<string>();
+    /** Refused calls the answer says were recorded as dead letters. */
+    const lettered = new Set<string>();
+    let answers = 0;
+    await withSeed('segment fuzz', () =>
+      fc.assert(
+        fc.asyncProperty(fc.array(segmentBody, { minLength: 1, maxLength: 4 }), async (bodies) => {
+          const sent = bodies.map((b) => {
+            const items = b.items.map((make) => make());
+            const batch = b.batch || items.length > 1;
+            const text = batch ? `{"sentAt":${JSON.stringify(new Date().toISOString())},${b.context ? `"context":${b.context.text},` : ''}"batch":[${items.map((i) => i.text).join(',')}]}` : items[0].text;
+            return { items, text, route: batch ? 'batch' : 't' };
+          });
+          // Sent at once, so hostile and valid requests share signals.
+          const answered = await Promise.all(
+            sent.map((s) => fetch(`${stack.server.segmentUrl}/${s.route}`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: basicAuth() }, body: s.text })),
+          );
+          for (const [i, res] of answered.entries()) {
+            answers++;
+            const text = await res.text();
+            const json = (text ? JSON.parse(text) : {}) as SegmentAnswer;
+            const { items, route } = sent[i];
+            expect(res.status, `answer to /v1/${route} ${sent[i].text.slice(0, 200)}: ${text.slice(0, 300)}`).toBeLessThan(500);
+            const rejectedAt = new Set((json.rejections ?? []).map((r) => r.index));
+            for (const [index, item] of items.entries()) {
+              if (!item.messageId) continue;
+              if (res.status === 200 && !rejectedAt.has(index)) acked.add(item.messageId);
+              else refused.add(item.messageId);
+            }
+            // What the answer says was dead-lettered must be: a batch's rejections once the request was durable, a refused single call, a request Temporal refused.
+            if (res.status === 200 || /recorded as (a )?dead letters?/.test(json.message ?? ''))
+              for (const r of json.rejections ?? []) if (r.messageId && items[r.index]?.messageId === r.messageId) lettered.add(r.messageId);
+            if (res.status === 400 && (json.error === 'invalid_call' || json.error === 'not_storable') && /dead letter/.test(json.message ?? ''))
+              for (const item of items) if (item.messageId) lettered.add(item.messageId);
+          }
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      ),
+    );
+    expect(answers).toBeGreaterThan(RUNS);
+    expect((await fetch(`${stack.server.url}/healthz`)).status).toBe(200);
+
+    const deadline = Date.now() + 30_000;
+    for (let s = await stack.ingestStatus(); s.received < acked.size || s.pending > 0; s = await stack.ingestStatus()) {
+      if (Date.now() > deadline) throw new Error(`ingest did not flush: ${JSON.stringify(s)} (${acked.size} calls acknowledged)`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const counts = new Map<string, number>();
+    for (const id of await stack.silverIds()) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const id of acked) expect(counts.get(id), `acknowledged ${id}`).toBe(1);
+    for (const id of refused) expect(counts.has(id), `refused ${id}`).toBe(false);
+    const letters = new Set((await stack.deps.warehouse.query<{ record_key: string }>("SELECT record_key FROM ops.dead_letters WHERE flow = 'segment'")).map((r) => r.record_key));
+    for (const id of lettered) expect(letters.has(id), `dead letter of ${id}`).toBe(true);
+    // Both outcomes happened, or the generators have drifted from what they mean to test.
+    expect(acked.size).toBeGreaterThan(5);
+    expect(lettered.size).toBeGreaterThan(5);
+  }, 120_000);
 });
