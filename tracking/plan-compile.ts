@@ -1,3 +1,4 @@
+import { eventColumn } from '../mappings/segment-live';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -53,14 +54,7 @@ export interface CompileResult {
 }
 
 /** Segment names a track's warehouse column after its event this way; the backfill and the live mapping send it to Amplitude as event_type. */
-export function segmentEventColumn(name: string): string {
-  return name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
-}
+export const segmentEventColumn = eventColumn;
 
 /** Amplitude event type of a page call (mappings/segment.ts: `Viewed <name>`, or `Page Viewed` without a name). */
 export const PAGE_EVENT_PREFIX = 'Viewed ';

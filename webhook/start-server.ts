@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
-import type { Env } from '../config/env';
-import type { AmplitudeIngestSettings } from '../workflows/amplitude-ingest';
 import type { Logger } from '../config/logger';
 import { createAmplitudeHandler } from './amplitude-handler';
 import { WebhookMetrics } from './metrics';
 import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
 import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
+import { ingestOptionsFromEnv } from './ingest-options';
+
+export { ingestSettings } from './ingest-options';
 import { driftRoute, DRIFT_PATH } from './drift-route';
 import { createIngestGuard, ingestLimits, type IngestLimits } from './ingest-guard';
 import { createSegmentHandler, SEGMENT_BASE_PATH } from './segment-handler';
@@ -41,18 +42,6 @@ export interface StartWebhookOptions {
   port?: number;
 }
 
-/**
- * Flush cadence for the ingest workflows this webhook starts. It travels in the start input, so a
- * shard already running keeps its own (and hands it on at continue-as-new): the change reaches the
- * workflow only through its input, never its code, so running histories replay as they were.
- */
-export function ingestSettings(env: Pick<Env, 'WEBHOOK_INGEST_FLUSH_MAX_AGE_MS' | 'WEBHOOK_INGEST_FLUSH_MAX_EVENTS'>): Partial<AmplitudeIngestSettings> | undefined {
-  const settings: Partial<AmplitudeIngestSettings> = {};
-  if (env.WEBHOOK_INGEST_FLUSH_MAX_AGE_MS !== undefined) settings.maxAgeMs = env.WEBHOOK_INGEST_FLUSH_MAX_AGE_MS;
-  if (env.WEBHOOK_INGEST_FLUSH_MAX_EVENTS !== undefined) settings.maxBatch = env.WEBHOOK_INGEST_FLUSH_MAX_EVENTS;
-  return Object.keys(settings).length ? settings : undefined;
-}
-
 /** Builds the handler, the Temporal ingest and the fastify app from config, and listens. */
 export async function startWebhookServer(opts: StartWebhookOptions): Promise<RunningWebhook> {
   const { webhook } = opts.config;
@@ -66,11 +55,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const ingest = new TemporalIngest({
     client: opts.client,
     taskQueue: opts.config.temporal.taskQueue,
-    shards: env.WEBHOOK_INGEST_SHARDS,
-    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
-    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
-    settings: ingestSettings(env),
+    ...ingestOptionsFromEnv(env),
     metrics,
     ...opts.ingest,
   });
@@ -81,11 +66,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     client: opts.client,
     taskQueue: opts.config.temporal.taskQueue,
     source: 'segment',
-    shards: env.WEBHOOK_INGEST_SHARDS,
-    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
-    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
-    settings: ingestSettings(env),
+    ...ingestOptionsFromEnv(env),
     metrics,
     ...opts.segmentIngest,
   });

@@ -7,6 +7,7 @@ import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
 import { TemporalIngest } from '../temporal-ingest';
+import { ingestOptionsFromEnv } from '../ingest-options';
 import { createIngestGuard, ingestLimits } from '../ingest-guard';
 import { createAzureHandler, createAzureSegmentHandler } from './handler';
 import { createSegmentHandler } from '../segment-handler';
@@ -24,10 +25,7 @@ const metrics = new WebhookMetrics();
 const ingest = new TemporalIngest({
   client,
   taskQueue: config.temporal.taskQueue,
-  shards: config.env.WEBHOOK_INGEST_SHARDS,
-  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
-  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  ...ingestOptionsFromEnv(config.env),
   metrics,
 });
 const guard = createIngestGuard(ingestLimits(config.env), client.options.loadedDataConverter.payloadConverter);
@@ -35,10 +33,7 @@ const segmentIngest = new TemporalIngest({
   client,
   taskQueue: config.temporal.taskQueue,
   source: 'segment',
-  shards: config.env.WEBHOOK_INGEST_SHARDS,
-  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
-  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  ...ingestOptionsFromEnv(config.env),
   metrics,
 });
 const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log });
