@@ -78,7 +78,8 @@ describe('Temporal platform on the real dev server', () => {
     // Schedule state changes are applied asynchronously by the server's scheduler: poll until seen.
     const until = async (ok: (rows: Awaited<ReturnType<typeof describeSchedules>>) => boolean) => {
       let rows = await describeSchedules(env.client, defs);
-      for (let i = 0; i < 100 && !ok(rows); i++) {
+      // Up to 30 s: on a loaded 2-core machine the scheduler can take several seconds to apply a change.
+      for (let i = 0; i < 300 && !ok(rows); i++) {
         await new Promise((r) => setTimeout(r, 100));
         rows = await describeSchedules(env.client, defs);
       }
