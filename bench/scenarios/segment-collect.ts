@@ -137,9 +137,15 @@ const scenario: BenchScenario = {
     const caughtUp = async (acked: number, timeoutMs: number) => {
       const start = performance.now();
       const at: Record<'warehouse' | 'amplitude' | 'segment', number | undefined> = { warehouse: undefined, amplitude: undefined, segment: undefined };
+      let shown = 0;
       while (performance.now() - start < timeoutMs) {
         const s = await state();
         const t = (performance.now() - start) / 1000;
+        // A slow catch-up shows where it stands every 15 s: shards' pending calls, destinations' pending batches.
+        if (t - shown >= 15) {
+          shown = t;
+          process.stderr.write(`  catching up, ${t.toFixed(0)} s: ingest received ${s.ingest.received} of ${acked}, pending ${s.ingest.pending}; Amplitude pending ${s.amplitude?.pending ?? '-'} batches, Segment ${s.segment?.pending ?? '-'}\n`);
+        }
         if (at.warehouse === undefined && s.ingest.received >= acked && s.ingest.pending === 0) at.warehouse = t;
         if (at.amplitude === undefined && at.warehouse !== undefined && s.amplitude?.pending === 0) at.amplitude = t;
         if (at.segment === undefined && at.warehouse !== undefined && s.segment?.pending === 0) at.segment = t;
