@@ -1,38 +1,5 @@
-import type { BackfillCursor, BackfillTotals } from '../workflows/backfill-types';
-
-/** What crosses the workflow/activity boundary of a backfill step: a cursor and counts, never rows. */
-export interface BackfillStepInput {
-  /** The workflow id: names the stored cursor (ops.sync_state) and the bronze batches. */
-  runId: string;
-  tables: string[];
-  range: { startMs: number; endMs: number };
-  windowHours: number;
-  pageSize: number;
-  pagesPerStep: number;
-  stepBudgetMs: number;
-  cursor: BackfillCursor;
-  dryRun: boolean;
-  /** Events per second; null for no limit. */
-  rate: number | null;
-  /**
-   * When a step from this cursor was first attempted (epoch ms). A step that failed may have sent
-   * part of its pages; Amplitude forgets insert_ids after 7 days, so re-sending later than that could
-   * duplicate events and the step refuses unless `allowLateResend`.
-   */
-  firstAttemptAt: number;
-  allowLateResend?: boolean;
-}
-
-export type StepCounts = Omit<BackfillTotals, 'activeMs'> & { activeMs: number };
-
-export interface BackfillStepResult {
-  /** Where the next step starts; null once the range is done. */
-  cursor: BackfillCursor | null;
-  counts: StepCounts;
-  perEventType: Record<string, number>;
-  rejectedByReason: Record<string, number>;
-  rejectedSamples: { table: string; id: string; reason: string }[];
-}
+import type { BackfillCursor, BackfillTotals } from '../ports/backfill';
+import type { BackfillStepInput, BackfillStepResult } from '../ports/backfill-step';
 
 /** The backfill's row in ops.sync_runs: one per workflow id, updated as it goes. */
 export interface BackfillRunRecord {

@@ -2,8 +2,10 @@ import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Warehouse } from '../connectors/warehouse/types';
 import type { PlatformMetrics } from '../lib/metrics';
-import type { EventSink, SourceReader } from '../streams/pipeline';
-import type { SourceName, StreamDeclaration } from '../streams/types';
+import type { EventSink } from '../ports/event-sink';
+import type { SourceName, SourceReader } from '../ports/source-reader';
+import type { StreamDeclaration } from '../streams/types';
+import type { CompiledPlan } from '../tracking/plan-compile';
 
 /** Everything activities need, built once per worker process (workers/deps.ts). */
 export interface ActivityDeps {
@@ -15,4 +17,6 @@ export interface ActivityDeps {
   sink: EventSink;
   /** The worker's Prometheus metrics (lib/metrics.ts); activities keep their own when absent. */
   metrics?: PlatformMetrics;
+  /** The tracking plan website calls are checked against (TRACKING_PLAN_DIR); none: calls are not checked. */
+  trackingPlan?: CompiledPlan;
 }

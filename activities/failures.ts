@@ -10,7 +10,9 @@ export function toFailure(err: unknown): unknown {
     return ApplicationFailure.create({
       message: err.message,
       type: 'TransientError',
-      nextRetryDelay: err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 100) : undefined,
+      nextRetryDelay: retryDelayOf(err),
+      // The kind (e.g. amplitude-throttled) for `backfill status`, which reads it from the pending activity's last failure.
+      details: err.kind ? [{ kind: err.kind }] : undefined,
       cause: err,
     });
   return err;
@@ -23,6 +25,19 @@ export async function translated<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toFailure(err);
   }
+}
+
+/** Shortest delay Temporal is given, so that "at once" still leaves the failed request behind. */
+export const IMMEDIATE_RETRY_MS = 100;
+
+/**
+ * The wait before the next attempt: what the service asked for (Retry-After, Amplitude's throttling
+ * window); at once when this attempt got part of its work acknowledged (the retry resends only the
+ * rest, and the policy's backoff is for attempts that moved nothing); else the retry policy's backoff.
+ */
+export function retryDelayOf(err: TransientError): number | undefined {
+  if (err.retryAfterMs !== undefined) return Math.max(err.retryAfterMs, IMMEDIATE_RETRY_MS);
+  return err.progressed ? IMMEDIATE_RETRY_MS : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { meterSyncActivities } from './metered-sync';
 import { createOpsActivities } from './ops';
 import { createAmplitudeIngestActivities } from './amplitude-ingest';
 import { createBackfillActivities } from './backfill';
+import { createTrackingActivities } from './tracking';
 import { createSegmentIngestActivities } from './segment-ingest';
 import { createSegmentDeliveryActivities, type SegmentDeliveryOptions } from './segment-delivery';
 import { segmentHandover } from './segment-handover';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps, opts: ActivityOptions = {})
     ...createSegmentIngestActivities(deps, { handover: segmentHandover(deps.config, opts.segmentDelivery) }),
     ...createSegmentDeliveryActivities(deps, opts.segmentForward),
     ...createBackfillActivities(deps),
+    ...createTrackingActivities(deps),
   };
 }
 

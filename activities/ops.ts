@@ -12,13 +12,18 @@ import type { BronzeTableDef, SilverTableDef } from '../connectors/warehouse/typ
 import { amplitudeEventsBronze, amplitudeEventsSilver } from '../mappings/amplitude-export';
 import { segmentBronzeDef, segmentSilverDef } from '../mappings/segment-warehouse';
 import type { SegmentTableName } from '../mappings/segment';
+import { fetchLiveProgress } from '../lib/backfill-live';
 
 /** Workflow type and query of the Segment backfill (workflows/segment-backfill.ts, another branch). */
 export const BACKFILL_WORKFLOW_TYPE = 'segmentBackfillWorkflow';
 export const BACKFILL_PROGRESS_QUERY = 'progress';
 
 /** The part of the backfill's `progress` answer the stall check relies on; the rest is ignored. */
-const backfillProgressSchema = z.looseObject({ state: z.string(), rowsRead: z.number() });
+const backfillProgressSchema = z.looseObject({
+  state: z.string(),
+  rowsRead: z.number(),
+  retry: z.looseObject({ attempt: z.number(), errorKind: z.string(), lastError: z.string() }).nullable().optional(),
+});
 
 export function createOpsActivities(deps: ActivityDeps): OpsActivities {
   const metrics = deps.metrics ?? new PlatformMetrics();
@@ -95,7 +100,9 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
         for await (const wf of client.workflow.list({ query })) {
           let progress: z.infer<typeof backfillProgressSchema>;
           try {
-            progress = backfillProgressSchema.parse(await client.workflow.getHandle(wf.workflowId, wf.runId).query(BACKFILL_PROGRESS_QUERY));
+            // Live: rows acknowledged by the running step count as soon as it heartbeats them, so a step
+            // that retries while it moves is progress and only a backfill that moves nothing is stalled.
+            progress = backfillProgressSchema.parse(await fetchLiveProgress(client.workflow.getHandle(wf.workflowId, wf.runId)));
           } catch (err) {
             deps.log.warn({ err, workflowId: wf.workflowId }, 'could not read the progress of a running backfill; skipping it this time');
             continue;
@@ -108,7 +115,9 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
             problems.push({
               key: `backfill_stalled:${wf.workflowId}`,
               title: `Segment backfill ${wf.workflowId} has not read a row for ${Math.round(stuckMs / 60_000)} min`,
-              detail: `state running, rowsRead ${progress.rowsRead} unchanged since ${seen.unchangedSince.toISOString()} (threshold ALERT_BACKFILL_STALL_MINUTES=${deps.config.ops.backfillStallMinutes})`,
+              detail:
+                `state running, rowsRead ${progress.rowsRead} unchanged since ${seen.unchangedSince.toISOString()} (threshold ALERT_BACKFILL_STALL_MINUTES=${deps.config.ops.backfillStallMinutes})` +
+                (progress.retry ? `; retrying, attempt ${progress.retry.attempt}: ${progress.retry.errorKind}: ${progress.retry.lastError}` : ''),
               workflowId: wf.workflowId,
               runId: wf.runId,
             });

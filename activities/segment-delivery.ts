@@ -4,6 +4,7 @@ import type { DeadLetter, JsonValue } from '../connectors/warehouse/types';
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { checkEnrichedCall, type EnrichedCall } from '../mappings/segment-calls';
 import { liveAmplitudeEvent, segmentLiveBronze } from '../mappings/segment-live';
+import { enforceCall } from '../tracking/enforce';
 import type { ActivityDeps } from './deps';
 import { alwaysRetried } from './failures';
 import { SEGMENT_FLOW } from './segment-ingest';
@@ -36,7 +37,7 @@ export interface SegmentDeliveryOptions {
  * `bronze.segment_live_events` and sends them to one destination, a group at a time, heartbeating
  * the batch ids done so that a retry never sends them again.
  */
-export function createSegmentDeliveryActivities(deps: Pick<ActivityDeps, 'config' | 'warehouse' | 'log' | 'sink'>, opts: SegmentDeliveryOptions = {}): SegmentDeliveryActivities {
+export function createSegmentDeliveryActivities(deps: Pick<ActivityDeps, 'config' | 'warehouse' | 'log' | 'sink' | 'trackingPlan'>, opts: SegmentDeliveryOptions = {}): SegmentDeliveryActivities {
   let forwarder = opts.forwarder;
   const forward = () => {
     const f = deps.config.segment.forward;
@@ -79,7 +80,12 @@ export function createSegmentDeliveryActivities(deps: Pick<ActivityDeps, 'config
   const sendAmplitude = async (calls: EnrichedCall[], letters: DeadLetter[]): Promise<{ sent: number; rejected: number }> => {
     const events: AmplitudeEvent[] = [];
     let rejected = 0;
-    for (const call of calls) {
+    for (const received of calls) {
+      // The flush judged these calls by the same plan (tracking/enforce.ts is pure): a blocked call
+      // is already a dead letter and is not Amplitude's; an allowed one goes without what was omitted.
+      const judged = deps.trackingPlan ? enforceCall(received, deps.trackingPlan) : undefined;
+      if (judged?.outcome === 'block') continue;
+      const call = judged ? judged.call : received;
       const mapped = liveAmplitudeEvent(call, { minIdLength: deps.config.amplitude.minIdLength, groupType: deps.config.segment.amplitudeGroupType });
       if (mapped.ok) events.push(mapped.event);
       else {

@@ -1,8 +1,7 @@
-import type { Cursor } from '../streams/types';
+import type { Cursor, ReadMode } from '../ports/source-reader';
+import type { Counts, SyncPageResult } from '../ports/sync-page';
 
 /** What crosses the workflow/activity boundary of a sync: cursors and counts, never records. */
-/** `targeted`: specific records a webhook named, read outside the stream's cursor sequence. */
-export type ReadMode = 'rest' | 'bulk' | 'targeted';
 
 export interface BeginStreamRunInput {
   stream: string;
@@ -24,22 +23,7 @@ export interface SyncPageInput {
   page: number;
 }
 
-export interface Counts {
-  read: number;
-  written: number;
-  sent: number;
-  rejected: number;
-  apiCalls: number;
-}
 
-export interface SyncPageResult extends Counts {
-  nextCursor: Cursor;
-  nextMode: ReadMode;
-  done: boolean;
-  /** Set when the run must stop early for a good reason (e.g. the org's daily API share is used up). */
-  stop?: string;
-  apiUsage?: { used: number; limit: number };
-}
 
 export interface StreamRunSummary extends Counts {
   runId: string;

@@ -1,5 +1,5 @@
 import { formatProgress, progressBar } from './backfill';
-import type { BackfillProgress } from '../workflows/backfill-types';
+import type { BackfillProgress } from '../ports/backfill';
 
 /**
  * `backfill status --watch` (and `start --watch`): the progress bar, refreshed until the backfill
@@ -30,7 +30,9 @@ export interface WatchOutcome {
 export function watchLine(p: BackfillProgress): string {
   const state = p.pauseRequested ? 'pausing' : p.lastError && p.state === 'paused' ? 'paused (error)' : p.state;
   const where = p.window ? `  ${p.window.start.slice(0, 10)} ${p.table ?? ''}` : '';
-  return `${progressBar(p.fraction)}  ${state}  read ${p.rowsRead} sent ${p.sent} written ${p.written} rejected ${p.rejected}  ${p.ratePerSec} rows/s${where}`.trimEnd();
+  const r = p.retry && p.state === 'running' ? p.retry : null;
+  const retry = r ? `  retry attempt ${r.attempt} (${r.errorKind})${r.nextTryAt ? ` next ${r.nextTryAt.slice(11, 19)}Z` : ''}` : '';
+  return `${progressBar(p.fraction)}  ${state}  read ${p.rowsRead} sent ${p.sent} written ${p.written} rejected ${p.rejected}  ${p.ratePerSec} rows/s${where}${retry}`.trimEnd();
 }
 
 export async function watchBackfill(io: WatchIo): Promise<WatchOutcome> {

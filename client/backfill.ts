@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
-import { backfillRange } from '../workflows/backfill-cursor';
+import { fetchLiveProgress } from '../lib/backfill-live';
+import { backfillRange } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   BACKFILL_WORKFLOW_TYPE,
@@ -9,8 +10,9 @@ import {
   type BackfillInput,
   type BackfillOptions,
   type BackfillProgress,
+  type BackfillRetry,
   type ResumeArgs,
-} from '../workflows/backfill-types';
+} from '../ports/backfill';
 
 /** The operator's side of the Segment backfill: start, find, signal and query it through Temporal. */
 
@@ -91,9 +93,10 @@ export async function resolveBackfill(client: Client, config: AppConfig, sel: { 
   throw new BackfillUsageError(`${running.length} backfills are running; name one with --id: ${running.join(', ')}`);
 }
 
+/** The progress query brought up to date with the running step (heartbeat, retries): see lib/backfill-live.ts. */
 export async function backfillProgress(handle: WorkflowHandle): Promise<BackfillProgress> {
   try {
-    return await handle.query<BackfillProgress>(BACKFILL_HANDLERS.progress);
+    return await fetchLiveProgress(handle);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new BackfillUsageError(`no backfill with id ${handle.workflowId}: list them in the Web UI or start one with \`npx novade backfill start\``);
     throw err;
@@ -120,6 +123,13 @@ function duration(seconds: number | null): string {
   return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
 }
 
+/** What `status` says about a retry: which attempt, what failed, when the next try is. */
+export function retryLines(r: BackfillRetry): string[] {
+  const next = r.nextTryAt ? `next try ${r.nextTryAt}${r.retryAfterSeconds !== null ? ` (Retry-After ${r.retryAfterSeconds} s)` : ''}` : 'trying again now';
+  const how = r.progressing ? `${r.interruptedSteps} step(s) in a row ended early after progress` : 'no progress since the last step; waits grow';
+  return [`retry     attempt ${r.attempt}, ${how}; ${next}`, `          last error (${r.errorKind}, ${r.failedAt}): ${r.lastError}`];
+}
+
 export function progressBar(fraction: number, width = 30): string {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)} %`;
@@ -134,8 +144,10 @@ export function formatProgress(p: BackfillProgress): string {
     `window    ${p.window ? `${p.window.start} → ${p.window.end} (${p.table})` : '-'}`,
     `progress  ${progressBar(p.fraction)}`,
     `rows      read ${p.rowsRead}, sent ${p.sent}, written ${p.written}, rejected ${p.rejected}`,
-    `rate      ${p.ratePerSec} rows/s (limit: ${p.rateLimit === null ? 'none' : `${p.rateLimit} events/s`}), ETA ${duration(p.etaSeconds)}`,
+    `rate      ${p.ratePerSec} rows/s over wall-clock time, waits included (limit: ${p.rateLimit === null ? 'none' : `${p.rateLimit} events/s`}), ETA ${duration(p.etaSeconds)}`,
   ];
+  if (p.step && p.state === 'running') lines.push(`step      read ${p.step.rowsRead} in ${p.step.pages} page(s) so far${p.step.lastHeartbeatAt ? ` (heartbeat ${p.step.lastHeartbeatAt})` : ''}`);
+  if (p.retry && !p.lastError) lines.push(...retryLines(p.retry));
   if (p.lastError) lines.push(`error     ${p.lastError}`, '          fix the cause, then `npx novade backfill resume`');
   if (p.dryRun || Object.keys(p.perEventType).length > 0) {
     lines.push(p.dryRun ? 'would send' : 'sent per event type');

@@ -2,7 +2,7 @@ import type { AppConfig } from '../config/config';
 import { loadConfigOrExit } from '../config/config';
 import { connectTemporal, type TemporalClient } from '../lib/temporal';
 
-/** Lazily loaded config and Temporal client, shared by the CLI's commands. */
+/** The config (loaded once, before a command runs) and the lazily opened Temporal client, shared by the CLI's commands. */
 export class CliContext {
   private cfg?: AppConfig;
   private temporal?: TemporalClient;
@@ -15,8 +15,14 @@ export class CliContext {
     this.cfg = config;
   }
 
+  /** Reads the configuration and resolves its Key Vault references (the CLI's preAction hook, before any command runs). */
+  async load(): Promise<AppConfig> {
+    this.cfg ??= await loadConfigOrExit();
+    return this.cfg;
+  }
+
   get config(): AppConfig {
-    this.cfg ??= loadConfigOrExit();
+    if (!this.cfg) throw new Error('the configuration is read before a command runs (CliContext.load); nothing may use it earlier');
     return this.cfg;
   }
 

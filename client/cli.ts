@@ -6,16 +6,24 @@ import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerStatus } from './commands/status';
 import { registerBackfill } from './commands/backfill';
+import { registerCodecServer } from './commands/codec-server';
+import { registerTracking } from './commands/tracking';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('novade').description('novade-sync: operate the data platform').showHelpAfterError();
+  // Key Vault references are resolved (asynchronously) once, before any command runs; help alone reads nothing.
+  program.hook('preAction', async () => {
+    await ctx.load();
+  });
   registerSchedules(program, ctx);
   registerSync(program, ctx);
   registerDemo(program, ctx);
   registerDoctor(program, ctx);
   registerStatus(program, ctx);
   registerBackfill(program, ctx);
+  registerCodecServer(program, ctx);
+  registerTracking(program, ctx);
   return program;
 }
 

@@ -24,6 +24,9 @@ export interface ScheduleDef {
   every: string;
 }
 
+/** The names scheduleDefs declares, in its order. */
+export const SCHEDULE_NAMES = ['salesforce', 'drift', 'organize', 'retention'] as const;
+
 export function scheduleDefs(config: AppConfig): ScheduleDef[] {
   return [
     {

@@ -14,6 +14,7 @@ import { readyMessage, sandboxBanner } from './banner';
 import { startWebhookServer } from '../webhook/start-server';
 import { pointSandboxStreamAt } from '../webhook/sandbox-stream';
 import { SANDBOX } from '../config/sandbox-endpoints';
+import { startConfiguredCodecServer } from './codec-server';
 
 /**
  * `npm start`: the whole platform in the foreground. Starts the sandbox emulators for services
@@ -21,7 +22,7 @@ import { SANDBOX } from '../config/sandbox-endpoints';
  * schedules; Ctrl-C stops it all in reverse order.
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   const stack = new Stack(log);
   const urls: Record<string, string> = {};
@@ -56,6 +57,16 @@ async function main(): Promise<void> {
       Object.assign(urls, sandbox.urls);
     }
 
+    // With payload encryption on, the Web UI shows payloads through the codec server (and the
+    // local dev server's UI is pointed at it).
+    let codecEndpoint: string | undefined;
+    if (config.temporal.codec) {
+      const codecServer = await startConfiguredCodecServer(config, log);
+      stack.add({ name: 'codec server', stop: codecServer.close });
+      codecEndpoint = codecServer.url;
+      urls['codec server (Web UI)'] = codecServer.url;
+    }
+
     if (config.temporal.devServer) {
       const port = Number(config.temporal.address.split(':')[1]);
       log.info(`starting the Temporal dev server on :${port} (state in ${path.relative(process.cwd(), config.dataDir)}/temporal.db)...`);
@@ -65,6 +76,7 @@ async function main(): Promise<void> {
         port,
         uiPort: config.temporal.uiPort,
         namespace: config.temporal.namespace,
+        uiCodecEndpoint: codecEndpoint,
         log,
       });
       stack.add({ name: 'Temporal dev server', stop: server.stop });

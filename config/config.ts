@@ -1,11 +1,15 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import dotenv from 'dotenv';
-import { parseEnv, durationSeconds, type Env, type ServiceName, ConfigError } from './env';
+import { parseEnv, durationSeconds, type Env, type ServiceName, type SecretSetting, ConfigError } from './env';
 import { SANDBOX } from './sandbox-endpoints';
+import type { CodecSettings } from '../lib/codec/data-converter';
+import type { KeyVaultReference } from './keyvault/reference';
+import type { SecretResolver } from './keyvault/resolver';
+import { resolveKeyVaultReferences, unresolvedReferenceProblems } from './keyvault/resolve';
 
 export { ConfigError } from './env';
-export type { Env, ServiceName } from './env';
+export type { Env, ServiceName, SecretSetting } from './env';
 
 export type WarehouseConfig =
   | {
@@ -46,7 +50,13 @@ export interface AppConfig {
     metricsBind: string;
     /** --max-old-space-size the worker process runs under (workers/heap-cap.ts); 0 leaves V8's default. */
     workerMaxHeapMb: number;
+    /** Payload encryption (TEMPORAL_CODEC_KEYS); absent, payloads are stored as they are. */
+    codec?: CodecSettings;
   };
+  /** The codec server the Web UI calls (client/codec-server.ts). */
+  codecServer: { host: string; port: number; token?: string; origins: string[] };
+  /** Secret settings that came from Azure Key Vault references (filled by loadConfig), for re-reading rotated secrets. */
+  secretReferences: Partial<Record<SecretSetting, KeyVaultReference>>;
   schedules: { syncInterval: string; organizeInterval: string };
   salesforce: {
     loginUrl: string;
@@ -94,13 +104,32 @@ export interface AppConfig {
     /** host:port of the worker's own Prometheus metrics (records, runs, checks); the SDK's are on temporal.metricsBind. */
     appMetricsBind: string;
   };
+  /** The tracking plan, its violations and the dual-tracking parity report (issue #23). */
+  tracking: {
+    /** Absolute path of the plan's directory. */
+    planDir: string;
+    violationsWindowSeconds: number;
+    parityDaily: boolean;
+    /** 0.02 for 2%. */
+    parityTolerance: number;
+    paritySettleSeconds: number;
+  };
   sandbox: { seed: number; scale: number };
 }
 
 const AMPLITUDE_ORIGINS = { us: 'https://api2.amplitude.com', eu: 'https://api.eu.amplitude.com' } as const;
 
+/** The Web UI's origin; a local one under both names a browser may use for it (localhost and 127.0.0.1). */
+function uiOrigins(uiUrl: string): string[] {
+  const url = new URL(uiUrl);
+  if (url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') return [url.origin];
+  return ['localhost', '127.0.0.1'].map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+}
+
 /** Turns a validated environment into the settings every component reads. */
 export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+  const unresolved = unresolvedReferenceProblems(raw);
+  if (unresolved.length > 0) throw new ConfigError(unresolved);
   const { env, sandboxed } = parseEnv(raw);
   const isSandbox = (s: ServiceName) => sandboxed.includes(s);
   const dataDir = path.resolve(cwd, env.DATA_DIR);
@@ -137,7 +166,15 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       uiPort: env.TEMPORAL_UI_PORT,
       metricsBind: env.WORKER_METRICS_BIND,
       workerMaxHeapMb: env.WORKER_MAX_HEAP_MB,
+      codec: env.TEMPORAL_CODEC_KEYS ? { keys: env.TEMPORAL_CODEC_KEYS, compressAboveBytes: env.TEMPORAL_CODEC_COMPRESS_ABOVE_BYTES } : undefined,
     },
+    codecServer: {
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      token: env.CODEC_SERVER_TOKEN,
+      origins: env.CODEC_SERVER_ORIGINS ?? uiOrigins(env.TEMPORAL_UI_URL ?? `http://localhost:${env.TEMPORAL_UI_PORT}`),
+    },
+    secretReferences: {},
     schedules: { syncInterval: env.SYNC_INTERVAL, organizeInterval: env.ORGANIZE_INTERVAL },
     salesforce: isSandbox('salesforce')
       ? {
@@ -214,21 +251,45 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       retentionInterval: env.RETENTION_INTERVAL,
       appMetricsBind: env.APP_METRICS_BIND,
     },
+    tracking: {
+      planDir: path.resolve(cwd, env.TRACKING_PLAN_DIR),
+      violationsWindowSeconds: durationSeconds(env.TRACKING_VIOLATIONS_WINDOW),
+      parityDaily: env.TRACKING_PARITY_DAILY,
+      parityTolerance: env.TRACKING_PARITY_TOLERANCE,
+      paritySettleSeconds: durationSeconds(env.TRACKING_PARITY_SETTLE),
+    },
     sandbox: { seed: env.SANDBOX_SEED, scale: env.SANDBOX_SCALE },
   };
 }
 
-/** Reads `.env` (never overriding real environment variables) and validates everything. */
-export function loadConfig(cwd = process.cwd()): AppConfig {
+function readDotEnv(cwd: string): void {
   const envFile = path.join(cwd, '.env');
   if (fs.existsSync(envFile)) dotenv.config({ path: envFile, override: false, quiet: true });
+}
+
+/**
+ * Reads `.env` (never overriding real environment variables) and validates everything, without Key
+ * Vault: a setting holding a reference is an error. For hosts that resolve references themselves
+ * (an Azure Function App); entry points use loadConfig.
+ */
+export function loadConfigSync(cwd = process.cwd()): AppConfig {
+  readDotEnv(cwd);
   return buildConfig(process.env, cwd);
 }
 
+/** Reads `.env`, resolves the Key Vault references of secret settings, and validates everything. */
+export async function loadConfig(cwd = process.cwd(), opts: { raw?: NodeJS.ProcessEnv; resolver?: SecretResolver } = {}): Promise<AppConfig> {
+  if (!opts.raw) readDotEnv(cwd);
+  const { env, references } = await resolveKeyVaultReferences(opts.raw ?? process.env, opts.resolver);
+  const config = buildConfig(env, cwd);
+  config.secretReferences = references;
+  return config;
+}
+
 /** For entry points: prints one line per problem and exits non-zero instead of a stack trace. */
-export function loadConfigOrExit(cwd = process.cwd()): AppConfig {
+export async function loadConfigOrExit(cwd = process.cwd()): Promise<AppConfig> {
   try {
-    return loadConfig(cwd);
+    return await loadConfig(cwd);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`novade-sync: invalid configuration (see .env.example):\n`);

@@ -1,4 +1,5 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { SECRET_SETTINGS } from './env';
 
 export type { Logger } from 'pino';
 
@@ -16,13 +17,7 @@ const REDACT = [
   '*.authorization',
   'headers.authorization',
   '*.headers.authorization',
-  'env.DATABRICKS_TOKEN',
-  'env.AMPLITUDE_API_KEY',
-  'env.DRIFT_TOKEN',
-  'env.SALESFORCE_PASSWORD',
-  'env.SALESFORCE_CLIENT_SECRET',
-  'env.WEBHOOK_SECRET',
-  'env.TEMPORAL_API_KEY',
+  ...SECRET_SETTINGS.map((s) => `env.${s}`),
 ];
 
 export interface LoggerOptions {
@@ -31,6 +26,8 @@ export interface LoggerOptions {
   name?: string;
   /** stderr keeps stdout for a command's output (e.g. `demo --json`). Default stdout. */
   destination?: 'stdout' | 'stderr';
+  /** Lines go here instead (JSON), e.g. a test that reads every line. */
+  stream?: DestinationStream;
 }
 
 /** JSON in production or when piped; pretty when a person is watching a terminal. */
@@ -39,7 +36,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const format = opts.format ?? (process.env.LOG_FORMAT as LoggerOptions['format']) ?? 'auto';
   const fd = opts.destination === 'stderr' ? 2 : 1;
   const tty = fd === 2 ? process.stderr.isTTY : process.stdout.isTTY;
-  const pretty = format === 'pretty' || (format === 'auto' && tty && process.env.NODE_ENV !== 'production');
+  const pretty = !opts.stream && (format === 'pretty' || (format === 'auto' && tty && process.env.NODE_ENV !== 'production'));
   return pino({
     name: opts.name ?? 'novade-sync',
     level,
@@ -47,7 +44,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     transport: pretty
       ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd } }
       : undefined,
-  }, pretty ? undefined : pino.destination(fd));
+  }, pretty ? undefined : (opts.stream ?? pino.destination(fd)));
 }
 
 let root: Logger | undefined;

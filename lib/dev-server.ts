@@ -13,6 +13,8 @@ export interface DevServerOptions {
   uiPort: number;
   namespace: string;
   headless?: boolean;
+  /** The codec server the embedded Web UI calls to show encrypted payloads decoded. */
+  uiCodecEndpoint?: string;
   /** Further `start-dev` flags, e.g. `--sqlite-pragma journal_mode=wal` or `--dynamic-config-value K=V`. */
   extraArgs?: string[];
   log: Logger;
@@ -68,6 +70,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'warn',
   ];
   if (opts.headless) args.push('--headless');
+  else if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   args.push(...(opts.extraArgs ?? []));
   const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log.child({ component: 'temporal-dev-server' });

@@ -5,10 +5,19 @@
  */
 export class TransientError extends Error {
   readonly retryAfterMs?: number;
-  constructor(message: string, opts: { retryAfterMs?: number; cause?: unknown } = {}) {
+  /** What went wrong in a word an operator can scan, e.g. `amplitude-throttled` (status shows it). */
+  readonly kind?: string;
+  /**
+   * Part of the work of the call that failed was acknowledged before the failure (e.g. some chunks of
+   * a send): the retry does not redo it, so it should not wait as if nothing had moved.
+   */
+  readonly progressed?: boolean;
+  constructor(message: string, opts: { retryAfterMs?: number; kind?: string; progressed?: boolean; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'TransientError';
     this.retryAfterMs = opts.retryAfterMs;
+    this.kind = opts.kind;
+    this.progressed = opts.progressed;
   }
 }
 

@@ -73,6 +73,11 @@ export class PlatformMetrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly warehouseOwner = new Gauge({
+    name: 'novade_worker_warehouse_owner',
+    help: 'This worker holds the warehouse and runs the flows (1), or waits as a standby for the DuckDB file another worker holds (0)',
+    registers: [this.registry],
+  });
   readonly alerts = new Counter({
     name: 'novade_alerts_total',
     help: 'Alert and recovery messages sent, by scope',
@@ -80,8 +85,44 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly trackingCalls = new Counter({
+    name: 'novade_tracking_calls_total',
+    help: 'Website calls checked against the tracking plan, by call type and outcome (allow, block)',
+    labelNames: ['call_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly trackingViolations = new Counter({
+    name: 'novade_tracking_violations_total',
+    help: 'Tracking plan violations found in website calls, by call type, violation type and what was done (allowed, omitted, blocked)',
+    labelNames: ['call_type', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly trackingViolationsRecent = new Gauge({
+    name: 'novade_tracking_violations_recent',
+    help: 'Calls with a tracking plan violation within TRACKING_VIOLATIONS_WINDOW, by violation type (measured by organize)',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly trackingParityRowsOut = new Gauge({
+    name: 'novade_tracking_parity_rows_out_of_tolerance',
+    help: 'Rows (day, event type) out of tolerance in the last daily parity check (Segment vs novade-sync vs Amplitude)',
+    registers: [this.registry],
+  });
+  readonly trackingParityMissing = new Gauge({
+    name: 'novade_tracking_parity_missing_calls',
+    help: 'Calls missing on a side in the last daily parity check (segment, collected, amplitude, extra_in_amplitude)',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'novade_worker_' });
+  }
+
+  /** One call checked against the tracking plan (tracking/enforce.ts). */
+  recordEnforcement(r: { callType: string; outcome: string; violations: readonly { type: string; outcome: string }[] }): void {
+    this.trackingCalls.inc({ call_type: r.callType, outcome: r.outcome });
+    for (const v of r.violations) this.trackingViolations.inc({ call_type: r.callType, type: v.type, outcome: v.outcome });
   }
 
   recordChecks(results: readonly Pick<CheckResult, 'check' | 'table' | 'passed' | 'observed'>[]): void {

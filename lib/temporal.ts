@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from '../config/config';
 import { withClosingRetry } from './grpc-retry';
+import { dataConverterFor } from './codec/data-converter';
 
 export interface TemporalClient {
   connection: Connection;
@@ -37,6 +38,10 @@ export async function connectTemporal(temporal: AppConfig['temporal']): Promise<
   } catch (err) {
     throw new TemporalUnreachableError(temporal.address, err);
   }
-  const client = new Client({ connection, namespace: temporal.namespace });
-  return { connection, client, close: () => connection.close() };
+  return { connection, client: temporalClient(connection, temporal), close: () => connection.close() };
+}
+
+/** The platform's client on a connection: its namespace and its data converter (payload encryption when keys are set). */
+export function temporalClient(connection: Connection, temporal: AppConfig['temporal']): Client {
+  return new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor(temporal.codec) });
 }

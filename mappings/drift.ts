@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Row, SilverTableDef } from '../connectors/warehouse/types';
-import type { MappedEvents, MappingContext, RelatedRows } from '../streams/types';
+import type { MappedEvents, MappingContext, RelatedRows } from './types';
 import type { AmplitudeEvent } from './amplitude-types';
 import { AMPLITUDE_MAX_STRING, resolveUserId } from './identity';
 import type { DriftConversationRecord, DriftMeetingRecord, DriftMessageRecord, PlaybookGoalRecord, SyncedContactRecord } from './drift-records';

@@ -1,5 +1,5 @@
 import type { Row } from '../connectors/warehouse/types';
-import type { MappedEvents, MappingContext } from '../streams/types';
+import type { MappedEvents, MappingContext } from './types';
 import type { AmplitudeEvent, IdentifyCall } from './amplitude-types';
 import { AMPLITUDE_MAX_STRING, isEmailField, normalizeEmail, resolveUserId } from './identity';
 import { columnName, epochMs, type SfFieldSpec, type SfRecord, type SfValue } from './salesforce-fields';

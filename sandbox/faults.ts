@@ -13,8 +13,10 @@ export const faultRuleSchema = z.object({
   errorRate: z.number().min(0).max(1).default(0),
   /** Statuses to pick from for failing requests; `reset` drops the connection, `timeout` never answers. */
   statuses: z.array(z.union([z.number().int().min(400).max(599), z.literal('reset'), z.literal('timeout')])).default([500]),
-  /** Seconds in the Retry-After header of 429/503 answers. */
+  /** Seconds in the Retry-After header of failing answers (of those in `retryAfterOn`, when given). */
   retryAfterSeconds: z.number().min(0).optional(),
+  /** Statuses that carry the Retry-After header, e.g. [429, 503] as Amplitude does; default: every injected status. */
+  retryAfterOn: z.array(z.number().int().min(400).max(599)).optional(),
   /** Extra latency added to every matching request, in ms. */
   latencyMs: z.number().min(0).default(0),
   /** Fail exactly the next N matching requests (after which errorRate applies again). */
@@ -31,11 +33,21 @@ export interface InjectedFault {
   retryAfterSeconds?: number;
 }
 
+/** One request a rule matched, as the emulator saw it arrive: for tests that measure the client's waits. */
+export interface FaultTimelineEntry {
+  at: number;
+  endpoint: string;
+  fault?: InjectedFault;
+}
+
+const MAX_TIMELINE = 20_000;
+
 export class Faults {
   private rules = new Map<string, FaultRule>();
   private readonly rng: Rng;
   /** How many faults were injected per endpoint key, for tests. */
   readonly injected = new Map<string, number>();
+  private readonly seen: FaultTimelineEntry[] = [];
 
   constructor(initial: FaultConfigInput = {}, seed = 7) {
     this.rng = new Rng(seed);
@@ -64,9 +76,26 @@ export class Faults {
       rule.failNext -= 1;
       fail = true;
     } else if (rule.errorRate > 0 && this.rng.chance(rule.errorRate)) fail = true;
-    if (!fail) return { latencyMs: rule.latencyMs };
+    if (!fail) {
+      this.note({ at: Date.now(), endpoint });
+      return { latencyMs: rule.latencyMs };
+    }
     this.injected.set(endpoint, (this.injected.get(endpoint) ?? 0) + 1);
-    return { fault: { status: this.rng.pick(rule.statuses), retryAfterSeconds: rule.retryAfterSeconds }, latencyMs: rule.latencyMs };
+    const status = this.rng.pick(rule.statuses);
+    const withHeader = rule.retryAfterSeconds !== undefined && typeof status === 'number' && (rule.retryAfterOn === undefined || rule.retryAfterOn.includes(status));
+    const fault: InjectedFault = { status, ...(withHeader ? { retryAfterSeconds: rule.retryAfterSeconds } : {}) };
+    this.note({ at: Date.now(), endpoint, fault });
+    return { fault, latencyMs: rule.latencyMs };
+  }
+
+  /** Every request a rule matched (the last 20,000), oldest first, with the fault it got if any. */
+  timeline(): FaultTimelineEntry[] {
+    return [...this.seen];
+  }
+
+  private note(e: FaultTimelineEntry): void {
+    this.seen.push(e);
+    if (this.seen.length > MAX_TIMELINE) this.seen.shift();
   }
 }
 

@@ -4,9 +4,9 @@ import { startSandbox } from './start';
 
 /** `npm run sandbox`: every emulator, in the foreground, with the env values that target them. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
-  const sandbox = await startSandbox(config, log, ['salesforce', 'drift', 'amplitude', 'bigquery']);
+  const sandbox = await startSandbox(config, log, ['salesforce', 'drift', 'amplitude', 'bigquery', 'segment']);
   const w = Math.max(...Object.keys(sandbox.urls).map((k) => k.length));
   process.stdout.write(
     [

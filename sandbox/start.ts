@@ -15,7 +15,8 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-type Starter = (config: AppConfig) => Promise<{ url: string; close(): Promise<void> }>;
+/** `services` is the whole list being started, so that one emulator can find another it writes into. */
+type Starter = (config: AppConfig, services: readonly ServiceName[]) => Promise<{ url: string; close(): Promise<void> }>;
 
 const starters: Partial<Record<ServiceName, Starter>> = {
   salesforce: (c) => startSalesforceEmulator({ port: SANDBOX.salesforce.port, seed: c.sandbox.seed, scale: c.sandbox.scale }),
@@ -32,19 +33,17 @@ const starters: Partial<Record<ServiceName, Starter>> = {
       rowsPerTable: segmentRowsForScale(c.sandbox.scale),
       dataDir: c.dataDir,
     }),
+  // Segment's warehouse sync: what the forward delivers lands in the BigQuery emulator's Segment dataset, when it runs too.
+  segment: (c, services) =>
+    startSegmentEmulator({
+      port: SANDBOX.segment.port,
+      writeKeys: [SANDBOX.segment.writeKey],
+      warehouse: services.includes('bigquery') ? { url: SANDBOX.bigquery.url, projectId: SANDBOX.bigquery.projectId, dataset: c.bigquery.dataset } : undefined,
+    }),
 };
 
-/**
- * Segment's Tracking API stands with its warehouse: wherever the BigQuery emulator runs, the Segment
- * emulator runs too and writes what it receives into that emulator's Segment dataset.
- */
-async function startSegmentWithWarehouse(config: AppConfig): Promise<{ url: string; close(): Promise<void> }> {
-  return startSegmentEmulator({
-    port: SANDBOX.segment.port,
-    writeKeys: [SANDBOX.segment.writeKey],
-    warehouse: { url: SANDBOX.bigquery.url, projectId: SANDBOX.bigquery.projectId, dataset: config.bigquery.dataset },
-  });
-}
+/** Emulators that write into others start after them. */
+const START_LAST: readonly ServiceName[] = ['segment'];
 
 /** Starts an emulator for every service the configuration leaves to the sandbox. */
 export async function startSandbox(config: AppConfig, log: Logger, services: ServiceName[] = config.sandboxed): Promise<RunningSandbox> {
@@ -53,48 +52,35 @@ export async function startSandbox(config: AppConfig, log: Logger, services: Ser
     for (const r of running.reverse()) await r.close().catch((err: unknown) => log.warn({ err }, `${r.name} emulator did not stop cleanly`));
   };
   try {
-    for (const name of services) {
-      // Segment's emulator follows BigQuery's (below), or starts alone after the loop.
-      if (name === 'segment') continue;
+    // Segment's Tracking API stands with its warehouse: the BigQuery emulator brings the Segment emulator along.
+    const wanted: ServiceName[] = services.includes('bigquery') && !services.includes('segment') ? [...services, 'segment'] : services;
+    const ordered = [...wanted.filter((s) => !START_LAST.includes(s)), ...wanted.filter((s) => START_LAST.includes(s))];
+    for (const name of ordered) {
       const start = starters[name];
       if (!start) {
         log.warn(`no emulator for ${name} yet: its flow cannot run in sandbox mode`);
         continue;
       }
-      const emu = await start(config);
+      const emu = await start(config, wanted);
       running.push({ name, ...emu });
       log.info(`${name} emulator on ${emu.url}`);
-      if (name === 'bigquery') {
-        const segment = await startSegmentWithWarehouse(config);
-        running.push({ name: 'segment', ...segment });
-        log.info(`segment emulator on ${segment.url} (writes into the BigQuery emulator)`);
-      }
-    }
-    // Dual tracking on without a Segment write key, BigQuery real: the forward still needs somewhere to go.
-    if (services.includes('segment') && !running.some((r) => r.name === 'segment')) {
-      const segment = await startSegmentEmulator({ port: SANDBOX.segment.port, writeKeys: [SANDBOX.segment.writeKey] });
-      running.push({ name: 'segment', ...segment });
-      log.info(`segment emulator on ${segment.url}`);
     }
   } catch (err) {
     await stop();
     throw err;
   }
   const urls = Object.fromEntries(running.map((r) => [`${r.name} (sandbox)`, r.url]));
-  return { urls, env: sandboxEnv(running.map((r) => r.name as SandboxService)), stop };
+  return { urls, env: sandboxEnv(running.map((r) => r.name as ServiceName)), stop };
 }
 
-/** The emulated services: the configurable ones, plus Segment's Tracking API, which follows BigQuery. */
-export type SandboxService = ServiceName | 'segment';
-
 /** The variables that point a platform at the emulators explicitly, as if they were the real services. */
-export function sandboxEnv(services: SandboxService[]): Record<string, string> {
+export function sandboxEnv(services: ServiceName[]): Record<string, string> {
   const env: Record<string, string> = {};
   if (services.includes('salesforce'))
     Object.assign(env, { SALESFORCE_LOGIN_URL: SANDBOX.salesforce.url, SALESFORCE_AUTH: 'client_credentials', SALESFORCE_CLIENT_ID: SANDBOX.salesforce.clientId, SALESFORCE_CLIENT_SECRET: SANDBOX.salesforce.clientSecret });
   if (services.includes('drift')) Object.assign(env, { DRIFT_BASE_URL: SANDBOX.drift.url, DRIFT_TOKEN: SANDBOX.drift.token, DRIFT_VERIFICATION_TOKEN: SANDBOX.drift.verificationToken });
   if (services.includes('amplitude')) Object.assign(env, { AMPLITUDE_SERVER_URL: SANDBOX.amplitude.url, AMPLITUDE_API_KEY: SANDBOX.amplitude.apiKey });
   if (services.includes('bigquery')) Object.assign(env, { BIGQUERY_PROJECT: SANDBOX.bigquery.projectId, BIGQUERY_API_ENDPOINT: SANDBOX.bigquery.url });
-  if (services.includes('segment')) Object.assign(env, { SEGMENT_FORWARD_ENDPOINT: SANDBOX.segment.url, SEGMENT_FORWARD_WRITE_KEY: SANDBOX.segment.writeKey });
+  if (services.includes('segment')) Object.assign(env, { SEGMENT_FORWARD: 'on', SEGMENT_FORWARD_ENDPOINT: SANDBOX.segment.url, SEGMENT_FORWARD_WRITE_KEY: SANDBOX.segment.writeKey });
   return env;
 }

@@ -103,8 +103,30 @@ const segmentBackfill: Flow = async (stack) => {
   await setBackfillRate(handle, 1_000);
   await resumeBackfill(handle);
   await handle.result();
-  return runChain(stack.client, workflowId, firstRunId, 'segment-backfill');
+  const runs = await runChain(stack.client, workflowId, firstRunId, 'segment-backfill');
+  return [...runs, ...(await segmentBackfillInterrupted(stack))];
 };
+
+/**
+ * A step that made progress and then met a 429 with a Retry-After: it ends early with its cursor,
+ * and the backfill waits the Retry-After before the next step (patch backfill-step-interruptions).
+ */
+async function segmentBackfillInterrupted(stack: DemoStack): Promise<Recorded[]> {
+  // Its own table: the sink remembers the events the first backfill sent and would not send them again.
+  const before = stack.amp.store.requests().length;
+  const { workflowId } = await startBackfill(stack.client, stack.config, { from: '2024-01-01', to: '2024-01-02', tables: ['identifies'], options: { pageSize: 10, pagesPerStep: 5, stepsPerRun: 4 } });
+  const handle = stack.client.workflow.getHandle(workflowId);
+  const firstRunId = (await handle.describe()).runId;
+  // Once the first page is acknowledged, the next request is throttled: the step has moved, so it ends early.
+  await until('the first page of the step', async () => stack.amp.store.requests().length > before, 60_000);
+  stack.amp.faults.set({ 'POST /batch': { failNext: 1, statuses: [429], retryAfterSeconds: 1 } });
+  await handle.result();
+  stack.amp.faults.clear();
+  const runs = await runChain(stack.client, workflowId, firstRunId, 'segment-backfill-interrupted');
+  if (!runs.some((r) => historyMarkers(r.history).includes('backfill-step-interruptions')))
+    throw new Error('the 429 did not land inside a step after its first page (no backfill-step-interruptions marker): record again');
+  return runs;
+}
 
 function ingestEvents(n: number): IngestSignal['events'] {
   return Array.from({ length: n }, (_, i) => ({

@@ -1,4 +1,4 @@
-import type { Cursor } from './types';
+import type { Cursor } from '../ports/source-reader';
 
 /**
  * The source time a stored cursor has reached, for "lag behind source": the newest timestamp it

@@ -25,7 +25,8 @@ import {
   type PlaybookGoalRecord,
   type SyncedContactRecord,
 } from '../mappings/drift-records';
-import type { Lookup, MappedEvents, MappingContext, RelatedRows, StreamDeclaration } from './types';
+import type { Lookup, StreamDeclaration } from './types';
+import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
 
 /**
  * The Drift streams. Contacts sync first in a run (streams/names.ts), so the other streams find the

@@ -2,48 +2,17 @@ import { createHash } from 'node:crypto';
 import type { DeadLetter, Row, Warehouse } from '../connectors/warehouse/types';
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { identifyToEvent } from '../mappings/amplitude-types';
-import type { Cursor, MappingContext, RelatedRows, StreamDeclaration } from './types';
-import type { ReadMode, SyncPageResult } from '../activities/sync-types';
+import type { Cursor, ReadMode, ReadOptions, SourceReader } from '../ports/source-reader';
+import type { MappingContext, RelatedRows } from '../mappings/types';
+import type { StreamDeclaration } from './types';
+import type { SyncPageResult } from '../ports/sync-page';
+import type { EventSink } from '../ports/event-sink';
 
 /**
  * One page of a stream, end to end, with no Temporal in sight: read from the source, keep the raw
  * records in bronze, send what changed to Amplitude, merge silver, and only then advance the cursor.
  * Every step is idempotent, so the activity that calls this can be retried at any point.
  */
-
-export interface SourcePage {
-  records: unknown[];
-  nextCursor: Cursor;
-  nextMode: ReadMode;
-  done: boolean;
-  apiCalls: number;
-  apiUsage?: { used: number; limit: number };
-}
-
-export interface SourceReader {
-  /** Chooses how a run reads (e.g. Bulk API for a first load of a big object). */
-  plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }>;
-  readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage>;
-}
-
-export interface ReadOptions {
-  runId: string;
-  /** Called while a long read is in progress; the activity turns it into a Temporal heartbeat. */
-  progress: (details: unknown) => void;
-  /** Details of the last heartbeat of a previous attempt, to resume a long read. */
-  resumeFrom?: unknown;
-}
-
-export interface DeliveryReport {
-  sent: number;
-  /** Events Amplitude refused for good (400 invalid fields): dead letters, not retries. */
-  rejected: { event: AmplitudeEvent; reason: string }[];
-}
-
-export interface EventSink {
-  /** Resolves only when Amplitude answered 200 for every event not in `rejected`; throws otherwise. */
-  send(events: AmplitudeEvent[]): Promise<DeliveryReport>;
-}
 
 export interface PipelineDeps {
   warehouse: Warehouse;

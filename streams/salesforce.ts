@@ -1,7 +1,8 @@
 import { contactEvents, fieldsWithUserId, leadEvents, opportunityEvents, SALESFORCE_FIELDS } from '../mappings/salesforce';
 import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec, type SfRecord } from '../mappings/salesforce-fields';
 import type { Row } from '../connectors/warehouse/types';
-import type { MappedEvents, MappingContext, StreamDeclaration } from './types';
+import type { MappedEvents, MappingContext } from '../mappings/types';
+import type { StreamDeclaration } from './types';
 
 /**
  * The four Salesforce streams. Each is keyed on Id and ordered by (SystemModstamp, Id); silver's

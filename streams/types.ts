@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { BronzeTableDef, JsonValue, Row, SilverTableDef } from '../connectors/warehouse/types';
-import type { AmplitudeEvent, IdentifyCall } from '../mappings/amplitude-types';
+import type { BronzeTableDef, Row, SilverTableDef } from '../connectors/warehouse/types';
+import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
+import type { SourceStream } from '../ports/source-reader';
 
 /**
  * A stream is data, in the spirit of declarative connectors: what to read, how it is keyed and
@@ -8,25 +9,7 @@ import type { AmplitudeEvent, IdentifyCall } from '../mappings/amplitude-types';
  * runs any declared stream (workflows/sync-stream.ts); a new stream costs a declaration, a mapping
  * and a test.
  */
-export type SourceName = 'salesforce' | 'drift';
-
-export interface MappingContext {
-  /** Amplitude rejects ids shorter than this. */
-  minIdLength: number;
-  /** Source field whose value becomes Amplitude's user_id (Salesforce: configurable, default Email). */
-  userIdField: string;
-}
-
-export interface StreamDeclaration<R = Record<string, unknown>> {
-  /** `<source>_<object>`: also the bronze and silver table name. */
-  name: string;
-  source: SourceName;
-  /** Object name at the source, e.g. `Contact`, or `conversations`. */
-  object: string;
-  primaryKey: string;
-  cursorField: string;
-  /** Fields requested from the source. */
-  fields: string[];
+export interface StreamDeclaration<R = Record<string, unknown>> extends SourceStream {
   /** Validates a source record; a record that fails is kept in bronze and dead-lettered. */
   schema: z.ZodType<R>;
   bronze: BronzeTableDef;
@@ -51,16 +34,5 @@ export interface Lookup<R> {
   key(record: R): string | null;
 }
 
-export interface RelatedRows {
-  get(lookup: string, key: string | null | undefined): Row | undefined;
-}
 
-export interface MappedEvents {
-  events: AmplitudeEvent[];
-  identify?: IdentifyCall;
-  /** Why nothing could be sent for this record (e.g. no usable user id): goes to dead letters. */
-  unsendable?: string;
-}
 
-/** A position in a stream; JSON so it lives in ops.sync_state and in workflow history. */
-export type Cursor = JsonValue | null;

@@ -1,6 +1,7 @@
 import type { Logger } from '../config/logger';
 import type { IngestSignal, RejectedEvent } from '../activities/amplitude-ingest-types';
 import { checkExportEvent, type FieldProblem } from '../mappings/amplitude-export';
+import { boundedRawBody, createIngestGuard, type IngestGuard, type LimitName } from './ingest-guard';
 import type { WebhookMetrics } from './metrics';
 import { headerValue, secretMatches, type HeaderBag } from './secret';
 
@@ -8,10 +9,12 @@ import { headerValue, secretMatches, type HeaderBag } from './secret';
  * The Amplitude event-streaming endpoint, free of any HTTP framework: the fastify server and the Azure
  * Function both hand it the headers and the raw body and send back what it returns.
  *
- * Statuses: 200 all events durably accepted; 400 malformed JSON or at least one invalid event (the
- * valid ones of a batch are still accepted, the invalid ones go to ops.dead_letters, and the body
- * lists each event with its status); 401 missing or wrong secret; 413 body over the limit; 503 the
- * events could not be made durable (Temporal unreachable), so that Amplitude retries.
+ * Statuses: 200 all events durably accepted; 400 malformed JSON, at least one invalid event or one
+ * over the ingest limits (the valid ones of a batch are still accepted, the others go to
+ * ops.dead_letters, and the body lists each event with its status), or a request Temporal refused
+ * for its content (nothing accepted, the raw body goes to ops.dead_letters); 401 missing or wrong
+ * secret; 413 body over the limit; 503 the events could not be made durable (Temporal unreachable),
+ * so that Amplitude retries. Content never causes a 503, so a bad request is never retried forever.
  */
 
 export interface WebhookRequest {
@@ -37,15 +40,21 @@ export interface AmplitudeHandlerOptions {
   secretHeader: string;
   bodyLimitBytes: number;
   ingest: EventIngest;
+  /** Bounds checked before a request joins a signal (default: DEFAULT_INGEST_LIMITS, the SDK's default converter). */
+  guard?: IngestGuard;
   metrics?: WebhookMetrics;
   log?: Logger;
 }
 
-export type EventOutcome = { index: number; uuid?: string; status: 'accepted' } | { index: number; uuid?: string; status: 'rejected'; problems: FieldProblem[] };
+export type EventOutcome =
+  | { index: number; uuid?: string; status: 'accepted' }
+  | { index: number; uuid?: string; status: 'rejected'; problems: FieldProblem[]; /** The setting that refused it, when a limit did. */ limit?: LimitName };
 
 export type Handler = (req: WebhookRequest) => Promise<WebhookResponse>;
 
 const SOURCE = 'amplitude';
+/** Longer is not a uuid (the schema's bound): it is not echoed back nor used as a record key. */
+const MAX_UUID = 128;
 
 export function unauthorized(secretHeader: string): WebhookResponse {
   return {
@@ -66,6 +75,7 @@ export function tooLarge(bytes: number | undefined, limit: number): WebhookRespo
 
 export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
   const log = opts.log?.child({ component: 'webhook-amplitude' });
+  const guard = opts.guard ?? createIngestGuard();
   const rejectedCount = (n: number, reason: string) => n > 0 && opts.metrics?.eventsRejected.inc({ source: SOURCE, reason }, n);
 
   return async (req) => {
@@ -83,29 +93,92 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
     }
     const items = Array.isArray(parsed) ? parsed : [parsed];
     if (items.length === 0) return { status: 400, body: { error: 'no_events', message: 'The body is an empty array: send at least one event.', problems: [{ path: '', message: 'empty array' }] } };
+    // Paths are relative to the body, so a batch's problems name the event they belong to.
+    const at = (index: number, path: string) => (Array.isArray(parsed) ? `[${index}]${path ? `.${path}` : ''}` : path);
+    const uuidOf = (item: unknown) => {
+      const u = (item as { uuid?: unknown } | null)?.uuid;
+      return typeof u === 'string' && u.length <= MAX_UUID ? u : undefined;
+    };
+    /**
+     * A dead letter for an event that cannot travel as it is: the raw body (bounded text) stands in
+     * for it, once per request; the request's other such events point to that letter.
+     */
+    let rawKey: string | undefined;
+    const rawLetter = (recordKey: string): unknown => {
+      if (rawKey !== undefined) return `raw request body stored with dead letter ${rawKey}`;
+      rawKey = recordKey;
+      return boundedRawBody(req.body);
+    };
 
     const events: Record<string, unknown>[] = [];
     const rejected: RejectedEvent[] = [];
+    let limited = 0;
     const outcomes: EventOutcome[] = items.map((item, index) => {
-      const uuid = typeof (item as { uuid?: unknown } | null)?.uuid === 'string' ? (item as { uuid: string }).uuid : undefined;
+      const uuid = uuidOf(item);
+      const recordKey = uuid ?? `index:${index}`;
+      const over = guard.check(item, index);
+      if (over) {
+        limited++;
+        const problems = [{ path: at(index, over.path), message: over.message }];
+        rejected.push({ recordKey, problems, payload: rawLetter(recordKey) });
+        return { index, uuid, status: 'rejected', problems, limit: over.limit };
+      }
       const checked = checkExportEvent(item);
       if (checked.ok) {
         // Stored as received: the parsed value keeps unknown fields too, but the original is the record.
         events.push(item as Record<string, unknown>);
         return { index, uuid, status: 'accepted' };
       }
-      // Paths are relative to the body, so a batch's problems name the event they belong to.
-      const problems = checked.problems.map((p) => ({ path: Array.isArray(parsed) ? `[${index}]${p.path ? `.${p.path}` : ''}` : p.path, message: p.message }));
-      rejected.push({ recordKey: uuid ?? `index:${index}`, problems, payload: item });
+      const problems = checked.problems.map((p) => ({ path: at(index, p.path), message: p.message }));
+      rejected.push({ recordKey, problems, payload: item });
       return { index, uuid, status: 'rejected', problems };
     });
 
     // The shard follows the first event's uuid, so a replayed request goes where the original went.
     const key = outcomes[0].uuid ?? '';
+
+    /**
+     * Temporal refused this request on its own for what it carries (it got past the guard, e.g. a
+     * payload the server finds too large): nothing of it was stored. Its raw body goes to dead letters
+     * and the sender gets a 400. If even that letter cannot be stored, the refusal may not have been
+     * about the content: 503, and the sender retries.
+     */
+    const refuseWhole = async (reason: string): Promise<WebhookResponse> => {
+      rawKey = undefined;
+      const letters: RejectedEvent[] = [];
+      const refused: EventOutcome[] = items.map((item, index) => {
+        const uuid = uuidOf(item);
+        const recordKey = uuid ?? `index:${index}`;
+        const problems = [{ path: at(index, ''), message: reason }];
+        letters.push({ recordKey, problems, payload: rawLetter(recordKey) });
+        return { index, uuid, status: 'rejected', problems, limit: 'TEMPORAL_PAYLOAD' };
+      });
+      try {
+        await opts.ingest.submit({ events: [], rejected: letters }, { key, bytes: Math.min(bytes, 256 * 1024) });
+      } catch (err) {
+        rejectedCount(items.length, 'not_durable');
+        log?.warn({ err: (err as Error).message, reason }, 'a request Temporal refused could not be dead-lettered either: answering 503');
+        return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'unavailable', message: 'The events could not be made durable; nothing was stored. Retry later.' } };
+      }
+      rejectedCount(items.length, 'not_storable');
+      log?.warn({ reason, events: items.length }, 'request refused by Temporal for its content: answered 400, raw body dead-lettered');
+      return {
+        status: 400,
+        body: {
+          error: 'not_storable',
+          message: `Temporal cannot store this request (${reason}); nothing was accepted and the raw body was recorded as a dead letter. Send smaller or simpler events.`,
+          accepted: 0,
+          rejected: items.length,
+          events: refused,
+        },
+      };
+    };
     let lettered = rejected.length > 0;
     try {
       await opts.ingest.submit({ events, rejected }, { key, bytes });
     } catch (err) {
+      // By name, as for backpressure: the handler does not depend on the Temporal implementation.
+      if (err instanceof Error && err.name === 'IngestContentError') return refuseWhole(err.message);
       const behind = err instanceof Error && err.name === 'IngestBackpressureError';
       if (events.length > 0) {
         rejectedCount(events.length, behind ? 'backpressure' : 'not_durable');
@@ -124,7 +197,8 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected events as dead letters');
     }
     opts.metrics?.eventsAccepted.inc({ source: SOURCE }, events.length);
-    rejectedCount(rejected.length, 'invalid');
+    rejectedCount(limited, 'limit');
+    rejectedCount(rejected.length - limited, 'invalid');
 
     if (rejected.length === 0) return { status: 200, body: { accepted: events.length, rejected: 0, events: outcomes } };
     return {
@@ -132,7 +206,7 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       body: {
         error: 'invalid_events',
         message:
-          `${rejected.length} of ${items.length} event(s) failed validation${lettered ? ' and were recorded as dead letters' : ''}` +
+          `${rejected.length} of ${items.length} event(s) failed validation${limited > 0 ? ' or exceeded the ingest limits' : ''}${lettered ? ' and were recorded as dead letters' : ''}` +
           (events.length > 0 ? `; the other ${events.length} were accepted and stored.` : '.') +
           ' See "events" for each event\'s status and problems.',
         accepted: events.length,

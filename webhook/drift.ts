@@ -3,9 +3,10 @@ import type { WorkflowClient } from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../config/logger';
 import type { DriftTargets } from '../mappings/drift-records';
+import { createIngestGuard, hasLoneSurrogate, isContentRefusal, type IngestGuard } from './ingest-guard';
 
 export const DRIFT_WEBHOOK_CONTRACT =
-  'POST {type, token, orgId, data} -> 200 after Temporal accepted it (signal-with-start per Drift entity) | 200 ignored type | 400 bad body | 401 wrong token | 503 not configured / Temporal down';
+  'POST {type, token, orgId, data} -> 200 after Temporal accepted it (signal-with-start per Drift entity) | 200 ignored type | 400 bad body, over the ingest limits or refused by Temporal for its content | 401 wrong token | 503 not configured / Temporal down';
 
 export interface DriftWebhookDeps {
   client: WorkflowClient;
@@ -13,6 +14,8 @@ export interface DriftWebhookDeps {
   /** DRIFT_VERIFICATION_TOKEN: the Drift app's verification token. */
   verificationToken: string | undefined;
   log: Logger;
+  /** Bounds on the body (nesting, size, properties), the same as the other push routes (default: DEFAULT_INGEST_LIMITS). */
+  guard?: IngestGuard;
   now?: () => number;
 }
 
@@ -22,7 +25,16 @@ export interface WebhookResponse {
 }
 
 const id = z.number().int();
-const envelopeSchema = z.looseObject({ type: z.string().min(1), token: z.string(), orgId: z.union([id, z.string()]), data: z.unknown() });
+/**
+ * Text that ends up in a workflow id, which travels as a protobuf string: the server refuses ids over
+ * 1,000 bytes and text that is not valid UTF-8 (a lone surrogate), so both are refused here with a 400.
+ */
+const idText = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((t) => !hasLoneSurrogate(t) && !/[\u0000-\u001f\u007f]/.test(t), 'expected printable text (no control characters or lone surrogates)');
+const envelopeSchema = z.looseObject({ type: z.string().min(1).max(200), token: z.string().max(1_000), orgId: z.union([id, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a Drift org id (digits)')]), data: z.unknown() });
 
 // Data shapes per type: only what routes the event. The rest is read from Drift by the sync itself.
 const DATA = {
@@ -30,10 +42,13 @@ const DATA = {
   new_conversation: z.looseObject({ id }),
   contact_identified: z.looseObject({ id }),
   contact_updated: z.looseObject({ endUserId: id }),
-  new_meeting: z.looseObject({ eventId: z.string().min(1), slotStart: id, schedulerId: id.optional() }),
-  playbook_goal_met: z.looseObject({ conversationId: id, playbookId: id, goalId: z.string().min(1), goalMessage: z.string().nullable().optional(), contactId: id.nullable().optional() }),
+  new_meeting: z.looseObject({ eventId: idText, slotStart: id, schedulerId: id.optional() }),
+  playbook_goal_met: z.looseObject({ conversationId: id, playbookId: id, goalId: idText, goalMessage: z.string().nullable().optional(), contactId: id.nullable().optional() }),
 } as const;
 type HandledType = keyof typeof DATA;
+
+let sharedGuard: IngestGuard | undefined;
+const defaultGuard = () => (sharedGuard ??= createIngestGuard());
 
 const isHandled = (t: string): t is HandledType => Object.prototype.hasOwnProperty.call(DATA, t);
 
@@ -95,6 +110,8 @@ export async function handleDriftWebhook(deps: DriftWebhookDeps, body: unknown):
     return { status: 401, body: { error: 'Wrong verification token: the token must be the Drift app verification token set in DRIFT_VERIFICATION_TOKEN.' } };
   }
   if (!isHandled(type)) return { status: 200, body: { ignored: type } };
+  const over = (deps.guard ?? defaultGuard()).check(body, 0);
+  if (over) return { status: 400, body: { error: `The Drift ${type} event is over the ingest limits${over.path ? ` at ${over.path}` : ''}: ${over.message}.`, limit: over.limit } };
   const parsed = DATA[type].safeParse(data);
   if (!parsed.success) return { status: 400, body: { error: `Drift ${type} event without the fields it needs: ${z.prettifyError(parsed.error)}` } };
 
@@ -108,6 +125,11 @@ export async function handleDriftWebhook(deps: DriftWebhookDeps, body: unknown):
       signalArgs: [targets],
     });
   } catch (err) {
+    if (isContentRefusal(err)) {
+      // Delivering the same body again would be refused again: a 400 ends Drift's retries.
+      deps.log.warn({ type, workflowId, err: err instanceof Error ? err.message : String(err) }, 'Temporal refused a Drift webhook event for its content');
+      return { status: 400, body: { error: `Temporal cannot store this Drift ${type} event (${err instanceof Error ? err.message : String(err)}).`, limit: 'TEMPORAL_PAYLOAD' } };
+    }
     deps.log.error({ type, workflowId, err: err instanceof Error ? err.message : String(err) }, 'Temporal did not accept a Drift webhook event');
     return { status: 503, body: { error: 'Could not hand the event to Temporal; Drift will deliver it again.' } };
   }

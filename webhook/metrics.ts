@@ -49,6 +49,12 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly contentSplits = new Counter({
+    name: 'webhook_ingest_content_splits_total',
+    help: 'Grouped signals Temporal refused for their content: each request of the group was sent again alone, so only the culprit was refused',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

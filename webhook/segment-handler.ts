@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../config/logger';
 import type { IngestSignal, RejectedEvent } from '../activities/push-ingest-types';
 import type { FieldProblem } from '../mappings/amplitude-export';
-import { checkSegmentCall, enrichCall, segmentBatchSchema, SEGMENT_CALL_TYPES, SEGMENT_LIMITS, SHORT_ROUTE_TYPES, type EnrichedCall, type SegmentCallType } from '../mappings/segment-calls';
+import { checkSegmentCall, enrichCall, segmentBatchSchema, SEGMENT_CALL_TYPES, SEGMENT_LIMITS, SHORT_ROUTE_TYPES, type EnrichedCall, type SegmentCall, type SegmentCallType } from '../mappings/segment-calls';
 import type { EventIngest, WebhookResponse } from './amplitude-handler';
+import { boundedRawBody, createIngestGuard, type IngestGuard, type LimitName, type LimitProblem } from './ingest-guard';
 import type { WebhookMetrics } from './metrics';
 import { headerValue, keyMatchesAny, type HeaderBag } from './secret';
 
@@ -17,8 +18,12 @@ import { headerValue, keyMatchesAny, type HeaderBag } from './secret';
  * - 200 once every valid call is durable (Temporal accepted it). A batch's invalid calls are
  *   dead-lettered and listed in the body; the rest is accepted.
  * - 400 only for what a retry cannot fix: malformed JSON, a body over Segment's limits (32 KB per
- *   call, 500 KB per batch, 2,500 calls), a single call that is invalid (dead-lettered), a batch
- *   whose calls are all invalid.
+ *   call, 500 KB per batch, 2,500 calls), a single call that is invalid or over the ingest limits
+ *   (dead-lettered), a batch whose calls are all refused, a request Temporal refused for its content
+ *   (`not_storable`: nothing accepted, the raw body dead-lettered).
+ * - A call over the ingest limits (WEBHOOK_EVENT_MAX_*, checked as it will travel, after enrichment)
+ *   is refused alone before the request joins a signal, like an invalid call: inside a batch it is
+ *   dead-lettered and listed, the rest accepted. Content never causes a 429 or 503.
  * - 401 missing or unknown write key.
  * - 429 (ingest behind) or 503 (Temporal unreachable) with Retry-After: nothing was stored, retry.
  */
@@ -44,6 +49,8 @@ export interface SegmentHandlerOptions {
   /** Browser origins allowed to send (SEGMENT_CORS_ORIGINS); `*` allows any. */
   corsOrigins: string[];
   ingest: EventIngest;
+  /** Bounds checked before a request joins a signal (default: DEFAULT_INGEST_LIMITS, the SDK's default converter). */
+  guard?: IngestGuard;
   metrics?: WebhookMetrics;
   log?: Logger;
   now?: () => number;
@@ -109,6 +116,7 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
   const anyOrigin = opts.corsOrigins.includes('*');
   const origins = new Set(opts.corsOrigins.map((o) => o.replace(/\/+$/, '').toLowerCase()));
   const rejectedCount = (n: number, reason: string) => n > 0 && opts.metrics?.eventsRejected.inc({ source: SOURCE, reason }, n);
+  const guard = opts.guard ?? createIngestGuard();
 
   /** CORS headers for an allowed origin (echoed, so that credentialed requests work too); none otherwise. */
   const cors = (headers: HeaderBag): Record<string, string> | undefined => {
@@ -177,53 +185,145 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
     };
   };
 
+  /** 429 when the ingest is behind, 503 when Temporal did not take the calls: nothing was stored, the client retries. */
+  const notDurable = (err: unknown, calls: number): WebhookResponse => {
+    const behind = err instanceof Error && err.name === 'IngestBackpressureError';
+    rejectedCount(calls, behind ? 'backpressure' : 'not_durable');
+    log?.warn({ err: (err as Error).message, calls }, 'calls not made durable: answering so that the client retries');
+    return behind
+      ? { status: 429, headers: { 'retry-after': '30' }, body: { error: 'ingest_behind', message: `${(err as Error).message} Nothing was stored; retry after the Retry-After delay.` } }
+      : {
+          status: 503,
+          headers: { 'retry-after': '5' },
+          body: { error: 'unavailable', message: 'The calls could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.' },
+        };
+  };
+
   /**
-   * Makes the valid calls durable; the rejected ones travel along to ops.dead_letters. Answers the
-   * refusal to send when the valid calls could not be made durable, and whether the dead letters were.
+   * One request's handling: its dead letters point to one copy of its raw body, and a request
+   * Temporal refuses for its content is answered for all its calls at once.
    */
-  const submit = async (calls: EnrichedCall[], rejected: RejectedEvent[]): Promise<{ refusal?: WebhookResponse; lettered: boolean }> => {
-    const signal: IngestSignal = { events: calls as unknown as Record<string, unknown>[], rejected };
-    // What the signal will weigh, not the body: enrichment (batch context merged into every call,
-    // receivedAt, timestamps, ip) can double a batch, and the ingest groups requests by this size to
-    // keep each signal well under Temporal's 2 MB payload limit.
-    const bytes = Buffer.byteLength(JSON.stringify(signal));
-    // Only a batch whose top-level context is merged into thousands of calls gets here: refused for its
-    // content, as a retry of the same batch would be.
-    if (bytes > MAX_SIGNAL_BYTES)
-      return {
-        lettered: false,
-        refusal: {
-          status: 400,
-          body: {
-            error: 'payload_too_large',
-            message: `The batch weighs ${bytes} bytes once its top-level context is merged into each call, over the ${MAX_SIGNAL_BYTES} bytes one durable write takes: send fewer calls per batch or a smaller top-level context.`,
-          },
-        },
-      };
-    try {
-      // The shard follows the first messageId, so a replayed request goes where the original went.
-      await opts.ingest.submit(signal, { key: calls[0]?.messageId ?? rejected[0]?.recordKey ?? '', bytes });
-    } catch (err) {
-      if (calls.length === 0) {
-        // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
-        log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected calls as dead letters');
-        return { lettered: false };
+  const requestScope = (req: SegmentRequest) => {
+    /**
+     * A refused call's dead letter carries the call as received (without its write key) when it can
+     * travel; otherwise the raw body (bounded text, write keys masked) stands in for it, stored once
+     * per request, the request's other such calls pointing to that letter.
+     */
+    let rawKey: string | undefined;
+    const rawLetter = (recordKey: string): unknown => {
+      if (rawKey !== undefined) return `raw request body stored with dead letter ${rawKey}`;
+      rawKey = recordKey;
+      let text = typeof req.body === 'string' ? req.body : req.body.toString('utf8');
+      for (const key of opts.writeKeys) if (key) text = text.split(key).join('<writeKey>');
+      return boundedRawBody(text);
+    };
+    const letterPayload = (payload: unknown, index: number, recordKey: string): unknown => (guard.check(payload, index) ? rawLetter(recordKey) : payload);
+
+    /**
+     * Temporal refused this request on its own for what it carries (it got past the guard, e.g. a
+     * signal the server finds too large): nothing of it was stored. Every call of it is dead-lettered
+     * with the raw body and the client gets a 400, which it never retries. If even those letters
+     * cannot be stored, the refusal may not have been about the content: 429/503, the client retries.
+     */
+    const notStorable = async (reason: string, recordKeys: string[]): Promise<{ lettered: boolean; response: WebhookResponse }> => {
+      rawKey = undefined;
+      const letters: RejectedEvent[] = recordKeys.map((recordKey) => ({ recordKey, problems: [{ path: '', message: reason }], payload: rawLetter(recordKey) }));
+      try {
+        await opts.ingest.submit({ events: [], rejected: letters }, { key: recordKeys[0] ?? '', bytes: Buffer.byteLength(JSON.stringify(letters)) });
+      } catch (err) {
+        log?.warn({ err: (err as Error).message, reason }, 'a request Temporal refused could not be dead-lettered either');
+        return { lettered: false, response: notDurable(err, recordKeys.length) };
       }
-      const behind = err instanceof Error && err.name === 'IngestBackpressureError';
-      rejectedCount(calls.length, behind ? 'backpressure' : 'not_durable');
-      log?.warn({ err: (err as Error).message, calls: calls.length }, 'calls not made durable: answering so that the client retries');
-      const refusal: WebhookResponse = behind
-        ? { status: 429, headers: { 'retry-after': '30' }, body: { error: 'ingest_behind', message: `${(err as Error).message} Nothing was stored; retry after the Retry-After delay.` } }
-        : {
-            status: 503,
-            headers: { 'retry-after': '5' },
-            body: { error: 'unavailable', message: 'The calls could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.' },
-          };
-      return { lettered: false, refusal };
-    }
-    opts.metrics?.eventsAccepted.inc({ source: SOURCE }, calls.length);
-    rejectedCount(rejected.length, 'invalid');
-    return { lettered: rejected.length > 0 };
+      rejectedCount(recordKeys.length, 'not_storable');
+      log?.warn({ reason, calls: recordKeys.length }, 'request refused by Temporal for its content: answered 400, raw body dead-lettered');
+      return {
+        lettered: true,
+        response: bad(
+          'not_storable',
+          `Temporal cannot store this request (${reason}); nothing was accepted and the raw body was recorded as a dead letter. Send smaller or simpler calls: resending it unchanged fails again.`,
+          { accepted: 0, rejected: recordKeys.length, limit: 'TEMPORAL_PAYLOAD' satisfies LimitName },
+        ),
+      };
+    };
+
+    /**
+     * Makes the valid calls durable; the rejected ones travel along to ops.dead_letters. Answers the
+     * refusal to send when the valid calls could not be made durable, and whether the dead letters were.
+     */
+    const submit = async (calls: EnrichedCall[], rejected: RejectedEvent[], limited: number): Promise<{ refusal?: WebhookResponse; lettered: boolean }> => {
+      const signal: IngestSignal = { events: calls as unknown as Record<string, unknown>[], rejected };
+      // What the signal will weigh, not the body: enrichment (batch context merged into every call,
+      // receivedAt, timestamps, ip) can double a batch, and the ingest groups requests by this size to
+      // keep each signal well under Temporal's 2 MB payload limit. Every call and letter passed the
+      // guard, so this encodes.
+      const bytes = Buffer.byteLength(JSON.stringify(signal));
+      // Only a batch whose top-level context is merged into thousands of calls gets here: refused for its
+      // content, as a retry of the same batch would be.
+      if (bytes > MAX_SIGNAL_BYTES)
+        return {
+          lettered: false,
+          refusal: bad(
+            'payload_too_large',
+            `The batch weighs ${bytes} bytes once its top-level context is merged into each call, over the ${MAX_SIGNAL_BYTES} bytes one durable write takes: send fewer calls per batch or a smaller top-level context.`,
+          ),
+        };
+      try {
+        // The shard follows the first messageId, so a replayed request goes where the original went.
+        await opts.ingest.submit(signal, { key: calls[0]?.messageId ?? rejected[0]?.recordKey ?? '', bytes });
+      } catch (err) {
+        // By name, as for backpressure: the handler does not depend on the Temporal implementation.
+        if (err instanceof Error && err.name === 'IngestContentError') {
+          const refused = await notStorable(err.message, [...calls.map((c) => c.messageId), ...rejected.map((r) => r.recordKey)]);
+          // Nothing valid was to be kept: the request's own 400 stands, with its letters if they were stored.
+          return calls.length === 0 ? { lettered: refused.lettered } : { lettered: refused.lettered, refusal: refused.response };
+        }
+        if (calls.length === 0) {
+          // Nothing valid to keep: the sender still gets its 400; only the dead-letter copy is missing.
+          log?.warn({ err: (err as Error).message, rejected: rejected.length }, 'could not record rejected calls as dead letters');
+          return { lettered: false };
+        }
+        return { lettered: false, refusal: notDurable(err, calls.length) };
+      }
+      opts.metrics?.eventsAccepted.inc({ source: SOURCE }, calls.length);
+      rejectedCount(limited, 'limit');
+      rejectedCount(rejected.length - limited, 'invalid');
+      return { lettered: rejected.length > 0 };
+    };
+
+    /**
+     * A call as it will travel, or why it cannot: checked, enriched, then held to the ingest limits.
+     * `payload` is the call as received, without its write key (what a dead letter keeps).
+     */
+    const prepare = (
+      item: unknown,
+      index: number,
+      enrich: (raw: Record<string, unknown>, call: SegmentCall) => EnrichedCall,
+    ): { ok: true; call: EnrichedCall } | { ok: false; problems: FieldProblem[]; limit?: LimitName; payload: unknown } => {
+      const payload = typeof item === 'object' && item !== null && !Array.isArray(item) ? (({ writeKey: _k, ...rest }) => rest)(item as Record<string, unknown>) : item;
+      const overLimit = (over: LimitProblem | undefined) => {
+        // Only a call whose JSON cannot be written at all has no guard problem here; still a payload problem.
+        const o = over ?? { path: '', limit: 'TEMPORAL_PAYLOAD' as const, message: 'the call cannot be encoded as JSON' };
+        return { ok: false as const, problems: [{ path: o.path, message: o.message }], limit: o.limit, payload };
+      };
+      const checked = checkSegmentCall(item);
+      if (!checked.ok) {
+        // Its dead letter travels too: a call that cannot is refused for that first, as on /amplitude.
+        const over = guard.check(payload, index);
+        return over ? overLimit(over) : { ok: false, problems: checked.problems, payload };
+      }
+      let call: EnrichedCall;
+      try {
+        call = enrich(item as Record<string, unknown>, checked.call);
+      } catch (err) {
+        // Merging a batch's context into a call's recurses: thousands of levels on both sides overflow the stack.
+        if (!(err instanceof RangeError)) throw err;
+        return overLimit(guard.check(payload, index));
+      }
+      const over = guard.check(call, index);
+      return over ? overLimit(over) : { ok: true, call };
+    };
+
+    return { letterPayload, submit, prepare };
   };
 
   const handlePost = async (req: SegmentRequest, route: Extract<Route, { kind: 'call' | 'batch' }>): Promise<WebhookResponse> => {
@@ -260,22 +360,24 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
 
     const receivedAt = now();
     const ip = clientIp(req);
+    const scope = requestScope(req);
     if (route.kind === 'call') {
       const raw = parsed as Record<string, unknown>;
       // Segment's long routes name the type; analytics.js's short ones do too, and always send it in the body.
       const withType = raw.type === undefined && route.type ? { ...raw, type: route.type } : raw;
-      const checked = checkSegmentCall(withType);
-      if (!checked.ok) {
+      const prepared = scope.prepare(withType, 0, (r, c) => enrichCall(r, c, { receivedAt, ip, newMessageId }));
+      if (!prepared.ok) {
         const recordKey = typeof raw.messageId === 'string' ? raw.messageId : `request:${receivedAt}`;
-        const { writeKey: _k, ...payload } = raw;
+        const payload = prepared.limit ? scope.letterPayload(prepared.payload, 0, recordKey) : prepared.payload;
         // Nothing valid to make durable: the 400 stands whether or not the dead letter could be recorded.
-        const { lettered } = await submit([], [{ recordKey, problems: checked.problems, payload }]);
-        return bad('invalid_call', `The call is invalid and was not accepted (${describe(checked.problems)})${lettered ? '; it was recorded as a dead letter' : ''}. Fix the call: resending it unchanged fails again.`, {
-          problems: checked.problems,
+        const { lettered } = await scope.submit([], [{ recordKey, problems: prepared.problems, payload }], prepared.limit ? 1 : 0);
+        const what = prepared.limit ? `is over the ingest limits and was not accepted (${describe(prepared.problems)})` : `is invalid and was not accepted (${describe(prepared.problems)})`;
+        return bad('invalid_call', `The call ${what}${lettered ? '; it was recorded as a dead letter' : ''}. Fix the call: resending it unchanged fails again.`, {
+          problems: prepared.problems,
+          ...(prepared.limit ? { limit: prepared.limit } : {}),
         });
       }
-      const call = enrichCall(withType, checked.call, { receivedAt, ip, newMessageId });
-      return (await submit([call], [])).refusal ?? { status: 200, body: { success: true } };
+      return (await scope.submit([prepared.call], [], 0)).refusal ?? { status: 200, body: { success: true } };
     }
 
     const batch = segmentBatchSchema.safeParse(parsed);
@@ -288,37 +390,54 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
     }
     const calls: EnrichedCall[] = [];
     const rejected: RejectedEvent[] = [];
-    const rejections: { index: number; messageId?: string; problems: FieldProblem[] }[] = [];
+    const rejections: { index: number; messageId?: string; problems: FieldProblem[]; limit?: LimitName }[] = [];
     const seen = new Set<string>();
     let duplicates = 0;
+    let limited = 0;
     items.forEach((item, index) => {
       const messageId = typeof (item as { messageId?: unknown } | null)?.messageId === 'string' ? (item as { messageId: string }).messageId : undefined;
-      let problems: FieldProblem[];
-      const size = Buffer.byteLength(JSON.stringify(item) ?? '');
-      if (size > SEGMENT_LIMITS.callBytes) problems = [{ path: `batch[${index}]`, message: `call of ${size} bytes is over Segment's limit of 32 KB per call` }];
-      else {
-        const checked = checkSegmentCall(item);
-        if (checked.ok) {
-          const call = enrichCall(item as Record<string, unknown>, checked.call, { receivedAt, ip, newMessageId, batch: batch.data });
-          // A messageId twice in one batch is one call (Segment deduplicates on it too).
-          if (seen.has(call.messageId)) duplicates++;
-          else {
-            seen.add(call.messageId);
-            calls.push(call);
-          }
-          return;
-        }
-        problems = checked.problems.map((p) => ({ path: `batch[${index}]${p.path ? `.${p.path}` : ''}`, message: p.message }));
+      const recordKey = messageId ?? `request:${receivedAt}:${index}`;
+      const at = (path: string) => `batch[${index}]${path ? `.${path}` : ''}`;
+      const refuse = (problems: FieldProblem[], payload: unknown, limit?: LimitName) => {
+        if (limit) limited++;
+        rejected.push({ recordKey, problems, payload });
+        rejections.push({ index, ...(messageId ? { messageId } : {}), problems, ...(limit ? { limit } : {}) });
+      };
+      let size: number | undefined;
+      try {
+        size = Buffer.byteLength(JSON.stringify(item) ?? '');
+      } catch {
+        // Nested too deep for JSON.stringify: the guard names the limit below.
       }
-      const payload = typeof item === 'object' && item !== null && !Array.isArray(item) ? (({ writeKey: _k, ...rest }) => rest)(item as Record<string, unknown>) : item;
-      rejected.push({ recordKey: messageId ?? `request:${receivedAt}:${index}`, problems, payload });
-      rejections.push({ index, ...(messageId ? { messageId } : {}), problems });
+      if (size !== undefined && size > SEGMENT_LIMITS.callBytes) {
+        refuse([{ path: at(''), message: `call of ${size} bytes is over Segment's limit of 32 KB per call` }], scope.letterPayload(item, index, recordKey));
+        return;
+      }
+      const prepared = scope.prepare(item, index, (r, c) => enrichCall(r, c, { receivedAt, ip, newMessageId, batch: batch.data }));
+      if (!prepared.ok) {
+        refuse(
+          prepared.problems.map((p) => ({ path: at(p.path), message: p.message })),
+          prepared.limit ? scope.letterPayload(prepared.payload, index, recordKey) : prepared.payload,
+          prepared.limit,
+        );
+        return;
+      }
+      // A messageId twice in one batch is one call (Segment deduplicates on it too).
+      if (seen.has(prepared.call.messageId)) duplicates++;
+      else {
+        seen.add(prepared.call.messageId);
+        calls.push(prepared.call);
+      }
     });
 
-    const { refusal, lettered } = await submit(calls, rejected);
+    const { refusal, lettered } = await scope.submit(calls, rejected, limited);
     if (refusal) return refusal;
     if (calls.length === 0)
-      return bad('invalid_calls', `None of the ${items.length} call(s) is valid${lettered ? '; they were recorded as dead letters' : ''}. See "rejections" for each call's problems.`, { accepted: 0, rejected: rejected.length, rejections });
+      return bad(
+        'invalid_calls',
+        `None of the ${items.length} call(s) is valid${limited > 0 ? ' or within the ingest limits' : ''}${lettered ? '; they were recorded as dead letters' : ''}. See "rejections" for each call's problems.`,
+        { accepted: 0, rejected: rejected.length, rejections },
+      );
     return {
       status: 200,
       body: { success: true, accepted: calls.length, ...(duplicates ? { duplicates } : {}), rejected: rejected.length, ...(rejections.length ? { rejections } : {}) },

@@ -1,16 +1,16 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../config/logger';
-import { connectionOptions } from '../lib/temporal';
+import { connectionOptions, temporalClient } from '../lib/temporal';
 import { withClosingRetry } from '../lib/grpc-retry';
 import { startWebhookServer } from './start-server';
 
 /** `npm run webhook`: the webhook HTTP server alone (compose, Kubernetes). Starts even while Temporal is down; /readyz tells. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   const connection = Connection.lazy(withClosingRetry(connectionOptions(config.temporal)));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = temporalClient(connection, config.temporal);
   // Handlers before the server starts: a SIGTERM that came before them would kill the process outright.
   let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
   let stopping = false;

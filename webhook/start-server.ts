@@ -1,13 +1,15 @@
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/config';
-import type { Env } from '../config/env';
-import type { AmplitudeIngestSettings } from '../workflows/amplitude-ingest';
 import type { Logger } from '../config/logger';
 import { createAmplitudeHandler } from './amplitude-handler';
 import { WebhookMetrics } from './metrics';
 import { buildWebhookApp, AMPLITUDE_PATH, type ExtraRoute } from './server';
 import { TemporalIngest, type TemporalIngestOptions } from './temporal-ingest';
+import { ingestOptionsFromEnv } from './ingest-options';
+
+export { ingestSettings } from './ingest-options';
 import { driftRoute, DRIFT_PATH } from './drift-route';
+import { createIngestGuard, ingestLimits, type IngestLimits } from './ingest-guard';
 import { createSegmentHandler, SEGMENT_BASE_PATH } from './segment-handler';
 
 export interface RunningWebhook {
@@ -32,22 +34,12 @@ export interface StartWebhookOptions {
   client: Client;
   routes?: ExtraRoute[];
   ingest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics'>;
+  /** Overrides the WEBHOOK_EVENT_MAX_* settings. */
+  limits?: Partial<IngestLimits>;
   /** Options of the Segment source's ingest (defaults: the same settings as Amplitude's). */
   segmentIngest?: Omit<TemporalIngestOptions, 'client' | 'taskQueue' | 'metrics' | 'source'>;
   /** Overrides config.webhook.port (0: any free port). */
   port?: number;
-}
-
-/**
- * Flush cadence for the ingest workflows this webhook starts. It travels in the start input, so a
- * shard already running keeps its own (and hands it on at continue-as-new): the change reaches the
- * workflow only through its input, never its code, so running histories replay as they were.
- */
-export function ingestSettings(env: Pick<Env, 'WEBHOOK_INGEST_FLUSH_MAX_AGE_MS' | 'WEBHOOK_INGEST_FLUSH_MAX_EVENTS'>): Partial<AmplitudeIngestSettings> | undefined {
-  const settings: Partial<AmplitudeIngestSettings> = {};
-  if (env.WEBHOOK_INGEST_FLUSH_MAX_AGE_MS !== undefined) settings.maxAgeMs = env.WEBHOOK_INGEST_FLUSH_MAX_AGE_MS;
-  if (env.WEBHOOK_INGEST_FLUSH_MAX_EVENTS !== undefined) settings.maxBatch = env.WEBHOOK_INGEST_FLUSH_MAX_EVENTS;
-  return Object.keys(settings).length ? settings : undefined;
 }
 
 /** Builds the handler, the Temporal ingest and the fastify app from config, and listens. */
@@ -63,31 +55,25 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const ingest = new TemporalIngest({
     client: opts.client,
     taskQueue: opts.config.temporal.taskQueue,
-    shards: env.WEBHOOK_INGEST_SHARDS,
-    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
-    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
-    settings: ingestSettings(env),
+    ...ingestOptionsFromEnv(env),
     metrics,
     ...opts.ingest,
   });
+  // The converter the client encodes with, so the guard refuses exactly what the signal would fail on.
+  const guard = createIngestGuard({ ...ingestLimits(env), ...opts.limits }, opts.client.options.loadedDataConverter.payloadConverter);
   // Same machinery, its own shards: a flood of website calls never queues behind Amplitude's stream.
   const segmentIngest = new TemporalIngest({
     client: opts.client,
     taskQueue: opts.config.temporal.taskQueue,
     source: 'segment',
-    shards: env.WEBHOOK_INGEST_SHARDS,
-    lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
-    maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-    timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,
-    settings: ingestSettings(env),
+    ...ingestOptionsFromEnv(env),
     metrics,
     ...opts.segmentIngest,
   });
   if (opts.config.segment.writeKeys.length === 0)
     opts.log.warn('SEGMENT_WRITE_KEYS is empty: the Segment-compatible endpoint (/v1/*) refuses every call with 401 until the site\'s write key is listed');
-  const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, metrics, log: opts.log });
-  const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, metrics, log: opts.log });
+  const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log: opts.log });
+  const amplitude = createAmplitudeHandler({ secret: webhook.secret, secretHeader: webhook.secretHeader, bodyLimitBytes: webhook.bodyLimitBytes, ingest, guard, metrics, log: opts.log });
   const app = buildWebhookApp({
     amplitude,
     auth: { secret: webhook.secret, secretHeader: webhook.secretHeader },
@@ -96,7 +82,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     readiness: () => ingest.ready(),
     segment,
     routes: [
-      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log }),
+      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log, guard }),
       ...(opts.routes ?? []),
     ],
     log: opts.log,

@@ -4,6 +4,7 @@ import type { IngestSignal } from '../activities/push-ingest-types';
 import type { IngestInput, IngestSettings } from '../workflows/push-ingest';
 import { INGEST_EVENTS_SIGNAL, ingestWorkflowId, ingestWorkflowPrefix, ingestWorkflowType, type IngestSource } from '../workflows/push-ingest-names';
 import type { EventIngest } from './amplitude-handler';
+import { isContentRefusal } from './ingest-guard';
 import type { WebhookMetrics } from './metrics';
 import { SignalPacer } from './signal-pacer';
 
@@ -112,6 +113,19 @@ export class IngestTimeoutError extends Error {
     this.name = 'IngestTimeoutError';
   }
 }
+
+/**
+ * Temporal refused this request alone because of what it carries (its payload cannot be encoded, or
+ * the server refused it as invalid): sending it again would fail again, so the route answers 4xx.
+ */
+export class IngestContentError extends Error {
+  constructor(readonly reason: string) {
+    super(`Temporal refused the request because of its content: ${reason}`);
+    this.name = 'IngestContentError';
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err));
 
 export class TemporalIngest implements EventIngest {
   private readonly shards: Shard[];
@@ -230,11 +244,36 @@ export class TemporalIngest implements EventIngest {
       for (const w of group) w.resolve();
     } catch (err) {
       if (!waitIfClosing && isClosingRefusal(err)) this.reroute(index, group);
+      else if (isContentRefusal(err)) await this.sendAlone(index, group, err);
       else for (const w of group) w.reject(err);
     } finally {
       shard.inFlight--;
       this.pump();
     }
+  }
+
+  /**
+   * A signal refused for its content stored nothing: each request of the group is sent again on its
+   * own (on the same shard, in parallel), so only the one Temporal cannot take is refused, with an
+   * IngestContentError. Rare (the routes' guard stops such requests before they join a group), so the
+   * extra round trips do not matter.
+   */
+  private async sendAlone(index: number, group: Waiter[], err: unknown): Promise<void> {
+    if (group.length === 1) {
+      group[0].reject(new IngestContentError(errorText(err)));
+      return;
+    }
+    this.opts.metrics?.contentSplits.inc();
+    await Promise.all(
+      group.map(async (w) => {
+        try {
+          await this.signalWithStart(index, w.signal);
+          w.resolve();
+        } catch (alone) {
+          w.reject(isContentRefusal(alone) ? new IngestContentError(errorText(alone)) : alone);
+        }
+      }),
+    );
   }
 
   /** Nothing was stored by the refused signal: its requests go back to the head of the queue, for another shard. */

@@ -1,29 +1,50 @@
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { ActivityDeps } from '../activities/deps';
-import { createWarehouse } from '../connectors/warehouse';
+import { createWarehouse, type Warehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
+import fs from 'node:fs';
 import { PlatformMetrics } from '../lib/metrics';
+import { secretSource } from '../config/keyvault/secret-sources';
+import { loadValidPlan, type CompiledPlan } from '../tracking/plan-compile';
+
+/**
+ * The tracking plan of TRACKING_PLAN_DIR, compiled once. A plan with a problem stops the worker with
+ * the lint's lines (enforcing half a plan would block or let through the wrong calls); no directory
+ * means website calls are not checked, which the log says.
+ */
+export function loadTrackingPlan(config: AppConfig, log: Logger): CompiledPlan | undefined {
+  const dir = config.tracking.planDir;
+  if (!fs.existsSync(dir)) {
+    log.info({ dir }, 'no tracking plan directory: website calls are not checked against a plan (TRACKING_PLAN_DIR)');
+    return undefined;
+  }
+  const plan = loadValidPlan(dir);
+  log.info({ dir, version: plan.version, events: plan.eventNames().length }, 'tracking plan loaded: website calls are checked against it');
+  return plan;
+}
 
 /**
  * Everything the activities of one worker process use, built once: the warehouse (the worker is its
- * only writer), the stream declarations, one reader per source and the Amplitude sink. Nothing here
- * talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
+ * only writer; the entry point may have opened it already, see warehouse-lease.ts), the stream
+ * declarations, one reader per source and the Amplitude sink. Nothing here talks to a service yet; Salesforce logs in on first use, so a worker starts even while it is down.
  */
-export async function buildDeps(config: AppConfig, log: Logger): Promise<ActivityDeps> {
+export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { warehouse?: Warehouse; metrics?: PlatformMetrics } = {}): Promise<ActivityDeps> {
   if (config.sandboxed.length > 0)
     log.warn({ sandboxed: config.sandboxed }, `no credentials for ${config.sandboxed.join(', ')}: using the sandbox emulators (npm run sandbox)`);
-  const warehouse = await createWarehouse(config.warehouse);
+  const trackingPlan = loadTrackingPlan(config, log);
+  const warehouse = prebuilt.warehouse ?? (await createWarehouse(config.warehouse));
   return {
     config,
     log,
     warehouse,
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
-    sink: new AmplitudeSink({ apiKey: config.amplitude.apiKey, serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
-    metrics: new PlatformMetrics({ processMetrics: true }),
+    sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
+    metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
+    ...(trackingPlan ? { trackingPlan } : {}),
   };
 }

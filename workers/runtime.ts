@@ -19,3 +19,11 @@ export function installRuntime(opts: { log: Logger; metricsBind: string; level?:
     shutdownSignals: opts.shutdownSignals ?? ['SIGINT', 'SIGTERM'],
   });
 }
+
+/**
+ * Releases the runtime of a process that ends without having run a worker (a standby stopped while
+ * it waited): the runtime holds the event loop open, and a worker's end releases it by itself.
+ */
+export async function releaseRuntime(): Promise<void> {
+  await Runtime.instance().shutdown();
+}

@@ -4,18 +4,37 @@ import { relaunchUnderHeapCap } from './heap-cap';
 
 /** `npm run worker`: the worker alone, for deployments where Temporal runs elsewhere (compose, Cloud). */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
   // Loaded only in the worker process itself: the relay that started it under the heap cap stays small.
   const { createLogger } = await import('../config/logger');
-  const { installRuntime } = await import('./runtime');
+  const { installRuntime, releaseRuntime } = await import('./runtime');
   const { createWorker, openWorkerConnection } = await import('./worker');
   const { buildDeps } = await import('./deps');
   const { startAppMetrics } = await import('./app-metrics');
+  const { openWarehouseWhenFree } = await import('./warehouse-lease');
+  const { PlatformMetrics } = await import('../lib/metrics');
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   installRuntime({ log, metricsBind: config.temporal.metricsBind });
-  const deps = await buildDeps(config, log);
-  const stopMetrics = await startAppMetrics(config, deps, log);
+  // Both metrics endpoints answer from the start, so a standby worker is seen up (and waiting) too.
+  const metrics = new PlatformMetrics({ processMetrics: true });
+  const stopMetrics = await startAppMetrics(config, { metrics }, log);
+  // Until the worker runs, a shutdown signal ends the wait (the Temporal runtime's own handler only stops workers).
+  const waiting = new AbortController();
+  const abortWait = () => waiting.abort();
+  process.once('SIGINT', abortWait);
+  process.once('SIGTERM', abortWait);
+  const warehouse = await openWarehouseWhenFree(config.warehouse, log, { signal: waiting.signal });
+  process.off('SIGINT', abortWait);
+  process.off('SIGTERM', abortWait);
+  if (!warehouse) {
+    await stopMetrics();
+    await releaseRuntime();
+    log.info('worker stopped (it was waiting for the warehouse)');
+    return;
+  }
+  metrics.warehouseOwner.set(1);
+  const deps = await buildDeps(config, log, { warehouse, metrics });
   const connection = await openWorkerConnection(config);
   const worker = await createWorker({ config, deps, connection });
   const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 1048576);
@@ -24,6 +43,7 @@ async function main(): Promise<void> {
     // run() resolves once a shutdown signal has stopped polling and in-flight tasks have drained.
     await worker.run();
   } finally {
+    metrics.warehouseOwner.set(0);
     await connection.close();
     await stopMetrics();
     await deps.warehouse.close();

@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import type { Duration } from '@temporalio/common';
 import type { AppConfig } from '../config/config';
 import { connectionOptions } from '../lib/temporal';
+import { dataConverterFor } from '../lib/codec/data-converter';
 import { createActivities } from '../activities';
 import { WORKFLOWS_PATH } from './workflows-path';
 import type { ActivityDeps } from '../activities/deps';
@@ -16,6 +17,9 @@ export interface WorkerOptions {
   taskQueue?: string;
 }
 
+/** How stale the running step's progress in `backfill status` may be. */
+export const HEARTBEAT_THROTTLE: Duration = '2 seconds';
+
 /** The worker's connection to Temporal, from config. */
 export function openWorkerConnection(config: AppConfig): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config.temporal));
@@ -29,8 +33,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
+    // Encrypts payloads and encodes failures when keys are set; a prebuilt bundle must then come from bundlerOptionsFor(codec).
+    dataConverter: dataConverterFor(opts.config.temporal.codec),
     // DuckDB has one writer; a handful of concurrent pages keeps it busy without contention.
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: '30 seconds' as Duration,
+    // Heartbeat details reach the server at most this often (the SDK's default is up to 80 % of the
+    // heartbeat timeout, 48 s for a backfill step): `backfill status` reads the running step from them.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

@@ -7,4 +7,5 @@ export { organizeWorkflow } from './organize';
 export { retentionWorkflow } from './retention';
 export { amplitudeIngestWorkflow, pushIngestWorkflow } from './push-ingest';
 export { segmentBackfillWorkflow } from './segment-backfill';
+export { trackingDraftWorkflow, trackingViolationsWorkflow, trackingParityWorkflow } from './tracking';
 export { segmentDeliveryWorkflow } from './segment-delivery';

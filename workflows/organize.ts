@@ -1,5 +1,6 @@
-import { proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { ChecksResult, OpsActivities, OrganizeStreamResult, ReconcileResult } from '../activities/ops-types';
+import type { DailyParityResult, RecentViolations, TrackingActivities } from '../activities/tracking-types';
 import type { Problem } from '../connectors/alerts/types';
 import { reconcileAlertsSafely } from './alerting';
 import type { SyncActivityOverrides } from './sync-stream';
@@ -22,7 +23,14 @@ export interface OrganizeSummary {
   /** Steps after the catch-up that failed after their retries (each is alerted). */
   failedSteps: { step: string; error: string }[];
   alerts: Record<string, ReconcileResult | undefined>;
+  /** Calls off the tracking plan within TRACKING_VIOLATIONS_WINDOW, per (event, violation type). */
+  trackingViolations?: RecentViolations['byEventType'];
+  /** The daily dual-tracking parity check, when it was due (TRACKING_PARITY_DAILY). */
+  trackingParity?: Omit<Extract<DailyParityResult, { ran: true }>, 'problems'> | Extract<DailyParityResult, { ran: false }>;
 }
+
+/** Organize runs recorded before the tracking plan's steps existed replay without them. */
+export const TRACKING_STEPS_PATCH = 'organize-tracking-plan';
 
 const DEFAULTS: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
@@ -31,7 +39,7 @@ const DEFAULTS: ActivityOptions = {
 };
 
 function activities(o: SyncActivityOverrides | undefined) {
-  return proxyActivities<OpsActivities>({
+  return proxyActivities<OpsActivities & Pick<TrackingActivities, 'recentTrackingViolations' | 'dailyTrackingParity'>>({
     ...DEFAULTS,
     ...(o?.heartbeatTimeout !== undefined ? { heartbeatTimeout: o.heartbeatTimeout } : {}),
     ...(o?.startToCloseTimeout !== undefined ? { startToCloseTimeout: o.startToCloseTimeout } : {}),
@@ -44,8 +52,9 @@ const message = (err: unknown) => (err instanceof Error ? (err.cause instanceof 
 /**
  * The scheduled tidy-up of the warehouse (ORGANIZE_INTERVAL, hourly by default): merge bronze rows
  * missing in silver, run and record the data-quality checks, watch dead letters and the Segment
- * backfill, compact where the warehouse supports it, and alert on what is wrong (once per problem,
- * with a recovery message when it is fixed).
+ * backfill, summarise the tracking plan's violations and check the dual-tracking parity once a day,
+ * compact where the warehouse supports it, and alert on what is wrong (once per problem, with a
+ * recovery message when it is fixed).
  */
 export async function organizeWorkflow(input: OrganizeInput = {}): Promise<OrganizeSummary> {
   const acts = activities(input.activityOverrides);
@@ -104,6 +113,25 @@ export async function organizeWorkflow(input: OrganizeInput = {}): Promise<Organ
       summary.stalledBackfills = stalled.map((p) => p.workflowId ?? p.key);
       summary.alerts.backfill = await reconcileAlertsSafely('backfill', stalled, input.activityOverrides);
     });
+
+  if (patched(TRACKING_STEPS_PATCH)) {
+    await step('tracking_violations', async () => {
+      const recent = await acts.recentTrackingViolations();
+      summary.trackingViolations = recent.byEventType;
+      summary.alerts.tracking_violations = await reconcileAlertsSafely('tracking_violations', recent.problems.map((p) => ({ ...p, ...self })), input.activityOverrides);
+    });
+    await step('tracking_parity', async () => {
+      const daily = await acts.dailyTrackingParity();
+      if (!daily.ran) {
+        summary.trackingParity = daily;
+        return;
+      }
+      const { problems, ...rest } = daily;
+      summary.trackingParity = rest;
+      // Only a run that checked a day may say the parity recovered: the hours in between say nothing.
+      summary.alerts.tracking_parity = await reconcileAlertsSafely('tracking_parity', problems.map((p) => ({ ...p, ...self })), input.activityOverrides);
+    });
+  }
 
   await step('compaction', async () => {
     summary.compacted = await acts.compactTables({ streams });

@@ -15,8 +15,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
-import type { BackfillActivities, BackfillStepResult } from '../activities/backfill-types';
-import { backfillRange, firstCursor, fractionDone, windowOf } from './backfill-cursor';
+import type { BackfillActivities } from '../activities/backfill-types';
+import type { BackfillStepResult } from '../ports/backfill-step';
+import { backfillRange, firstCursor, fractionDone, windowOf } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   SEGMENT_BACKFILL_TABLES,
@@ -24,10 +25,11 @@ import {
   type BackfillInput,
   type BackfillOptions,
   type BackfillProgress,
+  type BackfillRetry,
   type BackfillSummary,
   type BackfillTotals,
   type ResumeArgs,
-} from './backfill-types';
+} from '../ports/backfill';
 
 export const progressQuery = defineQuery<BackfillProgress>(BACKFILL_HANDLERS.progress);
 export const pauseSignal = defineSignal(BACKFILL_HANDLERS.pause);
@@ -38,6 +40,8 @@ export const setRateUpdate = defineUpdate<number | null, [number | null]>(BACKFI
 const DEFAULTS: Required<Omit<BackfillOptions, 'activity'>> = { windowHours: 24, pageSize: 5_000, pagesPerStep: 10, stepBudgetMs: 20_000, stepsPerRun: 1_000 };
 const MAX_SAMPLES = 20;
 const MAX_REASONS = 50;
+/** Steps that end early on a failure after progress, then wait for the Retry-After (if any) before the next step. */
+export const STEP_INTERRUPTIONS_PATCH = 'backfill-step-interruptions';
 
 function zeroTotals(): BackfillTotals {
   return { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0, activeMs: 0, bigqueryMs: 0, amplitudeMs: 0, warehouseMs: 0, pacedMs: 0 };
@@ -77,10 +81,12 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     startToCloseTimeout: (input.options?.activity?.startToCloseTimeout ?? '15 minutes') as Duration,
     heartbeatTimeout: (input.options?.activity?.heartbeatTimeout ?? '1 minute') as Duration,
     retry: {
+      // Only attempts that move nothing come here: a step that made progress before a failure ends
+      // successfully (its result says what failed) and the next step starts after the Retry-After.
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
       maximumInterval: '2 minutes',
-      // About an hour of retries; after that the backfill pauses itself with the error for the operator.
+      // About an hour of retries without progress; after that the backfill pauses itself with the error for the operator.
       maximumAttempts: 40,
       nonRetryableErrorTypes: ['ConfigError', 'AuthError', 'PermissionError', 'InvalidRequest', 'DedupWindowExpired'],
       ...(input.options?.activity?.retry as RetryPolicy | undefined),
@@ -105,9 +111,23 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
   let completed = false;
   let allowLateResend = false;
 
+  // Wall-clock time spent running (not paused), retry waits included: what the rate and ETA are over.
+  carry.wallMs ??= carry.totals.activeMs;
+  let runningSince: number | null = null;
+  const startClock = () => {
+    runningSince ??= Date.now();
+  };
+  const stopClock = () => {
+    if (runningSince === null) return;
+    carry.wallMs = (carry.wallMs ?? 0) + Math.max(0, Date.now() - runningSince);
+    runningSince = null;
+  };
+  const wallMsNow = () => (carry.wallMs ?? 0) + (runningSince === null ? 0 : Math.max(0, Date.now() - runningSince));
+
   const progress = (): BackfillProgress => {
     const fraction = fractionDone(carry.cursor, range, input.tables.length, opts.windowHours);
     const activeS = carry.totals.activeMs / 1000;
+    const wallS = wallMsNow() / 1000;
     return {
       ...carry.totals,
       state: completed ? 'completed' : cancelRequested ? 'cancelling' : carry.paused && !inFlight ? 'paused' : 'running',
@@ -118,9 +138,14 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
       to: input.to,
       tables: input.tables,
       dryRun,
-      ratePerSec: activeS > 0 ? Math.round((carry.totals.rowsRead / activeS) * 10) / 10 : 0,
+      ratePerSec: wallS > 0 ? Math.round((carry.totals.rowsRead / wallS) * 10) / 10 : 0,
+      activeRatePerSec: activeS > 0 ? Math.round((carry.totals.rowsRead / activeS) * 10) / 10 : 0,
+      wallMs: carry.wallMs ?? 0,
+      runningSince: runningSince === null ? null : new Date(runningSince).toISOString(),
+      windowHours: opts.windowHours,
+      retry: carry.retry ?? null,
       rateLimit: carry.rate,
-      etaSeconds: fraction >= 1 ? 0 : fraction > 0 && activeS > 0 ? Math.round((activeS * (1 - fraction)) / fraction) : null,
+      etaSeconds: fraction >= 1 ? 0 : fraction > 0 && wallS > 0 ? Math.round((wallS * (1 - fraction)) / fraction) : null,
       fraction,
       pauseRequested: carry.paused && inFlight,
       lastError: carry.lastError,
@@ -172,6 +197,7 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
         `|---|---|---|---|---|---|---|---|---|---|---|`,
         `| ${p.state}${p.lastError ? ' (error)' : ''} | ${p.window ? `${p.window.start} → ${p.window.end}` : '-'} | ${p.table ?? '-'} | ${(p.fraction * 100).toFixed(1)} % | ${p.rowsRead} | ${p.sent} | ${p.written} | ${p.rejected} | ${p.ratePerSec} | ${p.rateLimit ?? 'none'} | ${p.etaSeconds === null ? '-' : `${p.etaSeconds} s`} |`,
         ...(p.lastError ? ['', `Paused after an error: ${p.lastError}`, '', 'Fix the cause, then `npx novade backfill resume`.'] : []),
+        ...(p.retry && !p.lastError ? ['', retryText(p.retry)] : []),
       ].join('\n'),
     );
   }
@@ -216,10 +242,12 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
   let steps = 0;
   while (carry.cursor && !cancelRequested) {
     if (carry.paused) {
+      stopClock();
       await condition(() => !carry.paused || cancelRequested);
       continue;
     }
     if (steps >= opts.stepsPerRun || workflowInfo().continueAsNewSuggested) break;
+    startClock();
     carry.cursorFirstAttemptAt ??= Date.now();
     inFlight = true;
     let failed = false;
@@ -242,12 +270,36 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
       carry.cursor = result.cursor;
       carry.cursorFirstAttemptAt = null;
       allowLateResend = false;
+      const cut = result.interruption;
+      if (cut && patched(STEP_INTERRUPTIONS_PATCH)) {
+        // Honour the wait the destination asked for, counted from the failure; none asked: go on at once.
+        const asked = Math.max(0, cut.retryAfterMs ?? 0);
+        const waitMs = Math.min(asked, Math.max(0, Date.parse(cut.at) + asked - Date.now()));
+        carry.retry = {
+          attempt: 1,
+          interruptedSteps: (carry.retry?.interruptedSteps ?? 0) + 1,
+          errorKind: cut.kind,
+          lastError: cut.message,
+          retryAfterSeconds: cut.retryAfterMs === undefined ? null : Math.round(cut.retryAfterMs / 100) / 10,
+          failedAt: cut.at,
+          nextTryAt: new Date(Date.now() + waitMs).toISOString(),
+          progressing: true,
+        };
+        log.info('backfill step ended early on a failure after progress', { kind: cut.kind, error: cut.message, waitMs, cursor: carry.cursor });
+        if (waitMs > 0) {
+          inFlight = false;
+          showDetails();
+          await condition(() => carry.paused || cancelRequested, waitMs);
+        }
+        carry.retry = { ...carry.retry, nextTryAt: null };
+      } else carry.retry = null;
     } catch (err) {
       // A cancellation through Temporal itself (not our cancel signal) ends the run as Temporal asks.
       if (isCancellation(err)) throw err;
       // Out of retries or a mistake only a person can fix: hold the cursor and wait for them.
       carry.paused = true;
       carry.lastError = failureText(err);
+      carry.retry = null;
       log.warn('backfill paused after a failed step', { error: carry.lastError, cursor: carry.cursor });
       failed = true;
     } finally {
@@ -258,6 +310,7 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     showDetails();
   }
 
+  stopClock();
   if (carry.cursor && !cancelRequested) {
     await recordRun('running');
     await condition(allHandlersFinished);
@@ -275,6 +328,11 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
 function pageSizeFor(pageSize: number, rate: number | null, budgetMs: number): number {
   if (rate === null) return pageSize;
   return Math.max(10, Math.min(pageSize, Math.floor((rate * budgetMs) / 1000)));
+}
+
+function retryText(r: BackfillRetry): string {
+  const next = r.nextTryAt ? `next try at ${r.nextTryAt}` : 'trying again now';
+  return `Retrying (attempt ${r.attempt}${r.interruptedSteps ? `, ${r.interruptedSteps} step(s) in a row ended early after progress` : ''}): ${r.errorKind}: ${r.lastError} — ${next}.`;
 }
 
 function failureText(err: unknown): string {

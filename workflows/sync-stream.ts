@@ -1,7 +1,8 @@
 import { continueAsNew, proxyActivities, workflowInfo, ApplicationFailure, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { SyncActivities, Counts, ReadMode, StreamRunSummary, SyncPageResult } from '../activities/sync-types';
-import type { Cursor } from '../streams/types';
+import type { SyncActivities, StreamRunSummary } from '../activities/sync-types';
+import type { Counts, SyncPageResult } from '../ports/sync-page';
+import type { Cursor, ReadMode } from '../ports/source-reader';
 
 const ACTIVITY_DEFAULTS = {
   // A Bulk API job can take minutes; heartbeats tell Temporal the activity is alive meanwhile.

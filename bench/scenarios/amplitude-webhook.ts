@@ -6,7 +6,8 @@ import type { BenchScenario } from '../scenario';
 import { cpuSeconds, machineBusySeconds, delta, histogramQuantile, scrape, type Scrape } from '../process-probe';
 import { runLoad, type Load } from '../webhook-load';
 import { attribute, compareStalls, readIngestTimeline } from '../ingest-timeline';
-import { watchWal } from '../wal-watch';
+import { watchWal } from '../tools/wal-watch';
+import { benchClient } from '../temporal-client';
 
 /**
  * The Amplitude webhook under autocannon: the real `npm run webhook` and `npm run worker` entry points
@@ -196,7 +197,7 @@ const scenario: BenchScenario = {
   name: 'amplitude-webhook',
   description: 'Amplitude webhook at a fixed rate (one event per request), then a ramp; silver count afterwards',
   async run() {
-    const { Client, Connection } = await import('@temporalio/client');
+    const { Connection } = await import('@temporalio/client');
     const { startBenchDevServer } = await import('../dev-server');
     const { freePort } = await import('../../lib/free-port');
     const { ingestStatus } = await import('../../tests/helpers/amplitude-webhook');
@@ -218,7 +219,7 @@ const scenario: BenchScenario = {
     }
     // The attribution reads whole ingest histories back, which outgrow gRPC's default 4 MB message at the ramp's higher rates.
     const connection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } });
-    const client = new Client({ connection });
+    const client = benchClient(connection, server.address);
     const [webhookPort, metricsPort, appMetricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const common = { TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: 'bench-webhook', DATA_DIR: dir, LOG_LEVEL: 'warn', WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_HEADER: HEADER };
     const profileDir = process.env.BENCH_WEBHOOK_PROFILE_DIR;

@@ -2,16 +2,17 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import type { BenchScenario } from '../scenario';
 import { buildConfig } from '../../config/config';
 import { startBenchDevServer } from '../dev-server';
+import { benchBundlerOptions, benchClient } from '../temporal-client';
 import { startBigQueryEmulator } from '../../sandbox/bigquery';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBackfill } from '../../client/backfill';
-import type { BackfillSummary } from '../../workflows/backfill-types';
+import type { BackfillSummary } from '../../ports/backfill';
 import { SEGMENT_TABLES } from '../../sandbox/seed/segment-columns';
 import { MemoryPeaks, type MemorySample } from '../memory-sampler';
 
@@ -29,9 +30,12 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * default and same relaunch as `npm run worker`); BENCH_BACKFILL_DAYS (1..7) backfills only the
  * first days of the same data; BENCH_MEMORY_TRACE=<file> appends every memory sample of the worker;
  * BENCH_ALLOCATION_PROFILE=<file> writes where the worker allocated (garbage included; slows it down:
- * for diagnosis, not figures), summarised by `npx tsx bench/allocation-top.ts <file>`;
+ * for diagnosis, not figures), summarised by `npx tsx bench/tools/allocation-top.ts <file>`;
  * BENCH_WORKER_NODE_ARGS adds node flags NODE_OPTIONS refuses (e.g. `--trace-gc`) and BENCH_WORKER_LOG=<file>
  * keeps the worker's other output (those lines) with a timestamp.
+ * BENCH_AMPLITUDE_FAULTS=<percent> makes the Amplitude emulator fail that share of its batch requests
+ * (429 and 503 with a 1 s Retry-After, 500/502/504 and dropped connections without), to measure the
+ * backfill under a flaky destination with the production retry policy.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
@@ -47,14 +51,18 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       // A shorter range of the same dataset (e.g. 1 day of the 1M rows) for quick memory experiments.
       const days = Number(process.env.BENCH_BACKFILL_DAYS ?? 7);
       if (!Number.isInteger(days) || days < 1 || days > 7) throw new Error('BENCH_BACKFILL_DAYS is a whole number of days from 1 to 7');
+      const faultPercent = Number(process.env.BENCH_AMPLITUDE_FAULTS ?? 0);
+      if (!Number.isFinite(faultPercent) || faultPercent < 0 || faultPercent > 100) throw new Error('BENCH_AMPLITUDE_FAULTS is the percentage of Amplitude requests to fail, 0 to 100 (e.g. 16)');
       const root = path.resolve(__dirname, '../..');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
       const bq = await startBigQueryEmulator({ rowsPerTable: { tracks: rows - 2 * per, identifies: per, pages: per }, from: FROM, to: TO, seed: 42, dataDir: path.join(root, '.data') });
       const amp = await startAmplitudeEmulator({ port: 0 });
+      if (faultPercent > 0)
+        amp.faults.set({ 'POST /batch': { errorRate: faultPercent / 100, statuses: [429, 500, 502, 503, 504, 'reset'], retryAfterSeconds: 1, retryAfterOn: [429, 503] } });
       const server = await startBenchDevServer({ dbFile: path.join(dir, 'temporal.db') });
       const taskQueue = `bench-backfill-${process.pid}`;
       const bundlePath = path.join(dir, 'workflows.js');
-      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
+      fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...benchBundlerOptions() })).code);
       // BENCH_WORKER_NODE_ARGS: node flags for the worker that NODE_OPTIONS refuses (e.g. --trace-gc, with BENCH_WORKER_LOG).
       const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
       const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'bench/backfill-worker.ts')], {
@@ -85,7 +93,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           worker.once('exit', (code) => reject(new Error(`bench worker exited (${code})`)));
         });
         const connection = await Connection.connect({ address: server.address });
-        const client = new Client({ connection });
+        const client = benchClient(connection, server.address);
         const config = buildConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir }, dir);
         const t0 = performance.now();
         const { workflowId } = await startBackfill(client, config, {
@@ -115,6 +123,9 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           extra: {
             physical_rows: rows,
             days,
+            amplitude_faults: `${faultPercent}%`,
+            faults_injected: amp.faults.injected.get('POST /batch') ?? 0,
+            amplitude_requests: amp.faults.timeline().length || amp.store.requests().length,
             page: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000),
             sent: p.sent,
             written: p.written,

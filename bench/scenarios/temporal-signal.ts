@@ -18,7 +18,8 @@ const scenario: BenchScenario = {
   name: 'temporal-signal',
   description: 'signal-with-start round trips to the Temporal dev server alone (the acknowledgement floor)',
   async run() {
-    const { Client, Connection } = await import('@temporalio/client');
+    const { Connection } = await import('@temporalio/client');
+    const { benchClient } = await import('../temporal-client');
     const { startBenchDevServer } = await import('../dev-server');
     const rate = num('BENCH_SIGNAL_RATE', 40);
     const seconds = num('BENCH_SIGNAL_SECONDS', 30);
@@ -28,7 +29,7 @@ const scenario: BenchScenario = {
     const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     try {
-      const client = new Client({ connection });
+      const client = benchClient(connection, server.address);
       const blob = 'x'.repeat(bytes);
       const latencies: number[] = [];
       const slowest: number[] = [];

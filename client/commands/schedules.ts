@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeSchedules, ensureSchedules, pauseSchedule, resolveSchedule, resumeSchedule, scheduleDefs, triggerSchedule } from '../schedules';
+import { SCHEDULE_NAMES, describeSchedules, ensureSchedules, pauseSchedule, resolveSchedule, resumeSchedule, scheduleDefs, triggerSchedule } from '../schedules';
 import { formatTable, type CliContext } from '../cli-context';
 
 export function registerSchedules(program: Command, ctx: CliContext): void {
@@ -43,7 +43,8 @@ export function registerSchedules(program: Command, ctx: CliContext): void {
   ] as const) {
     cmd
       .command(`${verb} <name>`)
-      .description(`${verb} a schedule by name (${scheduleDefs(ctx.config).map((d) => d.name).join(', ')})`)
+      // Names only: the configuration (Key Vault references included) is read when a command runs, not to print help.
+      .description(`${verb} a schedule by name (${SCHEDULE_NAMES.join(', ')})`)
       .action(async (name: string) => {
         const def = resolveSchedule(name, scheduleDefs(ctx.config));
         await act(await ctx.client(), def);

@@ -66,6 +66,11 @@ export function renderStatus(report: StatusReport): string {
         ]),
       ),
     );
+  for (const b of report.backfills) {
+    const r = b.progress?.retry;
+    if (r && b.progress?.state === 'running')
+      lines.push(`${b.workflowId} retrying: attempt ${r.attempt}, ${r.errorKind}: ${r.lastError}; ${r.nextTryAt ? `next try ${time(r.nextTryAt)}` : 'trying again now'}`);
+  }
   return lines.join('\n');
 }
 

@@ -17,6 +17,8 @@ export interface Reconciliation {
   amplitude: number | null;
   /** Events the flow reported as acknowledged by Amplitude. */
   sent: number | null;
+  /** Calls Segment holds (received by its API and loaded into its BigQuery warehouse); absent or null for flows that do not forward to Segment. */
+  segment?: number | null;
   deadLetters: number;
   /** Keys present more than once in silver plus insert_ids Amplitude holds more than once. */
   duplicates: number;
@@ -46,6 +48,7 @@ export function judge(r: Omit<Reconciliation, 'problems'>, extra: string[] = [])
   if (r.silver !== r.source) problems.push(`silver has ${r.silver} rows, the source ${r.source}`);
   if (r.amplitude !== null && r.sent !== null && r.amplitude !== r.sent)
     problems.push(`Amplitude holds ${r.amplitude} events, the flow reported ${r.sent} sent`);
+  if (r.segment !== undefined && r.segment !== null && r.segment !== r.source) problems.push(`Segment holds ${r.segment} calls, the source ${r.source}`);
   if (r.duplicates > 0) problems.push(`${r.duplicates} duplicates`);
   return { ...r, problems };
 }
@@ -53,8 +56,8 @@ export function judge(r: Omit<Reconciliation, 'problems'>, extra: string[] = [])
 export function formatReport(report: DemoReport): string {
   const n = (v: number | null) => (v === null ? '-' : String(v));
   const table = formatTable(
-    ['flow', 'source', 'silver', 'amplitude', 'sent', 'dead letters', 'duplicates', 'result'],
-    report.flows.map((f) => [f.flow, n(f.source), n(f.silver), n(f.amplitude), n(f.sent), n(f.deadLetters), n(f.duplicates), f.problems.length === 0 ? 'ok' : f.problems.join('; ')]),
+    ['flow', 'source', 'silver', 'amplitude', 'sent', 'segment', 'dead letters', 'duplicates', 'result'],
+    report.flows.map((f) => [f.flow, n(f.source), n(f.silver), n(f.amplitude), n(f.sent), n(f.segment ?? null), n(f.deadLetters), n(f.duplicates), f.problems.length === 0 ? 'ok' : f.problems.join('; ')]),
   );
   const o = report.organize;
   const checks = o

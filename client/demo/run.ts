@@ -6,6 +6,8 @@ import { startDemoStack, type DemoStack } from './stack';
 import { runSyncFlow } from './flows/sync-flow';
 import { runWebhookFlow } from './flows/webhook-flow';
 import { runBackfillFlow } from './flows/backfill-flow';
+import { runWebsiteFlow } from './flows/website-flow';
+import { runParityFlow } from './flows/parity-flow';
 import type { DemoReport, OrganizeReport, Reconciliation } from './reconcile';
 import type { OrganizeSummary } from '../../workflows/organize';
 
@@ -15,6 +17,12 @@ export interface DemoOptions {
   scale?: number;
   /** Progress lines for a person watching (stderr); the report itself is returned. */
   say?: (line: string) => void;
+  /** Settings beside the emulators' (default: TEMPORAL_CODEC_KEYS from the environment, so the demo can run encrypted). */
+  env?: Record<string, string>;
+  /** Called once the stack is up, before the flows (tests plant records here). */
+  onStack?: (stack: DemoStack) => Promise<void>;
+  /** Called after the flows, before the stack stops (tests read the histories here). */
+  beforeStop?: (stack: DemoStack) => Promise<void>;
 }
 
 type Flow = (stack: DemoStack) => Promise<Reconciliation>;
@@ -30,6 +38,9 @@ const FLOWS: { name: string; run: Flow }[] = [
     run: (s) => runSyncFlow(s, 'drift', { sourceCount: () => driftRecords(s), insertIdPrefix: 'drift:' }),
   },
   { name: 'Segment backfill (a week of BigQuery history)', run: (s) => runBackfillFlow(s, { from: '2024-01-01', to: '2024-01-07' }) },
+  // Before the webhook flow, so that the Amplitude stream it reconciles carries the website's events too.
+  { name: 'Website (analytics.js in chromium → Segment-compatible endpoint → silver, Amplitude, Segment + BigQuery)', run: runWebsiteFlow },
+  { name: 'Dual-tracking parity report (one more visit whose track calls Segment loses)', run: async (s) => (await runParityFlow(s)).row },
   { name: 'Amplitude webhook (a burst of website events, plus every event the syncs sent)', run: runWebhookFlow },
 ];
 
@@ -56,8 +67,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     segmentRowsPerTable: 300,
     segmentFrom: '2024-01-01T00:00:00Z',
     segmentTo: '2024-01-08T00:00:00Z',
+    env: opts.env ?? (process.env.TEMPORAL_CODEC_KEYS ? { TEMPORAL_CODEC_KEYS: process.env.TEMPORAL_CODEC_KEYS } : undefined),
   });
   try {
+    await opts.onStack?.(stack);
     say(`Temporal Web UI of this run: ${stack.uiUrl} (gone when the demo exits)`);
     const flows: Reconciliation[] = [];
     for (const flow of FLOWS) {
@@ -66,6 +79,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     }
     say('organize: catch-up merges and data-quality checks...');
     const organize = await runOrganize(stack);
+    await opts.beforeStop?.(stack);
     return { ok: flows.every((f) => f.problems.length === 0) && organize.failed.length === 0, organize, seconds: (Date.now() - started) / 1000, uiUrl: stack.uiUrl, flows };
   } finally {
     say('stopping the demo stack...');

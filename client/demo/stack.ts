@@ -17,6 +17,8 @@ import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import { startBigQueryEmulator, type BigQueryEmulator } from '../../sandbox/bigquery';
+import { startSegmentEmulator, type SegmentEmulator } from '../../sandbox/segment';
+import { startWebsitePage, type WebsitePage } from './website/page-server';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
 import { randomBytes } from 'node:crypto';
 
@@ -35,6 +37,8 @@ export interface DemoStackOptions {
   /** Event time range of the Segment rows, ISO-8601. */
   segmentFrom: string;
   segmentTo: string;
+  /** Settings beside the emulators' (e.g. TEMPORAL_CODEC_KEYS: the demo then runs with payload encryption on). */
+  env?: Record<string, string>;
 }
 
 export interface DemoStack {
@@ -46,10 +50,19 @@ export interface DemoStack {
   drift: DriftEmulator;
   amp: AmplitudeEmulator;
   bq: BigQueryEmulator;
+  /** Segment's Tracking API: where the Segment forward delivers; it writes into `bq`'s Segment dataset. */
+  segment: SegmentEmulator;
+  /** The stand-in website whose analytics.js sends to the webhook's Segment-compatible endpoint. */
+  website: WebsitePage;
+  /** The write key the website's analytics.js uses (listed in SEGMENT_WRITE_KEYS). */
+  websiteWriteKey: string;
   webhook: RunningWebhook;
   uiUrl: string;
   stop(): Promise<void>;
 }
+
+/** The demo website's write key: the key novade.com's analytics.js carries, accepted by the collection endpoint. */
+export const WEBSITE_WRITE_KEY = 'demo-website-write-key';
 
 export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
   const { log } = opts;
@@ -73,6 +86,15 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     stack.add({ name: 'Drift emulator', stop: () => drift.close() });
     stack.add({ name: 'Amplitude emulator', stop: () => amp.close() });
     stack.add({ name: 'BigQuery emulator', stop: () => bq.close() });
+    // Segment's warehouse sync runs every half second with no lag, so the demo waits for it briefly.
+    const segment = await startSegmentEmulator({
+      port: 0,
+      writeKeys: [SANDBOX.segment.writeKey],
+      warehouse: { url: bq.url, projectId: bq.projectId, dataset: bq.dataset, delayMs: 0, intervalMs: 500 },
+    });
+    stack.add({ name: 'Segment emulator', stop: () => segment.close() });
+    const website = await startWebsitePage();
+    stack.add({ name: 'website page', stop: () => website.close() });
 
     const [port, uiPort] = [await freePort(), await freePort()];
     const server = await startDevServer({
@@ -105,9 +127,18 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         BIGQUERY_PROJECT: bq.projectId,
         BIGQUERY_API_ENDPOINT: bq.url,
         SEGMENT_DATASET: bq.dataset,
+        // Dual tracking: the website's calls are collected here and forwarded to the Segment emulator.
+        SEGMENT_WRITE_KEYS: WEBSITE_WRITE_KEY,
+        SEGMENT_CORS_ORIGINS: website.origin,
+        SEGMENT_FORWARD: 'on',
+        SEGMENT_FORWARD_ENDPOINT: segment.url,
+        SEGMENT_FORWARD_WRITE_KEY: SANDBOX.segment.writeKey,
         WEBHOOK_SECRET: randomBytes(16).toString('hex'),
         WEBHOOK_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // The project's tracking plan: the website's calls are checked against it.
+        TRACKING_PLAN_DIR: path.resolve(__dirname, '../../tracking-plan'),
+        ...opts.env,
       },
       dir,
     );
@@ -131,7 +162,8 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     const webhook = await startWebhookServer({ config, log, client: temporal.client, port: 0 });
     stack.add({ name: 'webhook server', stop: webhook.close });
     amp.setStream({ url: webhook.amplitudeUrl, headers: { [config.webhook.secretHeader]: config.webhook.secret } });
-    return { dir, config, client: temporal.client, deps, sf, drift, amp, bq, webhook, uiUrl: server.uiUrl, stop: () => stack.stopAll() };
+    website.setCollector({ url: webhook.url, writeKey: WEBSITE_WRITE_KEY });
+    return { dir, config, client: temporal.client, deps, sf, drift, amp, bq, segment, website, websiteWriteKey: WEBSITE_WRITE_KEY, webhook, uiUrl: server.uiUrl, stop: () => stack.stopAll() };
   } catch (err) {
     await stack.stopAll();
     throw err;

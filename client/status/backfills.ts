@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { fetchLiveProgress } from '../../lib/backfill-live';
 
 /**
  * Segment backfills (workflow type `segmentBackfillWorkflow`, ids `segment-backfill-…`): the recent
@@ -21,6 +22,11 @@ export const backfillProgressSchema = z.looseObject({
   ratePerSec: z.number().optional(),
   etaSeconds: z.number().nullable().optional(),
   dryRun: z.boolean().optional(),
+  /** A retry in progress (attempt, last error, next try); see ports/backfill.ts BackfillRetry. */
+  retry: z
+    .looseObject({ attempt: z.number(), errorKind: z.string(), lastError: z.string(), nextTryAt: z.string().nullable(), progressing: z.boolean().optional() })
+    .nullable()
+    .optional(),
 });
 export type BackfillProgress = z.infer<typeof backfillProgressSchema>;
 
@@ -48,7 +54,8 @@ export async function listBackfills(client: Client, opts: { limit?: number; quer
       .filter((b) => b.status === 'RUNNING')
       .map(async (b) => {
         try {
-          const answer = await withDeadline(client.workflow.getHandle(b.workflowId, b.runId).query<unknown>('progress'), opts.queryTimeoutMs ?? 5_000);
+          // With the running step's heartbeat and retries (describe), not only the last finished step.
+          const answer: unknown = await withDeadline(fetchLiveProgress(client.workflow.getHandle(b.workflowId, b.runId)), opts.queryTimeoutMs ?? 5_000);
           const parsed = backfillProgressSchema.safeParse(answer);
           if (parsed.success) b.progress = parsed.data;
           else b.progressError = 'the progress answer has an unexpected shape';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Logger } from '../../config/logger';
 import { PermanentError, TransientError, retryAfterMs as parseRetryAfter } from '../../lib/errors';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
-import type { DeliveryReport, EventSink } from '../../streams/pipeline';
+import type { DeliveryReport, EventSink } from '../../ports/event-sink';
+import { asSecretSource, type SecretSource } from '../secret-source';
 
 /**
  * Delivers events to Amplitude's HTTP V2 API (`POST <serverUrl>/2/httpapi`) so that an event counts
@@ -31,11 +32,14 @@ import type { DeliveryReport, EventSink } from '../../streams/pipeline';
  *
  * Chunks acknowledged with a 200 are remembered (by insert_id, for a while) so that the retried
  * activity skips them: under a high fault rate every attempt makes progress instead of resending a
- * whole page that fails again somewhere else.
+ * whole page that fails again somewhere else. After a 5xx the other chunks of the call are still
+ * sent; the error then says how many events were acknowledged (`progressed`), so that the retry
+ * does not wait as if nothing had gone through.
  */
 
 export interface AmplitudeSinkOptions {
-  apiKey: string;
+  /** A SecretSource when the key may rotate (Key Vault): a refused key is re-read once, then it fails. */
+  apiKey: string | SecretSource;
   /** Origin, e.g. https://api2.amplitude.com or the sandbox emulator's URL. */
   serverUrl: string;
   minIdLength: number;
@@ -102,8 +106,10 @@ export class AmplitudeSink implements EventSink {
   private readonly throttleRetryMs: number;
   /** insert_id → when Amplitude acknowledged it (Map keeps insertion order: oldest first). */
   private readonly acknowledged = new Map<string, number>();
+  private readonly apiKey: SecretSource;
 
   constructor(private readonly opts: AmplitudeSinkOptions) {
+    this.apiKey = asSecretSource(opts.apiKey);
     const batch = opts.endpoint === 'batch';
     this.url = `${opts.serverUrl.replace(/\/+$/, '')}${batch ? '/batch' : '/2/httpapi'}`;
     this.maxEvents = Math.min(opts.maxEventsPerRequest ?? 1_000, batch ? 2_000 : 1_999);
@@ -125,20 +131,35 @@ export class AmplitudeSink implements EventSink {
     const chunks = this.chunk(pending);
     let next = 0;
     let failure: unknown;
+    let stop = false;
+    let acknowledged = 0;
     const worker = async () => {
-      while (failure === undefined && next < chunks.length) {
+      while (!stop && next < chunks.length) {
         const chunk = chunks[next++];
         try {
           const report = await this.deliver(chunk);
           sent += report.sent;
+          acknowledged += report.sent + report.rejected.length;
           rejected.push(...report.rejected);
         } catch (err) {
           failure ??= err;
+          // A 5xx is one request's bad luck: the other chunks still go, so the retry resends only what failed.
+          // A 429 asks us to slow down and a request with no answer may be a dead server: stop there.
+          if (!(err instanceof TransientError && err.kind === 'amplitude-server-error')) stop = true;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      if (acknowledged > 0 && failure instanceof TransientError)
+        throw new TransientError(`${failure.message} ${acknowledged} of the ${pending.length} events were acknowledged and are not sent again.`, {
+          retryAfterMs: failure.retryAfterMs,
+          kind: failure.kind,
+          progressed: true,
+          cause: failure.cause ?? failure,
+        });
+      throw failure;
+    }
     return { sent, rejected };
   }
 
@@ -166,8 +187,22 @@ export class AmplitudeSink implements EventSink {
   private async deliver(chunk: AmplitudeEvent[]): Promise<DeliveryReport> {
     const rejected: Rejected[] = [];
     let remaining = chunk;
+    let reread = false;
     while (remaining.length > 0) {
-      const answer = await this.post(remaining);
+      const key = this.apiKey.current();
+      const answer = await this.post(remaining, key);
+      if (answer.status === 400 && this.refusedKey(answer.body) !== undefined) {
+        // A rotated key: retry at once if another request already re-read it, else re-read it once.
+        let retry = this.apiKey.current() !== key;
+        if (!retry && !reread) {
+          reread = true;
+          retry = await this.apiKey.reread();
+        }
+        if (retry) {
+          this.log?.info('Amplitude refused the API key; retrying with the key read again from its source');
+          continue;
+        }
+      }
       if (answer.status === 200) {
         const ok = successSchema.safeParse(answer.body);
         if (!ok.success) this.log?.warn({ status: 200 }, 'Amplitude answered 200 with an unexpected body; counting the events as delivered');
@@ -194,8 +229,8 @@ export class AmplitudeSink implements EventSink {
     return { sent: 0, rejected };
   }
 
-  private async post(events: AmplitudeEvent[]): Promise<Answer> {
-    const body = JSON.stringify({ api_key: this.opts.apiKey, events, options: { min_id_length: this.opts.minIdLength } });
+  private async post(events: AmplitudeEvent[], apiKey: string): Promise<Answer> {
+    const body = JSON.stringify({ api_key: apiKey, events, options: { min_id_length: this.opts.minIdLength } });
     let res: Response;
     try {
       res = await this.fetchFn(this.url, {
@@ -207,7 +242,7 @@ export class AmplitudeSink implements EventSink {
     } catch (err) {
       // No answer: Amplitude may or may not have the events. Resending is safe thanks to insert_id.
       const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-      throw new TransientError(`Amplitude did not answer (${reason}); ${events.length} events not confirmed, will retry.`, { cause: err });
+      throw new TransientError(`Amplitude did not answer (${reason}); ${events.length} events not confirmed, will retry.`, { kind: 'amplitude-no-answer', cause: err });
     }
     let parsed: unknown;
     const text = await res.text().catch(() => '');
@@ -217,6 +252,16 @@ export class AmplitudeSink implements EventSink {
       parsed = text;
     }
     return { status: res.status, body: parsed, retryAfter: res.headers.get('retry-after') };
+  }
+
+  /** The error text when a 400 is about the API key, not the events. */
+  private refusedKey(body: unknown): string | undefined {
+    const parsed = badRequestSchema.safeParse(body);
+    const answer = parsed.success ? parsed.data : {};
+    const named = [answer.events_with_invalid_fields, answer.events_with_missing_fields, answer.events_with_invalid_id_lengths].some((m) => m && Object.keys(m).length > 0);
+    if (named) return undefined;
+    const error = answer.error ?? (typeof body === 'string' ? body : JSON.stringify(body));
+    return answer.missing_field === 'api_key' || /api[_ ]?key/i.test(error ?? '') ? (error ?? 'invalid api key') : undefined;
   }
 
   private badEvents(events: AmplitudeEvent[], body: unknown): { rejected: Rejected[]; remaining: AmplitudeEvent[] } {
@@ -255,12 +300,15 @@ export class AmplitudeSink implements EventSink {
         quota > 0
           ? `Amplitude daily quota exceeded for ${quota} user/device ids (429); retrying in ${Math.round(wait / 1000)} s.`
           : `Amplitude throttled ${count} events (429${ids ? `, ${ids} ids over ${info.eps_threshold ?? '?'} events/s` : ''}); retrying in ${Math.round(wait / 1000)} s.`,
-        { retryAfterMs: wait },
+        { retryAfterMs: wait, kind: quota > 0 ? 'amplitude-daily-quota' : 'amplitude-throttled' },
       );
     }
     const detail = typeof answer.body === 'object' && answer.body !== null && 'error' in answer.body ? String((answer.body as { error: unknown }).error) : '';
     const header = parseRetryAfter(answer.retryAfter);
-    return new TransientError(`Amplitude answered ${answer.status}${detail ? ` (${detail})` : ''} for ${count} events; will retry.`, header !== undefined ? { retryAfterMs: header } : {});
+    return new TransientError(`Amplitude answered ${answer.status}${detail ? ` (${detail})` : ''} for ${count} events; will retry.`, {
+      kind: answer.status >= 500 ? 'amplitude-server-error' : `amplitude-${answer.status}`,
+      ...(header !== undefined ? { retryAfterMs: header } : {}),
+    });
   }
 
   private remember(events: AmplitudeEvent[]): void {

@@ -65,3 +65,17 @@ export function countSql(path: string): string {
 export function timestampRangeSql(path: string): string {
   return `SELECT MIN(timestamp) AS min_timestamp, MAX(timestamp) AS max_timestamp, COUNT(*) AS row_count FROM ${path}`;
 }
+
+/**
+ * One row per id of a time window, with only what the parity report needs: the id, its timestamp
+ * and the column that names the call (`label`: a track's event, a page's or screen's name). The
+ * kept copy of a duplicated id is the one the backfill keeps (latest loaded_at, then uuid_ts).
+ */
+export function callIdsSql(path: string, labelColumn: string | null): string {
+  if (labelColumn !== null && !IDENT.test(labelColumn)) throw new PermanentError('InvalidRequest', `not a column name: ${JSON.stringify(labelColumn)}`);
+  return [
+    `SELECT id, timestamp, ${labelColumn ?? 'CAST(NULL AS STRING)'} AS label FROM ${path}`,
+    '  WHERE timestamp >= @window_start AND timestamp < @window_end AND id IS NOT NULL',
+    '  QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY loaded_at DESC, uuid_ts DESC, timestamp DESC) = 1',
+  ].join('\n');
+}

@@ -3,7 +3,7 @@ import { logger, type Logger } from '../../config/logger';
 import { plainApiRow, type ApiField, type ApiRow, type PlainRow } from './api-rows';
 import { createBigQueryClient, isLoopbackEndpoint } from './client';
 import { mapBigQueryError, type BigQueryErrorContext } from './errors';
-import { countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
+import { callIdsSql, countSql, keysetPageSql, pageLimit, tablePath, timestampRangeSql, type KeysetPosition } from './segment-query';
 import { parseSegmentRow, type RejectedSegmentRow, type SegmentReadTable, type SegmentRow } from './segment-rows';
 import { canonicalTimestamp } from './timestamp';
 import { PermanentError } from '../../lib/errors';
@@ -179,6 +179,19 @@ export class SegmentReader {
     const { rows } = await this.run(countSql(path), { window_start: BigQuery.timestamp(start), window_end: BigQuery.timestamp(end) }, 1, ctx);
     const r = rows[0] ?? {};
     return { rows: Number(r.row_count ?? 0), distinctIds: Number(r.distinct_ids ?? 0) };
+  }
+
+  /**
+   * Every id of a window with its timestamp and label (a track's event, a page's or screen's name),
+   * one row per id: the Segment side of the parity report (tracking/parity-sources.ts).
+   */
+  async readCallIds(req: { table: string; windowStart: string; windowEnd: string }): Promise<{ id: string; timestamp: string; label: string | null }[]> {
+    const path = tablePath(this.opts.projectId, this.opts.dataset, req.table);
+    const { start, end } = window(req.windowStart, req.windowEnd);
+    const label = req.table === 'tracks' ? 'event' : req.table === 'pages' || req.table === 'screens' ? 'name' : null;
+    const ctx = this.ctx(req.table, `reading the ids of ${req.table} from ${start} to ${end}`);
+    const { rows } = await this.run(callIdsSql(path, label), { window_start: BigQuery.timestamp(start), window_end: BigQuery.timestamp(end) }, 50_000, ctx);
+    return rows.map((r) => ({ id: String(r.id), timestamp: String(r.timestamp), label: typeof r.label === 'string' ? r.label : null }));
   }
 
   /** First and last event time of a table, where a backfill starts and ends; unset when empty. */

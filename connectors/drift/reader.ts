@@ -2,9 +2,7 @@ import { z } from 'zod';
 import type { AppConfig } from '../../config/config';
 import type { Logger } from '../../config/logger';
 import { PermanentError } from '../../lib/errors';
-import type { ReadOptions, SourcePage, SourceReader } from '../../streams/pipeline';
-import type { Cursor, StreamDeclaration } from '../../streams/types';
-import type { ReadMode } from '../../activities/sync-types';
+import type { Cursor, ReadMode, ReadOptions, SourcePage, SourceReader, SourceStream } from '../../ports/source-reader';
 import { DriftClient, StaleListCursor, type ListPosition } from './client';
 import type { ConversationListItem } from './schemas';
 import { targetsSchema } from '../../mappings/drift-records';
@@ -110,14 +108,14 @@ export class DriftReader implements SourceReader {
     return n;
   }
 
-  async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
+  async plan(decl: SourceStream, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
     if (full || cursor === null) return { cursor: { since: null }, mode: 'rest' };
     const schema = decl.object === 'meetings' ? meetingCursorSchema : passCursorSchema;
     if (!schema.safeParse(cursor).success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
     return { cursor, mode: 'rest' };
   }
 
-  async readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
+  async readPage(decl: SourceStream, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
     const api = this.client(opts.runId);
     let page: SourcePage;
     if (mode === 'targeted') page = await this.readTargeted(api, decl, cursor, opts);
@@ -129,7 +127,7 @@ export class DriftReader implements SourceReader {
 
   // ---- conversations list pass ----------------------------------------------------------------------
 
-  private async readPassPage(api: DriftClient, decl: StreamDeclaration, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
+  private async readPassPage(api: DriftClient, decl: SourceStream, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
     const parsed = passCursorSchema.safeParse(cursor ?? { since: null });
     if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
     const at: PassCursor = parsed.data;
@@ -176,14 +174,14 @@ export class DriftReader implements SourceReader {
    * Reads the next page into the cache while the pipeline writes this one, so Drift's answers overlap
    * our writes. Failures are dropped (the page reads again); its calls are not counted in the summary.
    */
-  private prefetchNext(decl: StreamDeclaration, next: ListPosition, at: PassCursor, runId: string): void {
+  private prefetchNext(decl: SourceStream, next: ListPosition, at: PassCursor, runId: string): void {
     const api = this.client(runId);
     void this.listPage(api, runId, next)
       .then((page) => this.recordsOf(api, decl, page.items.filter(isChanged(at)), runId))
       .catch(() => undefined);
   }
 
-  private async recordsOf(api: DriftClient, decl: StreamDeclaration, changed: Pick<ConversationListItem, 'id' | 'updatedAt' | 'contactId'>[], runId: string): Promise<unknown[]> {
+  private async recordsOf(api: DriftClient, decl: SourceStream, changed: Pick<ConversationListItem, 'id' | 'updatedAt' | 'contactId'>[], runId: string): Promise<unknown[]> {
     switch (decl.object) {
       case 'conversations':
         return (await mapLimit(changed, this.concurrency, (c) => this.cached(`${runId}|conversation|${c.id}|${c.updatedAt}`, () => api.conversation(c.id)))).filter((c) => c !== undefined);
@@ -211,7 +209,7 @@ export class DriftReader implements SourceReader {
 
   // ---- meetings ------------------------------------------------------------------------------------
 
-  private async readMeetingsPage(api: DriftClient, decl: StreamDeclaration, cursor: Cursor): Promise<SourcePage> {
+  private async readMeetingsPage(api: DriftClient, decl: SourceStream, cursor: Cursor): Promise<SourcePage> {
     const parsed = meetingCursorSchema.safeParse(cursor ?? { since: null });
     if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift cursor for ${decl.name}: ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
     const { since } = parsed.data;
@@ -240,7 +238,7 @@ export class DriftReader implements SourceReader {
 
   // ---- targeted (webhooks) ---------------------------------------------------------------------------
 
-  private async readTargeted(api: DriftClient, decl: StreamDeclaration, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
+  private async readTargeted(api: DriftClient, decl: SourceStream, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
     const parsed = targetsSchema.safeParse(cursor);
     if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Drift targets for ${decl.name}: ${z.prettifyError(parsed.error)}`);
     const t = parsed.data;

@@ -1,14 +1,11 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { Connection } from 'jsforce';
+import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse } from 'jsforce';
 import { Transport } from 'jsforce/lib/transport';
-import type { HttpRequest, HttpRequestOptions, HttpResponse } from 'jsforce';
 import { z } from 'zod';
 import type { AppConfig } from '../../config/config';
 import type { Logger } from '../../config/logger';
 import { PermanentError, TransientError } from '../../lib/errors';
-import type { ReadOptions, SourcePage, SourceReader } from '../../streams/pipeline';
-import type { Cursor, StreamDeclaration } from '../../streams/types';
-import type { ReadMode } from '../../activities/sync-types';
+import type { Cursor, ReadMode, ReadOptions, SourcePage, SourceReader, SourceStream } from '../../ports/source-reader';
 import { connectSalesforce, credentialsHint, type SalesforceSession } from './auth';
 import { errorCodeOf, toSalesforceError } from './errors';
 import { comparePositions, countQuery, fullQuery, keysetQuery, type KeysetPosition } from './soql';
@@ -127,7 +124,7 @@ export class SalesforceReader implements SourceReader {
     this.prefetch = opts.prefetch ?? true;
   }
 
-  async plan(decl: StreamDeclaration, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
+  async plan(decl: SourceStream, cursor: Cursor, full: boolean): Promise<{ cursor: Cursor; mode: ReadMode }> {
     if (!full && cursor !== null) {
       // A run that died during a Bulk read: carry on with the same job (its results live 7 days).
       if (bulkCursorSchema.safeParse(cursor).success) return { cursor, mode: 'bulk' };
@@ -146,7 +143,7 @@ export class SalesforceReader implements SourceReader {
     return { cursor: { ts: null, id: null }, mode: 'rest' };
   }
 
-  async readPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
+  async readPage(decl: SourceStream, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
     const key = `${decl.name}|${mode}|${JSON.stringify(cursor)}`;
     const ahead = this.prefetched.get(key);
     this.prefetched.delete(key);
@@ -156,7 +153,7 @@ export class SalesforceReader implements SourceReader {
     return page;
   }
 
-  private fetchPage(decl: StreamDeclaration, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
+  private fetchPage(decl: SourceStream, cursor: Cursor, mode: ReadMode, opts: ReadOptions): Promise<SourcePage> {
     return mode === 'bulk' ? this.readBulkPage(decl, cursor, opts) : this.readRestPage(decl, cursor);
   }
 
@@ -166,7 +163,7 @@ export class SalesforceReader implements SourceReader {
    * prefetch that fails or goes stale is dropped and the page read again. Its API calls are
    * counted when it is used.
    */
-  private prefetchNext(decl: StreamDeclaration, page: SourcePage): void {
+  private prefetchNext(decl: SourceStream, page: SourcePage): void {
     const key = `${decl.name}|${page.nextMode}|${JSON.stringify(page.nextCursor)}`;
     const next = this.fetchPage(decl, page.nextCursor, page.nextMode, { runId: 'prefetch', progress: () => undefined });
     next.catch(() => undefined);
@@ -175,7 +172,7 @@ export class SalesforceReader implements SourceReader {
   }
 
   /** Number of records (deleted ones included) of an object. */
-  async count(decl: StreamDeclaration): Promise<number> {
+  async count(decl: SourceStream): Promise<number> {
     const { conn } = await this.connect();
     return this.call(`counting ${decl.object} records`, async () => {
       const res = queryResultSchema.parse(await this.withTimeout(conn.query(countQuery(decl.object), { scanAll: true, autoFetch: false, maxFetch: this.cfg.maxFetch }), `counting ${decl.object}`));
@@ -190,7 +187,7 @@ export class SalesforceReader implements SourceReader {
     return parsed.data;
   }
 
-  private async readRestPage(decl: StreamDeclaration, cursor: Cursor): Promise<SourcePage> {
+  private async readRestPage(decl: SourceStream, cursor: Cursor): Promise<SourcePage> {
     const at = this.restCursor(cursor);
     const after: KeysetPosition | null = at.ts === null ? null : { ts: at.ts, id: at.id };
     const soql = keysetQuery({ object: decl.object, fields: decl.fields, cursorField: decl.cursorField, primaryKey: decl.primaryKey, after, limit: this.pageSize });
@@ -216,7 +213,7 @@ export class SalesforceReader implements SourceReader {
   }
 
   /** The keyset position of a record as returned by the query; the query always selects both fields. */
-  private positionOf(decl: StreamDeclaration, record: Record<string, unknown>): KeysetPosition {
+  private positionOf(decl: SourceStream, record: Record<string, unknown>): KeysetPosition {
     const ts = record[decl.cursorField];
     const id = record[decl.primaryKey];
     if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)) || typeof id !== 'string')
@@ -224,7 +221,7 @@ export class SalesforceReader implements SourceReader {
     return { ts: new Date(Date.parse(ts)).toISOString(), id };
   }
 
-  private async readBulkPage(decl: StreamDeclaration, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
+  private async readBulkPage(decl: SourceStream, cursor: Cursor, opts: ReadOptions): Promise<SourcePage> {
     const parsed = bulkCursorSchema.safeParse(cursor);
     if (!parsed.success) throw new PermanentError('InvalidRequest', `Unreadable Bulk cursor ${JSON.stringify(cursor)}; run the stream with --full to start over.`);
     const state = { ...parsed.data.bulk };
@@ -261,7 +258,7 @@ export class SalesforceReader implements SourceReader {
     return { records, nextCursor: { ts: from, id: null }, nextMode: 'rest', done: false, apiCalls: calls.n, apiUsage: conn.limitInfo.apiUsage };
   }
 
-  private async createJob(conn: Connection, decl: StreamDeclaration, calls: { n: number }): Promise<string> {
+  private async createJob(conn: Connection, decl: SourceStream, calls: { n: number }): Promise<string> {
     const soql = fullQuery({ object: decl.object, fields: decl.fields, cursorField: decl.cursorField, primaryKey: decl.primaryKey });
     return this.call(`creating a Bulk API query job for ${decl.object}`, async () => {
       calls.n++;
@@ -273,7 +270,7 @@ export class SalesforceReader implements SourceReader {
     });
   }
 
-  private async waitForJob(conn: Connection, decl: StreamDeclaration, jobId: string, opts: ReadOptions, calls: { n: number }) {
+  private async waitForJob(conn: Connection, decl: SourceStream, jobId: string, opts: ReadOptions, calls: { n: number }) {
     const started = Date.now();
     let wait = this.bulkPoll.initial;
     for (;;) {
@@ -298,7 +295,7 @@ export class SalesforceReader implements SourceReader {
     }
   }
 
-  private async fetchResults(conn: Connection, decl: StreamDeclaration, jobId: string, locator: string | null, calls: { n: number }) {
+  private async fetchResults(conn: Connection, decl: SourceStream, jobId: string, locator: string | null, calls: { n: number }) {
     const params = new URLSearchParams({ maxRecords: String(this.bulkPageSize) });
     if (locator) params.set('locator', locator);
     const transport = new CapturingTransport();

@@ -7,7 +7,7 @@ import type { Warehouse } from './types';
 
 export type * from './types';
 export type { WarehouseHooks, WriteOp } from './hooks';
-export { DuckDBWarehouse, openDuckDBWarehouse } from './duckdb/duckdb-warehouse';
+export { DuckDBWarehouse, openDuckDBWarehouse, WarehouseInUseError } from './duckdb/duckdb-warehouse';
 export type { DuckDBWarehouseOptions } from './duckdb/duckdb-warehouse';
 export { DatabricksWarehouse } from './databricks/databricks-warehouse';
 export type { DatabricksWarehouseOptions } from './databricks/databricks-warehouse';

@@ -1,6 +1,6 @@
 import { logger } from '../../config/logger';
 import type { Dialect, RawRow, Statement } from './dialect';
-import { ALERT_STATE, BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_MIGRATIONS, SYNC_RUNS, SYNC_STATE } from './ops-tables';
+import { ALERT_STATE, BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_MIGRATIONS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from './ops-tables';
 import { createSchemaSql, createTableSql, upsertRowSql } from './sql';
 import type { PhysicalTable } from './table-defs';
 import { LAYERS } from './table-defs';
@@ -28,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
     steps: [SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES].map((table) => ({ kind: 'createTable' as const, table })),
   },
   { version: 2, name: 'ops.alert_state: open alerts and watched progress', steps: [{ kind: 'createTable', table: ALERT_STATE }] },
+  { version: 3, name: 'ops.tracking_violations: calls off the tracking plan', steps: [{ kind: 'createTable', table: TRACKING_VIOLATIONS }] },
 ];
 
 /** What the runner needs from an adapter. */

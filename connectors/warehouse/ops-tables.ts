@@ -86,4 +86,24 @@ export const ALERT_STATE = ops('alert_state', ['alert_key'], [
   col('updated_at', 'timestamp'),
 ]);
 
-export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES, ALERT_STATE];
+/**
+ * Violations of the tracking plan (migration 3): one row per (call, violation type, JSON path), so
+ * re-processing a call records nothing twice. `event` names the call as people read it (the track's
+ * event, or e.g. `page "Pricing"`); `sample` is already masked (tracking/mask.ts).
+ */
+export const TRACKING_VIOLATIONS = ops('tracking_violations', ['id'], [
+  col('id', 'varchar'),
+  col('event', 'varchar'),
+  col('call_type', 'varchar'),
+  col('message_id', 'varchar'),
+  col('violation_type', 'varchar'),
+  col('path', 'varchar'),
+  col('sample', 'varchar', true),
+  col('detail', 'varchar', true),
+  col('outcome', 'varchar'),
+  col('plan_version', 'varchar', true),
+  col('received_at', 'timestamp'),
+  col('recorded_at', 'timestamp'),
+]);
+
+export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES, ALERT_STATE, TRACKING_VIOLATIONS];

@@ -1,9 +1,9 @@
 import { PermanentError } from '../../lib/errors';
 import type { Dialect, RawRow, Statement } from './dialect';
-import { ALERT_STATE, DEAD_LETTERS } from './ops-tables';
+import { ALERT_STATE, DEAD_LETTERS, TRACKING_VIOLATIONS } from './ops-tables';
 import { Params, selectWhereSql, upsertRowSql } from './sql';
 import { SYS, bronzeTable, silverTable } from './table-defs';
-import type { AlertState, BronzeTableDef, SilverTableDef, UnmergedBronze } from './types';
+import type { AlertState, BronzeTableDef, SilverTableDef, TrackingViolationSummary, UnmergedBronze } from './types';
 import { decodeCell } from './values';
 
 /**
@@ -97,6 +97,38 @@ export async function countDeadLettersSince(t: OpsTarget, since: Date): Promise<
   const out: Record<string, number> = {};
   for (const r of await t.read(deadLettersSinceSql(t.dialect, since))) out[String(r.flow)] = Number(r.n);
   return out;
+}
+
+export function trackingViolationSummarySql(d: Dialect, since: Date, limit: number): Statement {
+  const p = new Params(d);
+  const q = d.quote;
+  const n = Math.max(1, Math.min(100_000, Math.floor(limit)));
+  const keys = ['event', 'call_type', 'violation_type', 'path'].map(q).join(', ');
+  return p.statement(
+    `SELECT ${keys}, COUNT(*) AS ${q('n')}, COUNT(DISTINCT ${q('message_id')}) AS ${q('calls')}, ` +
+      `SUM(CASE WHEN ${q('outcome')} = 'blocked' THEN 1 ELSE 0 END) AS ${q('blocked')}, ` +
+      `MIN(${q('received_at')}) AS ${q('first_seen')}, MAX(${q('received_at')}) AS ${q('last_seen')}, MAX(${q('sample')}) AS ${q('sample')}, MAX(${q('detail')}) AS ${q('detail')} ` +
+      `FROM ${d.table('ops', TRACKING_VIOLATIONS.name)} WHERE ${q('received_at')} >= ${p.cast('timestamp', since.toISOString())} ` +
+      `GROUP BY ${keys} ORDER BY ${q('n')} DESC, ${keys} LIMIT ${n}`,
+  );
+}
+
+export async function summarizeTrackingViolations(t: OpsTarget, since: Date, limit = 1_000): Promise<TrackingViolationSummary[]> {
+  const rows = await t.read(trackingViolationSummarySql(t.dialect, since, limit));
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return rows.map((r) => ({
+    event: String(r.event),
+    callType: String(r.call_type),
+    type: String(r.violation_type) as TrackingViolationSummary['type'],
+    path: String(r.path),
+    count: Number(r.n),
+    calls: Number(r.calls),
+    blocked: Number(r.blocked ?? 0),
+    firstSeen: decodeCell('timestamp', r.first_seen) as Date,
+    lastSeen: decodeCell('timestamp', r.last_seen) as Date,
+    sample: text(r.sample),
+    detail: text(r.detail),
+  }));
 }
 
 /** Delta's OPTIMIZE: rewrites small files into large ones (liquid clustering keeps the key order). */

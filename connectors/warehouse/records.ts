@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../../lib/errors';
-import type { CellValue, DeadLetter, JsonValue, SyncRun } from './types';
+import type { CellValue, DeadLetter, JsonValue, SyncRun, TrackingViolation } from './types';
 import { decodeCell, encodeCell, toJsonText } from './values';
 
 /**
@@ -96,4 +96,8 @@ export function deadLetterCells(letters: DeadLetter[], now: Date): (string | nul
     const payload = payloadText(l.payload, 'payload');
     return [deadLetterId(l, payload), l.flow, l.stream, l.recordKey, l.reason, payload, now.toISOString()];
   });
+}
+
+export function trackingViolationCells(rows: TrackingViolation[], now: Date): (string | null)[][] {
+  return rows.map((v) => [v.id, v.event, v.callType, v.messageId, v.type, v.path, v.sample, v.detail, v.outcome, v.planVersion, encodeCell('received_at', 'timestamp', v.receivedAt), now.toISOString()]);
 }

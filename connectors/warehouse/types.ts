@@ -1,3 +1,5 @@
+import type { JsonValue } from '../../ports/json';
+
 /**
  * The one warehouse seam every flow writes through (DESIGN.md, "Warehouse"). Two adapters implement
  * it: DuckDB (embedded default) and Databricks. Flows never write SQL of their own.
@@ -37,7 +39,7 @@ export interface BronzeTableDef {
   keyColumns: ColumnDef[];
 }
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type { JsonValue };
 
 /** Values the adapters accept in a typed column. Timestamps as Date or ISO-8601 text; json as any JSON value. */
 export type CellValue = string | number | bigint | boolean | Date | null | JsonValue;
@@ -148,6 +150,40 @@ export interface AlertState {
   resolvedAt?: Date;
 }
 
+/** A row of ops.tracking_violations: one violation of the tracking plan by one call (tracking/enforce.ts). */
+export interface TrackingViolation {
+  /** Deterministic per (call, type, path): recording it again is a no-op. */
+  id: string;
+  event: string;
+  callType: string;
+  messageId: string;
+  type: 'unplanned_event' | 'unplanned_property' | 'missing_required' | 'wrong_type' | 'value_not_allowed';
+  /** JSON path into the call, e.g. `$.properties.plan`. */
+  path: string;
+  /** Masked sample of the value; null when there is none. */
+  sample: string | null;
+  detail: string;
+  outcome: 'allowed' | 'omitted' | 'blocked';
+  planVersion: string;
+  receivedAt: Date;
+}
+
+/** Violations of one (event, type, path) within a time window. */
+export interface TrackingViolationSummary {
+  event: string;
+  callType: string;
+  type: TrackingViolation['type'];
+  path: string;
+  count: number;
+  /** Distinct calls (message ids). */
+  calls: number;
+  blocked: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  sample: string | null;
+  detail: string | null;
+}
+
 /** A bronze record whose key has no silver row yet (organize merges it). */
 export interface UnmergedBronze {
   /** The key, as text. */
@@ -208,6 +244,11 @@ export interface Warehouse {
   purgeBronze(bronze: BronzeTableDef, before: Date): Promise<number>;
   /** Dead letters recorded since `since`, per flow. */
   countDeadLettersSince(since: Date): Promise<Record<string, number>>;
+
+  /** Appends to ops.tracking_violations the rows whose id is not there yet; answers how many were added. */
+  writeTrackingViolations(violations: TrackingViolation[]): Promise<number>;
+  /** Violations of calls received since `since`, per (event, type, path), most frequent first (at most `limit`, default 1,000). */
+  summarizeTrackingViolations(since: Date, opts?: { limit?: number }): Promise<TrackingViolationSummary[]>;
   /** Compacts the tables where the engine supports it (OPTIMIZE on Databricks); answers the tables compacted. */
   compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]>;
 

@@ -12,6 +12,7 @@ import { buildDeps } from '../../workers/deps';
 import type { ActivityDeps } from '../../activities/deps';
 import { openDuckDBWarehouse, type WarehouseHooks } from '../../connectors/warehouse';
 import type { TemporalIngestOptions } from '../../webhook/temporal-ingest';
+import type { IngestLimits } from '../../webhook/ingest-guard';
 import { amplitudeEventsSilver } from '../../mappings/amplitude-export';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
 import { AMPLITUDE_INGEST_STATUS_QUERY } from '../../workflows/amplitude-ingest-names';
@@ -91,10 +92,13 @@ export async function postConcurrently(stack: Pick<Stack, 'post'>, total: number
   return { acked, refused };
 }
 
-export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions>; client?: Client } = {}): Promise<Stack> {
+export async function makeStack(
+  env: TestWorkflowEnvironment,
+  opts: { settings?: Partial<AmplitudeIngestSettings>; shards?: number; hooks?: WarehouseHooks; ingest?: Partial<TemporalIngestOptions>; client?: Client; limits?: Partial<IngestLimits>; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amp-webhook-'));
   const taskQueue = `amp-webhook-${process.pid}-${++stacks}`;
-  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, WEBHOOK_SECRET: SECRET, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_BODY_LIMIT_BYTES: '65536' }, dir);
+  const config = buildConfig({ TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dir, WEBHOOK_SECRET: SECRET, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_BODY_LIMIT_BYTES: '65536', ...opts.env }, dir);
   const deps = await buildDeps(config, log);
   if (opts.hooks && config.warehouse.kind === 'duckdb') {
     await deps.warehouse.close();
@@ -105,6 +109,7 @@ export async function makeStack(env: TestWorkflowEnvironment, opts: { settings?:
     log,
     client: opts.client ?? env.client,
     port: 0,
+    limits: opts.limits,
     ingest: { workflowIdPrefix: `amplitude-ingest-${taskQueue}`, shards: opts.shards ?? 3, timeoutMs: 3_000, settings: { maxAgeMs: 100, flushTimeout: '5 seconds', ...opts.settings }, ...opts.ingest },
   });
   const stack: Stack = {

@@ -3,6 +3,7 @@ import { buildConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { buildDeps } from '../../workers/deps';
 import { createActivities } from '../../activities';
+import { HEARTBEAT_THROTTLE } from '../../workers/worker';
 
 /**
  * A worker process that runs the activities only, so a test can SIGKILL it in the middle of a page
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   config.amplitude.serverUrl = e.BF_AMP_URL!;
   const deps = await buildDeps(config, createLogger({ level: 'silent' }));
   const connection = await NativeConnection.connect({ address: e.BF_TEMPORAL });
-  const worker = await Worker.create({ connection, taskQueue: e.BF_QUEUE!, activities: createActivities(deps) });
+  const worker = await Worker.create({ connection, taskQueue: e.BF_QUEUE!, activities: createActivities(deps), maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE });
   process.stdout.write('ready\n');
   await worker.run();
 }

@@ -12,7 +12,7 @@ import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
 import { buildDeps } from '../../workers/deps';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
-import { startSegmentEmulator, type SegmentEmulator } from '../../sandbox/segment';
+import { startSegmentEmulator, type SegmentEmulator, type SegmentEmulatorOptions } from '../../sandbox/segment';
 import { SEGMENT_LIVE_SILVER, segmentLiveBronze } from '../../mappings/segment-live';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/start-server';
 import type { TemporalIngestOptions } from '../../webhook/temporal-ingest';
@@ -57,13 +57,23 @@ export const basicAuth = (key = WRITE_KEY) => `Basic ${Buffer.from(`${key}:`).to
 
 export async function makeSegmentStack(
   env: TestWorkflowEnvironment,
-  opts: { settings?: Partial<IngestSettings>; ingest?: Partial<TemporalIngestOptions>; client?: Client; forward?: boolean; groupType?: string | null } = {},
+  opts: {
+    settings?: Partial<IngestSettings>;
+    ingest?: Partial<TemporalIngestOptions>;
+    client?: Client;
+    forward?: boolean;
+    groupType?: string | null;
+    /** Further environment (e.g. TRACKING_PLAN_DIR). */
+    env?: Record<string, string>;
+    /** Options of the Segment emulator (e.g. its BigQuery warehouse target). */
+    segmentEmulator?: Partial<SegmentEmulatorOptions>;
+  } = {},
 ): Promise<SegmentStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seg-collect-'));
   const taskQueue = `seg-collect-${process.pid}-${++stacks}`;
   // Many distinct ids per second per user would be throttled by the per-id limit, as in Amplitude: tests use few users.
   const amplitude = await startAmplitudeEmulator({ port: 0, rateLimits: { httpApiPerIdPerSecond: 100_000 } });
-  const segment = await startSegmentEmulator({ port: 0, writeKeys: [FORWARD_KEY] });
+  const segment = await startSegmentEmulator({ port: 0, writeKeys: [FORWARD_KEY], ...opts.segmentEmulator });
   const config = buildConfig(
     {
       TEMPORAL_ADDRESS: env.address,
@@ -78,6 +88,7 @@ export async function makeSegmentStack(
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
       ...(opts.groupType === null ? {} : { SEGMENT_AMPLITUDE_GROUP_TYPE: opts.groupType ?? 'company' }),
+      ...opts.env,
     },
     dir,
   );

@@ -24,7 +24,15 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { backfillProgress, startBackfill, pauseBackfill, resumeBackfill, cancelBackfill, setBackfillRate, BackfillUsageError } from '../../client/backfill';
 import { runCli } from '../../client/cli';
 import { CliContext } from '../../client/cli-context';
-import { BACKFILL_WORKFLOW_TYPE, backfillWorkflowId, type BackfillCarry, type BackfillInput, type BackfillOptions, type BackfillProgress, type BackfillSummary } from '../../workflows/backfill-types';
+import {
+  BACKFILL_WORKFLOW_TYPE,
+  backfillWorkflowId,
+  type BackfillCarry,
+  type BackfillInput,
+  type BackfillOptions,
+  type BackfillProgress,
+  type BackfillSummary,
+} from '../../ports/backfill';
 import type { SegmentSeedRow } from '../../sandbox/seed/segment';
 
 /**

@@ -138,7 +138,8 @@ describe('npx novade status', () => {
       expect(out).toMatch(/^segment-backfill-2023\s+RUNNING\s+running\s+2023-01-01\s+2024-01-01\s+12,345\s+12,000\s+12,345\s+3\s+850\s+2h 1m\s/m);
       expect(out).toMatch(/^segment-backfill-done\s+COMPLETED\s+-/m);
       const json = JSON.parse((await cli('status', '--json', '--timeout', '2')).out) as StatusReport;
-      expect(json.backfills.find((b) => b.workflowId === 'segment-backfill-2023')?.progress).toEqual(progress);
+      // The client adds the running step from Temporal's pending activity: none runs in this fixture.
+      expect(json.backfills.find((b) => b.workflowId === 'segment-backfill-2023')?.progress).toEqual({ ...progress, step: null });
       await env.client.workflow.getHandle('segment-backfill-2023').signal('finish');
     });
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWarehouse } from '../../connectors/warehouse';
 import type { DuckDBWarehouse } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
-import { openDuckDBWarehouse } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
+import { openDuckDBWarehouse, WarehouseInUseError } from '../../connectors/warehouse/duckdb/duckdb-warehouse';
 import type { WarehouseHooks } from '../../connectors/warehouse/hooks';
 import type { SilverTableDef } from '../../connectors/warehouse/types';
 import { PermanentError } from '../../lib/errors';
@@ -173,6 +173,8 @@ describe('DuckDB adapter specifics', () => {
         holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
       });
       await expect(openDuckDBWarehouse({ path: file })).rejects.toThrow(/in use by another process.*Only the worker writes it/s);
+      // Its own type: a standby worker waits on exactly this error (workers/warehouse-lease.ts).
+      await expect(openDuckDBWarehouse({ path: file })).rejects.toBeInstanceOf(WarehouseInUseError);
     } finally {
       holder.kill('SIGKILL');
     }

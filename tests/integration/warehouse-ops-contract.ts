@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BronzeTableDef, SilverTableDef, Warehouse } from '../../connectors/warehouse/types';
+import type { BronzeTableDef, SilverTableDef, TrackingViolation, Warehouse } from '../../connectors/warehouse/types';
 import type { ContractOptions, ContractTarget } from './warehouse-contract';
 
 /**
@@ -81,6 +81,46 @@ export function warehouseOpsContract(opts: ContractOptions): void {
         const counts = await wh().countDeadLettersSince(since);
         expect([counts[`${prefix}_a`], counts[`${prefix}_b`]]).toEqual([2, 1]);
         expect(await wh().countDeadLettersSince(new Date(Date.now() + 3_600_000))).toEqual({});
+      },
+      timeout,
+    );
+
+    it(
+      'records tracking plan violations once each and summarises them per event, type and path since a time',
+      async () => {
+        const event = `${prefix} Signed Up`;
+        const at = (min: number) => new Date(Date.UTC(2026, 5, 1, 10, min));
+        const v = (id: string, messageId: string, type: TrackingViolation['type'], path: string, min: number, outcome: TrackingViolation['outcome'] = 'allowed', sample: string | null = 'x') => ({
+          id: `${prefix}-${id}`,
+          event,
+          callType: 'track',
+          messageId,
+          type,
+          path,
+          sample,
+          detail: "it's \"wrong\"",
+          outcome,
+          planVersion: '7',
+          receivedAt: at(min),
+        });
+        const rows: TrackingViolation[] = [
+          v('1', 'm1', 'wrong_type', '$.properties.seats', 1, 'allowed', 'three'),
+          v('2', 'm2', 'wrong_type', '$.properties.seats', 5, 'blocked', 'four'),
+          v('3', 'm2', 'unplanned_property', '$.properties.extra', 5, 'omitted', null),
+          v('4', 'm3', 'wrong_type', '$.properties.seats', 30),
+        ];
+        expect(await wh().writeTrackingViolations(rows)).toBe(4);
+        // The same call processed again (a retried activity) records nothing more.
+        expect(await wh().writeTrackingViolations(rows.slice(0, 2))).toBe(0);
+        expect(await wh().writeTrackingViolations([])).toBe(0);
+        const summary = (await wh().summarizeTrackingViolations(at(0))).filter((s) => s.event === event);
+        expect(summary).toEqual([
+          { event, callType: 'track', type: 'wrong_type', path: '$.properties.seats', count: 3, calls: 3, blocked: 1, firstSeen: at(1), lastSeen: at(30), sample: 'x', detail: "it's \"wrong\"" },
+          { event, callType: 'track', type: 'unplanned_property', path: '$.properties.extra', count: 1, calls: 1, blocked: 0, firstSeen: at(5), lastSeen: at(5), sample: null, detail: "it's \"wrong\"" },
+        ]);
+        const recent = (await wh().summarizeTrackingViolations(at(10))).filter((s) => s.event === event);
+        expect(recent.map((s) => [s.type, s.count])).toEqual([['wrong_type', 1]]);
+        expect(await wh().summarizeTrackingViolations(at(0), { limit: 1 })).toHaveLength(1);
       },
       timeout,
     );

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { historyMarkers, HISTORIES_DIR, loadHistoryFixtures } from '../helpers/history-fixtures';
+import { bundlerOptionsFor, dataConverterFor } from '../../lib/codec/data-converter';
+import { parseCodecKeys } from '../../lib/codec/keys';
 
 /**
  * The determinism guard: every history in tests/fixtures/histories, recorded by earlier code
@@ -13,11 +15,15 @@ import { historyMarkers, HISTORIES_DIR, loadHistoryFixtures } from '../helpers/h
 
 const fixtures = loadHistoryFixtures();
 let bundle: WorkflowBundleWithSourceMap;
+/** A worker with payload encryption switched on meets these same plain histories when an operator sets TEMPORAL_CODEC_KEYS. */
+const CODEC = { keys: parseCodecKeys(`replay:${Buffer.alloc(32, 1).toString('base64')}`), compressAboveBytes: 1024 };
+let codecBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   // A failed replay is reported by the test below; the worker's own error log would repeat it.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  codecBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN'), ...bundlerOptionsFor(CODEC) });
 });
 
 describe(`recorded histories (${HISTORIES_DIR})`, () => {
@@ -29,6 +35,15 @@ describe(`recorded histories (${HISTORIES_DIR})`, () => {
     const { error } = results[0];
     // The message names the history and the workflow, and carries the SDK's account of the mismatch.
     expect(error, error && `${f.workflowType} (${f.file}, recorded at ${f.commit}) does not replay: ${error.name}: ${error.message}`).toBeUndefined();
+  });
+
+  it.each(fixtures.map((f) => [`${f.workflowType} ${f.file}`, f] as const))('%s replays with payload encryption on (codec and failure converter)', async (_name, f) => {
+    const replayed = Worker.runReplayHistories({ workflowBundle: codecBundle, dataConverter: dataConverterFor(CODEC), replayName: f.file }, [{ workflowId: f.workflowId, history: f.history }]);
+    const results = [];
+    for await (const r of replayed) results.push(r);
+    expect(results).toHaveLength(1);
+    const { error } = results[0];
+    expect(error, error && `${f.workflowType} (${f.file}) does not replay with encryption on: ${error.name}: ${error.message}`).toBeUndefined();
   });
 
   it('the manifest lists the patch markers each history really holds', () => {

@@ -3,6 +3,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { AmplitudeSink, THROTTLE_RETRY_MS, type AmplitudeSinkOptions } from '../../connectors/amplitude';
 import { PermanentError, TransientError } from '../../lib/errors';
+import { IMMEDIATE_RETRY_MS, retryDelayOf } from '../../activities/failures';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
 
 let amp: AmplitudeEmulator;
@@ -113,6 +114,29 @@ describe('AmplitudeSink against the Amplitude emulator', () => {
     expect(await s.send(batch)).toEqual({ sent: 4, rejected: [] });
     expect(amp.store.count()).toBe(4);
     expect(amp.store.duplicates().length).toBe(4);
+  });
+
+  it('after a 5xx the other chunks still go, and the error says part was acknowledged so the retry does not wait a backoff', async () => {
+    const batch = events(50);
+    let n = 0;
+    const s = new AmplitudeSink({
+      apiKey: SANDBOX.amplitude.apiKey,
+      serverUrl: amp.url,
+      minIdLength: 5,
+      maxEventsPerRequest: 10,
+      concurrency: 1,
+      fetch: (input, init) => (++n === 2 ? Promise.resolve(new Response(JSON.stringify({ code: 502, error: 'Bad gateway' }), { status: 502 })) : fetch(input, init)),
+    });
+    const err = await catching(s.send(batch));
+    expect(err).toMatchObject({ name: 'TransientError', kind: 'amplitude-server-error', progressed: true, message: expect.stringContaining('40 of the 50 events were acknowledged') });
+    expect(retryDelayOf(err as TransientError)).toBe(IMMEDIATE_RETRY_MS);
+    expect(amp.store.count()).toBe(40);
+    expect(await s.send(batch)).toEqual({ sent: 50, rejected: [] });
+    expect(amp.store.count()).toBe(50);
+    // A 429 stops the call (the destination asked to slow down) and its wait is the one asked for.
+    amp.faults.set({ [ENDPOINT]: { failNext: 1, statuses: [429], retryAfterSeconds: 3 } });
+    const throttled = (await catching(sink({ maxEventsPerRequest: 10, concurrency: 1 }).send(events(30)))) as TransientError;
+    expect({ kind: throttled.kind, progressed: throttled.progressed, delay: retryDelayOf(throttled) }).toEqual({ kind: 'amplitude-throttled', progressed: undefined, delay: 3_000 });
   });
 
   it('does not resend what a previous attempt already got a 200 for', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { backfillRange, firstCursor, fractionDone, nextTable, windowOf } from '../../workflows/backfill-cursor';
+import { backfillRange, firstCursor, fractionDone, nextTable, windowOf } from '../../ports/backfill-cursor';
 import { parseRate, parseTables, progressBar, BackfillUsageError } from '../../client/backfill';
-import { backfillWorkflowId } from '../../workflows/backfill-types';
+import { backfillWorkflowId } from '../../ports/backfill';
 
 describe('backfill range and cursor', () => {
   it('takes both days inclusive and refuses bad ranges with a message saying what to type', () => {

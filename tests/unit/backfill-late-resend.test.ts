@@ -7,7 +7,7 @@ import { buildConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { createBackfillActivities, LATE_RESEND_MS } from '../../activities/backfill';
 import type { ActivityDeps } from '../../activities/deps';
-import type { BackfillStepInput } from '../../activities/backfill-types';
+import type { BackfillStepInput } from '../../ports/backfill-step';
 import type { Warehouse } from '../../connectors/warehouse/types';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { watchBackfill, watchLine, type WatchIo } from '../../client/backfill-watch';
-import type { BackfillProgress } from '../../workflows/backfill-types';
+import type { BackfillProgress } from '../../ports/backfill';
 
 function progress(over: Partial<BackfillProgress> = {}): BackfillProgress {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrace, quarterRows, type MallocSample } from '../../bench/memory-report';
+import { parseTrace, quarterRows, type MallocSample } from '../../bench/tools/memory-report';
 import type { MemorySample } from '../../bench/memory-sampler';
 
 const sample = (rss: number, heap: number, duckdb: number, inMemory = 0): MemorySample => ({ rssMiB: rss, heapUsedMiB: heap - 20, heapTotalMiB: heap, externalMiB: 10, arrayBuffersMiB: 1, duckdbMiB: duckdb, duckdbTags: { IN_MEMORY_TABLE: inMemory } });

@@ -24,16 +24,34 @@ describe('deployment files', () => {
   it('every file the compose mounts exists', () => {
     expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/scripts/setup-postgres.sh'))).toBe(true);
     expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/scripts/create-namespace.sh'))).toBe(true);
-    expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/dynamicconfig/development-sql.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/dynamicconfig/production-sql.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, 'deploy/temporal/config/production.yaml'))).toBe(true);
     expect(fs.existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
   });
 
-  it('Prometheus scrapes both worker endpoints and Grafana is provisioned with its datasource and the dashboard', () => {
-    const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+  it('the Temporal server runs from deploy/temporal/ (the files npm run test:topology starts it from)', () => {
+    const temporal = compose.services.temporal as { entrypoint: string[]; volumes: string[]; environment: Record<string, string> };
+    expect(temporal.volumes).toContain('./deploy/temporal:/etc/novade/temporal:ro');
+    expect(temporal.entrypoint).toEqual(['/bin/sh', '/etc/novade/temporal/scripts/start-server.sh']);
+    expect(read('deploy/temporal/config/production.yaml').slice(0, 1024)).toContain('enable-template');
+  });
+
+  it('Prometheus scrapes the worker, the webhook and the Temporal server, and loads the alert rules; Grafana is provisioned with its datasource and the dashboard', () => {
+    const prom = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
     const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
     const worker = compose.services.worker as { environment: Record<string, string>; ports: string[] };
+    const webhook = compose.services.webhook as { environment: Record<string, string> };
+    const temporal = compose.services.temporal as { environment: Record<string, string> };
     const portOf = (bind: string) => bind.split(':').pop();
-    expect(targets.sort()).toEqual([`worker:${portOf(worker.environment.APP_METRICS_BIND)}`, `worker:${portOf(worker.environment.WORKER_METRICS_BIND)}`].sort());
+    expect(targets.sort()).toEqual(
+      [
+        `worker:${portOf(worker.environment.APP_METRICS_BIND)}`,
+        `worker:${portOf(worker.environment.WORKER_METRICS_BIND)}`,
+        `webhook:${webhook.environment.WEBHOOK_PORT}`,
+        `temporal:${portOf(temporal.environment.PROMETHEUS_ENDPOINT)}`,
+      ].sort(),
+    );
+    for (const f of prom.rule_files) expect(fs.existsSync(path.join(ROOT, 'deploy/prometheus', f)), f).toBe(true);
     for (const m of [compose.services.prometheus, compose.services.grafana].flatMap((s) => s.volumes as string[]).filter((v) => v.startsWith('./')))
       expect(fs.existsSync(path.join(ROOT, m.split(':')[0])), m).toBe(true);
     const datasource = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string }[] };

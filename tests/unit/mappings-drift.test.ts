@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Row } from '../../connectors/warehouse/types';
 import { contactEvents, contactRow, conversationEvents, meetingEvents, messageEvents, messageRow, playbookGoalEvents } from '../../mappings/drift';
 import { messageSchema, syncedContactSchema, type DriftMessageRecord, type SyncedContactRecord } from '../../mappings/drift-records';
-import type { RelatedRows } from '../../streams/types';
+import type { RelatedRows } from '../../mappings/types';
 
 const ctx = { minIdLength: 5, userIdField: 'email' };
 const related = (rows: Record<string, Record<string, Row>>): RelatedRows => ({ get: (lookup, key) => (key ? rows[lookup]?.[key] : undefined) });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { resolveUserId, isPlausibleEmail } from '../../mappings/identity';
 import { columnName } from '../../mappings/salesforce-fields';
-import { identifyToEvent } from '../../mappings/amplitude-types';
-import { amplitudeEventSchema } from '../../mappings/amplitude-types';
+import { amplitudeEventSchema, identifyToEvent } from '../../mappings/amplitude-types';
 import { salesforceDeclarations } from '../../streams/salesforce';
 import { STREAM_DECLARATIONS } from '../../streams/registry';
 import { STREAMS_BY_SOURCE } from '../../streams/names';
 import type { Row } from '../../connectors/warehouse/types';
-import type { MappingContext, StreamDeclaration } from '../../streams/types';
+import type { MappingContext } from '../../mappings/types';
+import type { StreamDeclaration } from '../../streams/types';
 
 const ctx: MappingContext = { minIdLength: 5, userIdField: 'Email' };
 const decl = (name: string) => STREAM_DECLARATIONS.get(name) as StreamDeclaration;

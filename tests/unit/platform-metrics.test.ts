@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { meterSyncActivities } from '../../activities/metered-sync';
-import type { StreamRunSummary, SyncActivities, SyncPageResult } from '../../activities/sync-types';
+import type { StreamRunSummary, SyncActivities } from '../../activities/sync-types';
+import type { SyncPageResult } from '../../ports/sync-page';
 import { PlatformMetrics, newestTimestamp, serveMetrics } from '../../lib/metrics';
 
 const page: SyncPageResult = { read: 10, written: 7, sent: 12, rejected: 2, apiCalls: 1, nextCursor: { hw: '2026-11-24T09:00:00.000Z', id: '003x' }, nextMode: 'rest', done: true };

@@ -10,9 +10,8 @@ import { buildConfig, type AppConfig } from '../../config/config';
 import { connectSalesforce, jwtAssertion, jwtAudience, keysetQuery, SalesforceReader, soqlDateTime, toSalesforceError, comparePositions, DAILY_LIMIT_RETRY_MS, type RestCursor } from '../../connectors/salesforce';
 import { PermanentError, TransientError } from '../../lib/errors';
 import { STREAM_DECLARATIONS } from '../../streams/registry';
-import type { Cursor, StreamDeclaration } from '../../streams/types';
-import type { ReadMode } from '../../activities/sync-types';
-import type { SourcePage } from '../../streams/pipeline';
+import type { Cursor, ReadMode, SourcePage } from '../../ports/source-reader';
+import type { StreamDeclaration } from '../../streams/types';
 
 let emu: SalesforceEmulator;
 let base: AppConfig['salesforce'];

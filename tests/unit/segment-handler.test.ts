@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestSignal } from '../../activities/push-ingest-types';
 import { createSegmentHandler, type SegmentRequest } from '../../webhook/segment-handler';
-import { IngestBackpressureError } from '../../webhook/temporal-ingest';
+import { createIngestGuard, DEAD_LETTER_BODY_CHARS, DEFAULT_INGEST_LIMITS, type IngestGuard } from '../../webhook/ingest-guard';
+import { IngestBackpressureError, IngestContentError } from '../../webhook/temporal-ingest';
 
 /**
  * The Segment-compatible endpoint without a server: every input class Segment's HTTP Tracking API
@@ -12,7 +13,7 @@ const KEY = 'wk_site_0123456789';
 const NOW = Date.parse('2026-03-01T12:00:10.000Z');
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 
-function setup(opts: { fail?: Error; corsOrigins?: string[] } = {}) {
+function setup(opts: { fail?: Error; corsOrigins?: string[]; guard?: IngestGuard; refuse?: (signal: IngestSignal) => Error | undefined } = {}) {
   const submitted: { signal: IngestSignal; key: string }[] = [];
   let ids = 0;
   const handler = createSegmentHandler({
@@ -20,9 +21,12 @@ function setup(opts: { fail?: Error; corsOrigins?: string[] } = {}) {
     corsOrigins: opts.corsOrigins ?? ['https://www.novade.com'],
     now: () => NOW,
     newMessageId: () => `generated-${++ids}`,
+    guard: opts.guard,
     ingest: {
       submit: async (signal, o) => {
         if (opts.fail) throw opts.fail;
+        const refused = opts.refuse?.(signal);
+        if (refused) throw refused;
         submitted.push({ signal, key: o.key });
       },
     },
@@ -273,5 +277,113 @@ describe('enrichment', () => {
     const r = await s.handler({ method: 'POST', path: '/v1/t', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: Buffer.from(body.replace('"type"', `"writeKey":"${KEY}","type"`)) });
     expect(r.status).toBe(200);
     expect(s.events()[0]).toMatchObject({ _metadata: { bundled: ['Segment.io'] }, custom: { deep: [1, 2] } });
+  });
+});
+
+describe('ingest limits (WEBHOOK_EVENT_MAX_*)', () => {
+  const nested = (levels: number) => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`) as Record<string, unknown>;
+  /** A body with the nesting written out, and the write key in it (never stored). */
+  const deepCallText = (messageId: string, levels: number) => JSON.stringify({ ...track({ messageId }), writeKey: KEY }).replace('"formId":7', `"formId":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
+
+  it('refuses a single call over a limit with a 400 naming the setting, dead-lettering the raw body without the write key', async () => {
+    const s = setup();
+    // 5,000 levels fit in 32 KB and break JSON.stringify deep in a stack: it must never reach a signal.
+    const r = await s.call('/v1/t', deepCallText('deep-one', 5_000), { auth: null });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'invalid_call', limit: 'WEBHOOK_EVENT_MAX_DEPTH' });
+    expect(r.body.message).toMatch(/WEBHOOK_EVENT_MAX_DEPTH=64.*recorded as a dead letter/);
+    expect((r.body.problems as { path: string }[])[0].path).toMatch(/^properties\.formId\.a\.a/);
+    expect(s.events()).toHaveLength(0);
+    const [letter] = s.rejected();
+    expect(letter.recordKey).toBe('deep-one');
+    expect(typeof letter.payload).toBe('string');
+    expect(letter.payload).toContain('"messageId":"deep-one"');
+    expect(letter.payload).not.toContain(KEY);
+    // A lone surrogate escape is refused the same way (the warehouse's JSON columns would refuse it on every flush).
+    const u = await s.call('/v1/t', JSON.stringify(track({ messageId: 'bad-text', properties: { note: 'a\ud800b' } })));
+    expect(u.status).toBe(400);
+    expect(u.body).toMatchObject({ error: 'invalid_call', limit: 'VALID_UNICODE' });
+  });
+
+  it('in a batch refuses only the calls over a limit (dead-lettered, listed with the setting) and accepts the rest', async () => {
+    const s = setup();
+    const good = [track(), track(), track()];
+    const text = JSON.stringify({ writeKey: KEY, batch: [good[0], { ...track({ messageId: 'deep-1' }), properties: 'DEEP' }, good[1], track({ messageId: 'bad-text', traits: { n: '\udfff' } }), good[2]] }).replace(
+      '"DEEP"',
+      JSON.stringify(nested(200)),
+    );
+    const r = await s.call('/v1/batch', text, { auth: null });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ success: true, accepted: 3, rejected: 2 });
+    const rejections = r.body.rejections as { index: number; messageId: string; limit: string; problems: { path: string; message: string }[] }[];
+    expect(rejections.map((x) => [x.index, x.messageId, x.limit])).toEqual([
+      [1, 'deep-1', 'WEBHOOK_EVENT_MAX_DEPTH'],
+      [3, 'bad-text', 'VALID_UNICODE'],
+    ]);
+    expect(rejections[0].problems[0]).toEqual({ path: expect.stringMatching(/^batch\[1\]\.properties\.a\.a/), message: expect.stringMatching(/WEBHOOK_EVENT_MAX_DEPTH/) });
+    expect(s.events().map((e) => e.messageId)).toEqual(good.map((g) => g.messageId));
+    // One signal: the accepted calls and the dead letters; the raw body is stored once, without the write key.
+    expect(s.submitted).toHaveLength(1);
+    const letters = s.rejected();
+    expect(letters.map((l) => l.recordKey)).toEqual(['deep-1', 'bad-text']);
+    expect(letters[0].payload).toEqual(expect.stringContaining('"messageId":"deep-1"'));
+    expect(letters[0].payload).not.toContain(KEY);
+    expect(letters[1].payload).toBe('raw request body stored with dead letter deep-1');
+    expect(letters.map((l) => l.problems[0].message).join(' ')).toMatch(/WEBHOOK_EVENT_MAX_DEPTH.*not valid Unicode/);
+  });
+
+  it('checks calls as they travel, after enrichment: a batch context merged into a call can put it over WEBHOOK_EVENT_MAX_BYTES', async () => {
+    const s = setup({ guard: createIngestGuard({ ...DEFAULT_INGEST_LIMITS, maxEventBytes: 4_096 }) });
+    const small = track();
+    const bigger = track({ messageId: 'bigger', properties: { note: 'n'.repeat(1_500) } });
+    const r = await s.call('/v1/batch', { context: { campaign: { content: 'c'.repeat(2_500) } }, batch: [small, bigger] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ accepted: 1, rejected: 1, rejections: [{ index: 1, messageId: 'bigger', limit: 'WEBHOOK_EVENT_MAX_BYTES' }] });
+    // Alone, the call fits: its dead letter keeps it as received, not the whole body.
+    expect(s.rejected()).toEqual([{ recordKey: 'bigger', problems: [{ path: 'batch[1]', message: expect.stringMatching(/over the limit of 4096 \(WEBHOOK_EVENT_MAX_BYTES\)/) }], payload: bigger }]);
+    expect((await s.call('/v1/t', bigger)).status).toBe(200);
+  });
+
+  it('never fails on calls too deep to encode or to merge: over 32 KB and nested, or a context merged thousands of levels deep', async () => {
+    const s = setup();
+    const good = track();
+    // Over 32 KB and 10,000 levels deep: too deep for JSON.stringify to measure.
+    const huge = JSON.stringify({ batch: [good, 'HUGE'] }).replace('"HUGE"', `{"type":"track","event":"x","userId":"u-1","messageId":"huge","properties":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+    const r = await s.call('/v1/batch', huge);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ accepted: 1, rejected: 1, rejections: [{ index: 1, messageId: 'huge' }] });
+    // Batch context and call context both 5,000 levels deep along the same keys: merging them recurses that deep.
+    const deepCtx = `{"a":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
+    const merged = JSON.stringify({ context: 'CTX', batch: [track({ messageId: 'merged', context: 'CTX' })] }).replaceAll('"CTX"', deepCtx);
+    const m = await s.call('/v1/batch', merged);
+    expect(m.status).toBe(400);
+    expect(m.body).toMatchObject({ error: 'invalid_calls', rejections: [{ index: 0, messageId: 'merged', limit: 'WEBHOOK_EVENT_MAX_DEPTH' }] });
+    expect(s.rejected().map((l) => l.recordKey)).toEqual(['huge', 'merged']);
+    // Neither can travel as it came: each letter holds its request's raw body, bounded.
+    for (const l of s.rejected()) expect(typeof l.payload === 'string' && l.payload.length <= DEAD_LETTER_BODY_CHARS, l.recordKey).toBe(true);
+  });
+
+  it('answers a request Temporal refuses for its content 400 not_storable, every call dead-lettered with the raw body; 503 only if even that is not durable', async () => {
+    // Temporal refuses any signal carrying calls (as a blob over its limit would be), takes the letters.
+    const s = setup({ refuse: (signal) => (signal.events.length > 0 ? new IngestContentError('3 INVALID_ARGUMENT: Blob data size exceeds limit.') : undefined) });
+    const calls = [track({ messageId: 'c-1' }), track({ messageId: 'c-2' })];
+    const r = await s.call('/v1/batch', { writeKey: KEY, batch: [...calls, { type: 'track', userId: 'u-1', messageId: 'c-3' }] }, { auth: null });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'not_storable', accepted: 0, rejected: 3, limit: 'TEMPORAL_PAYLOAD' });
+    expect(r.body.message).toMatch(/Blob data size exceeds limit.*dead letter/);
+    expect(s.events()).toHaveLength(0);
+    const letters = s.rejected();
+    expect(letters.map((l) => l.recordKey)).toEqual(['c-1', 'c-2', 'c-3']);
+    expect(letters[0].payload).toEqual(expect.stringContaining('"messageId":"c-1"'));
+    expect(letters[0].payload).not.toContain(KEY);
+    expect(letters.slice(1).map((l) => l.payload)).toEqual(['raw request body stored with dead letter c-1', 'raw request body stored with dead letter c-1']);
+    const single = await s.call('/v1/t', track({ messageId: 'c-4' }));
+    expect(single).toMatchObject({ status: 400, body: { error: 'not_storable', rejected: 1 } });
+
+    // The letters could not be stored either: the refusal may not have been about the content, so the client retries.
+    const down = setup({ refuse: (signal) => (signal.events.length > 0 ? new IngestContentError('refused') : new Error('14 UNAVAILABLE: connection refused')) });
+    const d = await down.call('/v1/t', track());
+    expect(d.status).toBe(503);
+    expect(d.headers?.['retry-after']).toBe('5');
   });
 });

@@ -1,45 +1,43 @@
 import { app } from '@azure/functions';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../config/config';
+import { Connection } from '@temporalio/client';
+import { loadConfigSync } from '../../config/config';
 import { createLogger } from '../../config/logger';
-import { connectionOptions } from '../../lib/temporal';
+import { connectionOptions, temporalClient } from '../../lib/temporal';
 import { withClosingRetry } from '../../lib/grpc-retry';
 import { createAmplitudeHandler } from '../amplitude-handler';
 import { WebhookMetrics } from '../metrics';
 import { TemporalIngest } from '../temporal-ingest';
+import { ingestOptionsFromEnv } from '../ingest-options';
+import { createIngestGuard, ingestLimits } from '../ingest-guard';
 import { createAzureHandler, createAzureSegmentHandler } from './handler';
 import { createSegmentHandler } from '../segment-handler';
 
 /**
  * Azure Functions v4 entry point (programming model v4: functions are registered in code). One
  * Temporal connection per instance, opened lazily on the first request; settings come from the
- * Function App's application settings, the same variables as .env.
+ * Function App's application settings, the same variables as .env. Key Vault references in them are
+ * resolved by the platform before this runs (one that it could not resolve is a configuration error).
  */
-const config = loadConfig();
+const config = loadConfigSync();
 const log = createLogger({ level: config.env.LOG_LEVEL, format: 'json' });
-const client = new Client({ connection: Connection.lazy(withClosingRetry(connectionOptions(config.temporal))), namespace: config.temporal.namespace });
+const client = temporalClient(Connection.lazy(withClosingRetry(connectionOptions(config.temporal))), config.temporal);
 const metrics = new WebhookMetrics();
 const ingest = new TemporalIngest({
   client,
   taskQueue: config.temporal.taskQueue,
-  shards: config.env.WEBHOOK_INGEST_SHARDS,
-  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
-  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  ...ingestOptionsFromEnv(config.env),
   metrics,
 });
+const guard = createIngestGuard(ingestLimits(config.env), client.options.loadedDataConverter.payloadConverter);
 const segmentIngest = new TemporalIngest({
   client,
   taskQueue: config.temporal.taskQueue,
   source: 'segment',
-  shards: config.env.WEBHOOK_INGEST_SHARDS,
-  lingerMs: config.env.WEBHOOK_INGEST_LINGER_MS,
-  maxInFlight: config.env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
-  timeoutMs: config.env.WEBHOOK_INGEST_TIMEOUT_MS,
+  ...ingestOptionsFromEnv(config.env),
   metrics,
 });
-const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, metrics, log });
-const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, metrics, log });
+const segment = createSegmentHandler({ writeKeys: config.segment.writeKeys, corsOrigins: config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log });
+const handler = createAmplitudeHandler({ secret: config.webhook.secret, secretHeader: config.webhook.secretHeader, bodyLimitBytes: config.webhook.bodyLimitBytes, ingest, guard, metrics, log });
 
 app.http('amplitude', { methods: ['POST'], authLevel: 'anonymous', route: 'amplitude', handler: createAzureHandler({ handler, route: '/amplitude', bodyLimitBytes: config.webhook.bodyLimitBytes, metrics }) });
 // Segment's tracking API (website tracking): calls, batches, analytics.js metrics, and its settings.

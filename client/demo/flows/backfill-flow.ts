@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { startBackfill, backfillProgress } from '../../backfill';
-import type { BackfillProgress } from '../../../workflows/backfill-types';
+import type { BackfillProgress } from '../../../ports/backfill';
 import { amplitudeStats, judge, silverStats, type Reconciliation } from '../reconcile';
 import type { DemoStack } from '../stack';
 import { segmentSilverDef } from '../../../mappings/segment-warehouse';

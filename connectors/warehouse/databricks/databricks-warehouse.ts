@@ -8,9 +8,9 @@ import type { Dialect, RawRow, Statement } from '../dialect';
 import { databricksDialect } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
 import * as organizeOps from '../organize-ops';
-import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells, trackingViolationCells } from '../records';
 import {
   Params,
   bronzeMergeSql,
@@ -42,6 +42,8 @@ import type {
   Row,
   SilverTableDef,
   SyncRun,
+  TrackingViolation,
+  TrackingViolationSummary,
   UnmergedBronze,
   Warehouse,
 } from '../types';
@@ -415,6 +417,15 @@ export class DatabricksWarehouse implements Warehouse {
   async countDeadLettersSince(since: Date): Promise<Record<string, number>> {
     await this.ready();
     return organizeOps.countDeadLettersSince(this.opsTarget(), since);
+  }
+
+  writeTrackingViolations(violations: TrackingViolation[]): Promise<number> {
+    return this.insertMissing('writeTrackingViolations', TRACKING_VIOLATIONS, trackingViolationCells(violations, new Date()));
+  }
+
+  async summarizeTrackingViolations(since: Date, opts: { limit?: number } = {}): Promise<TrackingViolationSummary[]> {
+    await this.ready();
+    return organizeOps.summarizeTrackingViolations(this.opsTarget(), since, opts.limit);
   }
 
   async compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]> {

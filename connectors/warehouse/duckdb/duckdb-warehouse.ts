@@ -10,8 +10,8 @@ import { duckdbDialect as d } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE } from '../ops-tables';
-import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells } from '../records';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
+import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells, trackingViolationCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import * as organizeOps from '../organize-ops';
 import {
@@ -44,6 +44,8 @@ import type {
   Row,
   SilverTableDef,
   SyncRun,
+  TrackingViolation,
+  TrackingViolationSummary,
   UnmergedBronze,
   Warehouse,
 } from '../types';
@@ -79,11 +81,22 @@ const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
 const OPS_ROWS_PER_STATEMENT = 500;
 const LOOKUP_KEYS_PER_STATEMENT = 1000;
 
+/** The file is locked by another process: DuckDB allows one writer (a worker may wait for it, workers/warehouse-lease.ts). */
+export class WarehouseInUseError extends PermanentError {
+  constructor(
+    readonly file: string,
+    message: string,
+    opts: { cause?: unknown } = {},
+  ) {
+    super('ConfigError', message, opts);
+  }
+}
+
 function describeOpenError(file: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   if (/lock/i.test(message))
-    return new PermanentError(
-      'ConfigError',
+    return new WarehouseInUseError(
+      file,
       `The DuckDB warehouse ${file} is in use by another process (${message.split('\n')[0]}). Only the worker writes it: stop the other process, or point DUCKDB_PATH elsewhere.`,
       { cause: err },
     );
@@ -467,6 +480,15 @@ export class DuckDBWarehouse implements Warehouse {
   async countDeadLettersSince(since: Date): Promise<Record<string, number>> {
     await this.ready();
     return organizeOps.countDeadLettersSince(this.opsTarget(), since);
+  }
+
+  writeTrackingViolations(violations: TrackingViolation[]): Promise<number> {
+    return this.insertMissing('writeTrackingViolations', TRACKING_VIOLATIONS, trackingViolationCells(violations, new Date()));
+  }
+
+  async summarizeTrackingViolations(since: Date, opts: { limit?: number } = {}): Promise<TrackingViolationSummary[]> {
+    await this.ready();
+    return organizeOps.summarizeTrackingViolations(this.opsTarget(), since, opts.limit);
   }
 
   /** DuckDB compacts on checkpoint by itself; there is no per-table OPTIMIZE. */

@@ -1,0 +1,3 @@
+export { startKeyVaultEmulator } from './server';
+export type { KeyVaultEmulator, KeyVaultEmulatorOptions } from './server';
+export { SecretStore } from './store';
