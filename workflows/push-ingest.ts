@@ -107,8 +107,17 @@ export async function pushIngestWorkflow(input: IngestInput): Promise<void> {
    * cost a workflow task on the server and the worker, and signals waited for the workflow behind
    * them. That, not CPU, set the webhook's p99 (worker stopped: 44 ms; running: 140-170 ms with a core
    * idle). The batch also no longer crosses the history a second time as an activity input.
+   *
+   * Segment's shards do not batch locally. A task held open by local activities is force-closed by
+   * the server once more than 2 MiB of signals wait for it, and the worker then carries the local
+   * activity in flight over into the next task, where the replay (which never saw the failed task)
+   * takes its decisions on other inputs: a nondeterminism error on every later attempt, and the shard
+   * stops flushing. Website calls weigh about 1 KB each and arrive in batches, so a burst through
+   * /v1/batch reached that limit within a second of a flush. With a timer and regular activities no
+   * task stays open, so no signal ever waits on one (and the same hazard for Amplitude's source is
+   * far from its rates).
    */
-  const localBatching = patched(LOCAL_BATCHING);
+  const localBatching = (input.source ?? 'amplitude') === 'amplitude' && patched(LOCAL_BATCHING);
   // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
   const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
   const flushes = localBatching

@@ -137,12 +137,22 @@ const scenario: BenchScenario = {
     const caughtUp = async (acked: number, timeoutMs: number) => {
       const start = performance.now();
       const at: Record<'warehouse' | 'amplitude' | 'segment', number | undefined> = { warehouse: undefined, amplitude: undefined, segment: undefined };
+      let shown = 0;
       while (performance.now() - start < timeoutMs) {
         const s = await state();
         const t = (performance.now() - start) / 1000;
+        // A slow catch-up shows where it stands every 15 s: shards' pending calls, destinations' pending batches.
+        if (t - shown >= 15) {
+          shown = t;
+          process.stderr.write(
+            `  catching up, ${t.toFixed(0)} s: ingest received ${s.ingest.received} of ${acked}, pending ${s.ingest.pending}; Amplitude ${s.amplitude?.calls ?? 0} calls delivered, ${s.amplitude?.pending ?? '-'} batches pending; Segment ${s.segment?.calls ?? 0}, ${s.segment?.pending ?? '-'}\n`,
+          );
+        }
         if (at.warehouse === undefined && s.ingest.received >= acked && s.ingest.pending === 0) at.warehouse = t;
-        if (at.amplitude === undefined && at.warehouse !== undefined && s.amplitude?.pending === 0) at.amplitude = t;
-        if (at.segment === undefined && at.warehouse !== undefined && s.segment?.pending === 0) at.segment = t;
+        // A query can run before a signal already accepted is applied: pending 0 alone could be a batch id still on its way.
+        // Every acknowledged call read by a delivery is what says a destination has them all.
+        if (at.amplitude === undefined && at.warehouse !== undefined && s.amplitude?.pending === 0 && s.amplitude.calls >= acked) at.amplitude = t;
+        if (at.segment === undefined && at.warehouse !== undefined && s.segment?.pending === 0 && s.segment.calls >= acked) at.segment = t;
         if (at.warehouse !== undefined && at.amplitude !== undefined && at.segment !== undefined) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -187,7 +197,7 @@ const scenario: BenchScenario = {
       process.stderr.write(
         `\n  segment-collect (load avg ${os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/')})\n${lines.join('\n')}\n` +
           `  acknowledged ${acked} calls; silver ${silverRows} rows (${Number(silver.u)} distinct ids), Amplitude ${amplitudeEvents} events, Segment forward ${segmentCalls} calls kept\n` +
-          `  deliveries ${final.amplitude?.deliveries ?? 0} (Amplitude) / ${final.segment?.deliveries ?? 0} (Segment)\n`,
+          `  deliveries ${final.amplitude?.deliveries ?? 0} (Amplitude) / ${final.segment?.deliveries ?? 0} (Segment); calls read ${final.amplitude?.calls ?? 0} / ${final.segment?.calls ?? 0}, missing batches ${final.amplitude?.missing ?? 0} / ${final.segment?.missing ?? 0}, rejected ${final.amplitude?.rejected ?? 0} / ${final.segment?.rejected ?? 0}\n`,
       );
       return {
         records: acked,

@@ -139,9 +139,10 @@ export async function makeSegmentStack(
         const ingest = await stack.ingestStatus();
         const destinations = await Promise.all((config.segment.forward.enabled ? (['amplitude', 'segment'] as const) : (['amplitude'] as const)).map((d) => stack.deliveryStatus(d)));
         last = { ingest, destinations };
-        // A flush hands its batch over before it completes: once the ingest holds nothing, every batch is with its destinations
-        // (a destination with no workflow yet was never handed anything: no valid call so far).
-        const delivered = destinations.every((d) => d === undefined || d.pending === 0);
+        // A flush hands its batch over before it completes, but a query can be answered before a signal
+        // already accepted is applied: a destination has everything once its deliveries have read every
+        // flushed call (a destination with no workflow yet was never handed anything).
+        const delivered = destinations.every((d) => (d === undefined ? ingest.flushed === 0 : d.pending === 0 && d.calls >= ingest.flushed));
         if (ingest.received >= received && ingest.pending === 0 && delivered) return;
         await new Promise((r) => setTimeout(r, 100));
       }
