@@ -52,7 +52,14 @@ describe('privacy of a full demo run', () => {
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (printed.push(String(chunk)), err(chunk, ...rest))) as typeof process.stderr.write;
 
     let backfillEmail = '';
-    const findings: { histories: RawHistory[]; control: boolean; decodedSignalHasEmail: boolean; amplitudeGotEmail: number } = { histories: [], control: false, decodedSignalHasEmail: false, amplitudeGotEmail: 0 };
+    const findings: { histories: RawHistory[]; control: boolean; decodedSignalHasEmail: boolean; decodedSegmentHasEmail: boolean; segmentStatus: number; amplitudeGotEmail: number } = {
+      histories: [],
+      control: false,
+      decodedSignalHasEmail: false,
+      decodedSegmentHasEmail: false,
+      segmentStatus: 0,
+      amplitudeGotEmail: 0,
+    };
     let report;
     try {
       report = await runDemo({
@@ -70,6 +77,10 @@ describe('privacy of a full demo run', () => {
         },
         beforeStop: async (stack: DemoStack) => {
           findings.amplitudeGotEmail = stack.amp.store.count({ userId: PLANTED_EMAIL.toLowerCase() });
+          // A website call carrying the email: the Segment collection path is covered too (200 = in Temporal).
+          const call = { type: 'identify', userId: 'planted-website-user', messageId: `planted-${randomBytes(4).toString('hex')}`, traits: { email: PLANTED_EMAIL } };
+          const auth = `Basic ${Buffer.from(`${stack.websiteWriteKey}:`).toString('base64')}`;
+          findings.segmentStatus = (await fetch(`${stack.webhook.url}/v1/identify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify(call) })).status;
           // The detector finds the email when a client without the codec writes it.
           const plain = new Client({ connection: stack.client.connection });
           const control = await plain.workflow.start('syncSourceWorkflow', { taskQueue: 'privacy-control-no-worker', workflowId: `privacy-control-${Date.now()}`, args: [{ planted: PLANTED_EMAIL }] });
@@ -79,11 +90,14 @@ describe('privacy of a full demo run', () => {
           findings.histories = all.filter((h) => h.workflowId !== control.workflowId);
           // The email did go through Temporal: a webhook signal decodes to it with the codec.
           const codec = encryptionCodec(stack.config.temporal.codec!);
-          for (const h of findings.histories.filter((x) => x.workflowType === 'amplitudeIngestWorkflow'))
+          for (const h of findings.histories.filter((x) => x.workflowType === 'amplitudeIngestWorkflow' || x.workflowType === 'pushIngestWorkflow'))
             for (const e of h.events) {
               const payloads = e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [];
-              for (const p of await codec.decode(payloads as Payload[]))
-                if (JSON.stringify(defaultPayloadConverter.fromPayload(p)).includes(PLANTED_EMAIL.toLowerCase())) findings.decodedSignalHasEmail = true;
+              for (const p of await codec.decode(payloads as Payload[])) {
+                const text = JSON.stringify(defaultPayloadConverter.fromPayload(p));
+                if (h.workflowType === 'amplitudeIngestWorkflow' && text.includes(PLANTED_EMAIL.toLowerCase())) findings.decodedSignalHasEmail = true;
+                if (h.workflowType === 'pushIngestWorkflow' && text.includes(PLANTED_EMAIL)) findings.decodedSegmentHasEmail = true;
+              }
             }
         },
       });
@@ -96,10 +110,12 @@ describe('privacy of a full demo run', () => {
     expect(findings.amplitudeGotEmail).toBeGreaterThan(0);
     expect(findings.control).toBe(true);
     expect(findings.decodedSignalHasEmail).toBe(true);
+    expect(findings.segmentStatus).toBe(200);
+    expect(findings.decodedSegmentHasEmail).toBe(true);
     expect(backfillEmail).toMatch(/@/);
 
     const types = new Set(findings.histories.map((h) => h.workflowType));
-    for (const t of ['syncSourceWorkflow', 'amplitudeIngestWorkflow', 'segmentBackfillWorkflow', 'organizeWorkflow']) expect(types).toContain(t);
+    for (const t of ['syncSourceWorkflow', 'amplitudeIngestWorkflow', 'pushIngestWorkflow', 'segmentBackfillWorkflow', 'organizeWorkflow']) expect(types).toContain(t);
     for (const h of findings.histories) {
       for (const needle of [PLANTED_EMAIL, PLANTED_EMAIL.toLowerCase(), backfillEmail, PLANTED_SECRET]) expect(h.bytes.includes(needle), `${h.workflowType} ${h.workflowId} holds ${needle}`).toBe(false);
       // Every input, signal and result payload is ciphertext.
