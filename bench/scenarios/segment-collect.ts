@@ -154,7 +154,8 @@ const scenario: BenchScenario = {
         if (at.amplitude === undefined && at.warehouse !== undefined && s.amplitude?.pending === 0 && s.amplitude.calls >= acked) at.amplitude = t;
         if (at.segment === undefined && at.warehouse !== undefined && s.segment?.pending === 0 && s.segment.calls >= acked) at.segment = t;
         if (at.warehouse !== undefined && at.amplitude !== undefined && at.segment !== undefined) break;
-        await new Promise((r) => setTimeout(r, 250));
+        // Each poll queries six workflows; a query on a run out of the worker's cache replays its whole history.
+        await new Promise((r) => setTimeout(r, 1_000));
       }
       return at;
     };
