@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
 import { startDevServer } from '../helpers/temporal';
-import { ROOT } from '../helpers/paths';
+import { spawnBackfillActivityWorker } from '../helpers/spawn-backfill-activity-worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { buildConfig, type AppConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
@@ -218,23 +217,11 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
       workflowWorker.shutdown();
       await wfRunning;
     });
-    const spawnActivityWorker = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests/helpers/backfill-activity-worker.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, BF_TEMPORAL: env.address, BF_QUEUE: w.taskQueue, BF_DATA_DIR: w.dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: w.amp.url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`activity worker exited (${code}): ${err}`)));
-      });
-      cleanup.push(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-      return child;
-    };
+    const spawnActivityWorker = () =>
+      spawnBackfillActivityWorker(
+        { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url },
+        (fn) => cleanup.push(fn),
+      );
     const first = await spawnActivityWorker();
     const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO_KILLED });
     const h = env.client.workflow.getHandle(workflowId);

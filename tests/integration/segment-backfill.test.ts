@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,8 @@ import type { temporal } from '@temporalio/proto';
 import { startDevServer } from '../helpers/temporal';
 import { startDevServer as startFileDevServer, type DevServer } from '../../lib/dev-server';
 import { freePort } from '../helpers/ports';
-import { ROOT, TEMPORAL_CLI } from '../helpers/paths';
+import { TEMPORAL_CLI } from '../helpers/paths';
+import { spawnBackfillActivityWorker } from '../helpers/spawn-backfill-activity-worker';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { buildConfig, type AppConfig } from '../../config/config';
@@ -446,23 +446,11 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
       workflowWorker.shutdown();
       await wfRunning;
     });
-    const spawnActivityWorker = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests/helpers/backfill-activity-worker.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, BF_TEMPORAL: env.address, BF_QUEUE: w.taskQueue, BF_DATA_DIR: w.dir, BF_BQ_URL: bq.url, BF_BQ_PROJECT: bq.projectId, BF_BQ_DATASET: bq.dataset, BF_AMP_URL: w.amp.url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`activity worker exited (${code}): ${err}`)));
-      });
-      extraCleanup.push(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-      return child;
-    };
+    const spawnActivityWorker = () =>
+      spawnBackfillActivityWorker(
+        { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url },
+        (fn) => extraCleanup.push(fn),
+      );
     const first = await spawnActivityWorker();
     const { workflowId } = await startBackfill(w.client, w.config, { from: FROM, to: TO, options: FAST });
     const h = handleOf(w, workflowId);
