@@ -13,9 +13,9 @@ import { runLoad, type Load, type LoadTarget } from '../webhook-load';
  *
  * - Warm-up (counted in the checks, not measured): 3 s at 50 calls/s on /v1/t, drained.
  * - `/v1/t` (one call each, analytics.js's short route) at BENCH_SEGMENT_RATE requests/s (default
- *   1,000) for BENCH_SEGMENT_SECONDS (default 60); then `/v1/batch`, 10 calls each, at the same rate and
- *   length (BENCH_SEGMENT_ROUTES=t or batch runs one of them). Every call has its own messageId and
- *   anonymousId.
+ *   1,000) for BENCH_SEGMENT_SECONDS (default 60); then `/v1/batch`, 10 calls each, at
+ *   BENCH_SEGMENT_BATCH_RATE requests/s (default 100: the same 1,000 calls/s) for the same length
+ *   (BENCH_SEGMENT_ROUTES=t or batch runs one of them). Every call has its own messageId and anonymousId.
  * - After each run: how long until silver, Amplitude and the Segment forward hold every call
  *   acknowledged so far (measured from the end of the run), so that a run starts on a drained system;
  *   at the end, whether each side holds exactly the acknowledged calls.
@@ -165,12 +165,13 @@ const scenario: BenchScenario = {
       const warm = await runLoad(single, 50, 3);
       await caughtUp(warm.ok, 180_000);
       const rate = num('BENCH_SEGMENT_RATE', 1_000);
+      const batchRate = num('BENCH_SEGMENT_BATCH_RATE', 100);
       const seconds = num('BENCH_SEGMENT_SECONDS', 60);
       const routes = (process.env.BENCH_SEGMENT_ROUTES ?? 't,batch').split(',');
       const runs: { route: string; load: Load; calls: number; caughtUp: Awaited<ReturnType<typeof caughtUp>> }[] = [];
       let acked = warm.ok;
       for (const route of routes) {
-        const load = await runLoad(route === 'batch' ? batch : single, rate, seconds);
+        const load = await runLoad(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
         const calls = route === 'batch' ? load.ok * BATCH_CALLS : load.ok;
         acked += calls;
         runs.push({ route: route === 'batch' ? '/v1/batch (10 calls)' : '/v1/t', load, calls, caughtUp: await caughtUp(acked, 600_000) });
