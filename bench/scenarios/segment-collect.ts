@@ -26,8 +26,10 @@ const WRITE_KEY = 'bench-site-write-key';
 const FORWARD_KEY = 'bench-forward-write-key';
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 
-function spawnEntry(file: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../..', file)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+/** BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit. */
+function spawnEntry(file: string, env: Record<string, string>, profile = false): ChildProcess {
+  const prof = profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return spawn(process.execPath, [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
 function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
@@ -105,8 +107,8 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` });
-    const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) });
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, true);
+    const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, true);
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
     const single: LoadTarget = { url: `${base}/v1/t`, headers, body: JSON.stringify(call('')) };
