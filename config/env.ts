@@ -215,10 +215,22 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: secret().describe("Shared secret Amplitude sends in the WEBHOOK_SECRET_HEADER header (required in production). Unset outside production: the sandbox's secret."),
   WEBHOOK_SECRET_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).default('x-novade-webhook-secret').describe('Name of the custom header carrying WEBHOOK_SECRET (configure the same in Amplitude).'),
   WEBHOOK_BODY_LIMIT_BYTES: int(1_048_576, 1_024, 64 * 1_048_576).describe('Largest request body; a larger one is answered 413.'),
-  WEBHOOK_INGEST_SHARDS: int(4, 1, 64).describe('Ingest workflows the events are spread over (`amplitude-ingest-<n>`).'),
+  WEBHOOK_INGEST_SHARDS: int(8, 1, 64).describe('Ingest workflows the events of each push source are spread over (`amplitude-ingest-<n>`, `segment-ingest-<n>`). With admission control, each takes at most WEBHOOK_INGEST_ADMISSION_MAX_BYTES per window: raise the shard count for more traffic.'),
   WEBHOOK_INGEST_LINGER_MS: int(20, 0, 1_000).describe('Under load, how far apart signals to Temporal leave (requests arriving meanwhile share the next one); an idle webhook sends at once. 0: no pacing.'),
   WEBHOOK_INGEST_MAX_IN_FLIGHT: int(1, 1, 16).describe('Signals in flight per ingest workflow.'),
   WEBHOOK_INGEST_TIMEOUT_MS: int(5_000, 100, 60_000).describe('How long Temporal may take to accept events before the webhook answers 503 (Amplitude then retries).'),
+  WEBHOOK_INGEST_ADMISSION_WINDOW_MS: int(10_000, 1_000, 60_000).describe(
+    'Admission control: the window over which each ingest shard\'s signals are counted. Keep it above 8 s: a shard\'s workflow task can stay open that long (80 % of its 10 s timeout) while Temporal holds the signals arriving meanwhile.',
+  ),
+  WEBHOOK_INGEST_ADMISSION_MAX_SIGNALS: int(64, 1, 90).describe(
+    'Admission control: signals one ingest shard may be sent per window (Temporal force-closes a workflow task once more than 100 wait for it, which stalls the shard). With several webhook processes, divide it among them.',
+  ),
+  WEBHOOK_INGEST_ADMISSION_MAX_BYTES: int(1_048_576, 65_536, 1_800_000).describe(
+    'Admission control: signal bytes one ingest shard may be sent per window (Temporal force-closes a workflow task once more than 2 MiB wait for it). With several webhook processes, divide it among them.',
+  ),
+  WEBHOOK_INGEST_ADMISSION_WAIT_MS: int(2_000, 10, 30_000).describe(
+    'How long a request may wait for an ingest shard with room before it is answered 503 with Retry-After (nothing stored; Segment\'s and Amplitude\'s senders retry).',
+  ),
   WEBHOOK_INGEST_FLUSH_MAX_AGE_MS: optionalInt(50, 60_000).describe('Ingest workflows flush to the warehouse at least this often; unset: 2,000 ms. Goes to the workflows the webhook starts: a running one keeps its own.'),
   WEBHOOK_INGEST_FLUSH_MAX_EVENTS: optionalInt(1, 10_000).describe('Ingest workflows flush once they hold this many events; unset: 1,000.'),
   WEBHOOK_EVENT_MAX_DEPTH: int(64, 2, 256).describe('Deepest nesting of one pushed event (Amplitude, Drift, Segment; the event itself is level 1). An event over it is answered 400 naming this setting and recorded in ops.dead_letters; at most 256, far below where JSON encoding breaks.'),

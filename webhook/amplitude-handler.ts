@@ -29,6 +29,12 @@ export interface WebhookResponse {
   headers?: Record<string, string>;
 }
 
+/** The Retry-After (seconds) an ingest refusal asks for (`retryAfterSeconds`, as IngestBusyError carries), else 1. */
+export function retryAfterOf(err: unknown): number {
+  const s = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s >= 1 ? Math.ceil(s) : 1;
+}
+
 /** Hands validated events to durable storage; resolves only once they are durable. */
 export interface EventIngest {
   submit(signal: IngestSignal, opts: { key: string; bytes: number }): Promise<void>;
@@ -180,15 +186,16 @@ export function createAmplitudeHandler(opts: AmplitudeHandlerOptions): Handler {
       // By name, as for backpressure: the handler does not depend on the Temporal implementation.
       if (err instanceof Error && err.name === 'IngestContentError') return refuseWhole(err.message);
       const behind = err instanceof Error && err.name === 'IngestBackpressureError';
+      const busy = err instanceof Error && err.name === 'IngestBusyError';
       if (events.length > 0) {
-        rejectedCount(events.length, behind ? 'backpressure' : 'not_durable');
+        rejectedCount(events.length, behind ? 'backpressure' : busy ? 'busy' : 'not_durable');
         log?.warn({ err: (err as Error).message, events: events.length }, 'events not made durable: answering 503 so that Amplitude retries');
         return {
           status: 503,
-          headers: { 'retry-after': behind ? '60' : '5' },
+          headers: { 'retry-after': behind ? '60' : busy ? String(retryAfterOf(err)) : '5' },
           body: {
-            error: behind ? 'ingest_behind' : 'unavailable',
-            message: behind ? `${(err as Error).message} Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.',
+            error: behind ? 'ingest_behind' : busy ? 'ingest_busy' : 'unavailable',
+            message: behind || busy ? `${(err as Error).message}. Nothing was stored.` : 'The events could not be made durable (Temporal is unreachable or too slow); nothing was stored. Retry later.',
           },
         };
       }

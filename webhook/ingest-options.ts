@@ -18,9 +18,15 @@ export function ingestSettings(env: Pick<Env, 'WEBHOOK_INGEST_FLUSH_MAX_AGE_MS' 
  * What every push source's TemporalIngest reads from the environment, in one place so that the HTTP
  * server and the Azure Function run the same ingest for Amplitude and Segment alike.
  */
-export function ingestOptionsFromEnv(env: Env): Pick<TemporalIngestOptions, 'shards' | 'lingerMs' | 'maxInFlight' | 'timeoutMs' | 'settings'> {
+export function ingestOptionsFromEnv(env: Env): Pick<TemporalIngestOptions, 'shards' | 'lingerMs' | 'maxInFlight' | 'timeoutMs' | 'settings' | 'admission'> {
   return {
     shards: env.WEBHOOK_INGEST_SHARDS,
+    admission: {
+      windowMs: env.WEBHOOK_INGEST_ADMISSION_WINDOW_MS,
+      maxSignals: env.WEBHOOK_INGEST_ADMISSION_MAX_SIGNALS,
+      maxBytes: env.WEBHOOK_INGEST_ADMISSION_MAX_BYTES,
+      maxWaitMs: env.WEBHOOK_INGEST_ADMISSION_WAIT_MS,
+    },
     lingerMs: env.WEBHOOK_INGEST_LINGER_MS,
     maxInFlight: env.WEBHOOK_INGEST_MAX_IN_FLIGHT,
     timeoutMs: env.WEBHOOK_INGEST_TIMEOUT_MS,

@@ -55,6 +55,18 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly admissionRefusals = new Counter({
+    name: 'webhook_ingest_admission_refusals_total',
+    help: 'Requests refused (503 + Retry-After, nothing stored) because no ingest shard had admission room within WEBHOOK_INGEST_ADMISSION_WAIT_MS',
+    registers: [this.registry],
+  });
+
+  readonly admissionWaits = new Counter({
+    name: 'webhook_ingest_admission_waits_total',
+    help: 'Times the queue waited because every free ingest shard was at its admission budget (signals or bytes within the window)',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

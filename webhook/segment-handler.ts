@@ -3,7 +3,7 @@ import type { Logger } from '../config/logger';
 import type { IngestSignal, RejectedEvent } from '../activities/push-ingest-types';
 import type { FieldProblem } from '../mappings/amplitude-export';
 import { checkSegmentCall, enrichCall, segmentBatchSchema, SEGMENT_CALL_TYPES, SEGMENT_LIMITS, SHORT_ROUTE_TYPES, type EnrichedCall, type SegmentCall, type SegmentCallType } from '../mappings/segment-calls';
-import type { EventIngest, WebhookResponse } from './amplitude-handler';
+import { retryAfterOf, type EventIngest, type WebhookResponse } from './amplitude-handler';
 import { boundedRawBody, createIngestGuard, type IngestGuard, type LimitName, type LimitProblem } from './ingest-guard';
 import type { WebhookMetrics } from './metrics';
 import { headerValue, keyMatchesAny, type HeaderBag } from './secret';
@@ -185,11 +185,21 @@ export function createSegmentHandler(opts: SegmentHandlerOptions): SegmentHandle
     };
   };
 
-  /** 429 when the ingest is behind, 503 when Temporal did not take the calls: nothing was stored, the client retries. */
+  /**
+   * 429 when the ingest is behind, 503 when the ingest shards are at their admission budget or
+   * Temporal did not take the calls: nothing was stored, the client retries.
+   */
   const notDurable = (err: unknown, calls: number): WebhookResponse => {
     const behind = err instanceof Error && err.name === 'IngestBackpressureError';
-    rejectedCount(calls, behind ? 'backpressure' : 'not_durable');
+    const busy = err instanceof Error && err.name === 'IngestBusyError';
+    rejectedCount(calls, behind ? 'backpressure' : busy ? 'busy' : 'not_durable');
     log?.warn({ err: (err as Error).message, calls }, 'calls not made durable: answering so that the client retries');
+    if (busy)
+      return {
+        status: 503,
+        headers: { 'retry-after': String(retryAfterOf(err)) },
+        body: { error: 'ingest_busy', message: `${(err as Error).message}. Nothing was stored; retry after the Retry-After delay.` },
+      };
     return behind
       ? { status: 429, headers: { 'retry-after': '30' }, body: { error: 'ingest_behind', message: `${(err as Error).message} Nothing was stored; retry after the Retry-After delay.` } }
       : {

@@ -28,6 +28,16 @@ import { SignalPacer } from './signal-pacer';
  * While a shard's run continues as new and a signal raced it, the server refuses that shard's signals
  * ("workflow is closing") until the worker has replayed the run (0.3-0.8 s): the refused group goes
  * back to the head of the queue, to another shard, and the shard is avoided for `closingHoldMs`.
+ *
+ * Admission control: a shard batching locally keeps its workflow task open through its flush and its
+ * gather, and the server holds the signals that arrive meanwhile for the next task; once more than
+ * 100 of them or 2 MiB wait, it force-closes the task, which strands the shard (see
+ * workflows/push-ingest.ts). A task stays open at most until the worker completes it, which the SDK
+ * does by 80 % of the workflow task timeout (10 s) even while a local activity runs. So each shard
+ * takes at most `admission.maxSignals` signals and `admission.maxBytes` bytes within any
+ * `admission.windowMs` (defaults: 64 signals and 1 MiB per 10 s, well under both limits); a group
+ * goes to a shard with room, and grows while none has. A request that has waited `admission.maxWaitMs`
+ * in the queue is refused with IngestBusyError (the routes answer 503 + Retry-After): nothing stored.
  */
 
 export interface TemporalIngestOptions {
@@ -64,10 +74,25 @@ export interface TemporalIngestOptions {
   maxHistoryEvents?: number;
   /** How often each shard's history size is checked (a describe call, no worker needed). */
   guardIntervalMs?: number;
+  /** What one shard may be sent within a window (see "Admission control" above); false turns it off (tests only). */
+  admission?: Partial<AdmissionOptions> | false;
   /** Passed to the workflow when a signal starts it. */
   settings?: Partial<IngestSettings>;
   metrics?: WebhookMetrics;
 }
+
+export interface AdmissionOptions {
+  /** Longer than a workflow task can stay open (the SDK completes one by 8 s of its 10 s timeout). */
+  windowMs: number;
+  /** Signals per shard within the window (the server force-closes a task past 100 waiting). */
+  maxSignals: number;
+  /** Signal bytes per shard within the window (the server force-closes a task past 2 MiB waiting); one larger request alone still goes, to a shard with nothing in its window. */
+  maxBytes: number;
+  /** How long a request may wait in the queue before it is refused (IngestBusyError). */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_ADMISSION: AdmissionOptions = { windowMs: 10_000, maxSignals: 64, maxBytes: 1024 * 1024, maxWaitMs: 2_000 };
 
 interface Waiter {
   signal: IngestSignal;
@@ -88,6 +113,9 @@ interface Shard {
   inFlight: number;
   /** performance.now() until which the shard is taken for closing (see closingHoldMs). */
   closingUntil: number;
+  /** Signals sent within the admission window, oldest first: when (performance.now()) and bytes. */
+  sent: { at: number; bytes: number }[];
+  sentBytes: number;
 }
 
 /** FNV-1a: cheap and stable across processes, so one uuid always hashes to the same shard. */
@@ -104,6 +132,17 @@ export class IngestBackpressureError extends Error {
   constructor(reason: string) {
     super(reason);
     this.name = 'IngestBackpressureError';
+  }
+}
+
+/** No shard had room for the request within the admission wait: nothing was stored, retry after `retryAfterSeconds`. */
+export class IngestBusyError extends Error {
+  constructor(
+    waitedMs: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`no ingest shard could take the request within ${Math.round(waitedMs)} ms (each was at its admission budget or awaiting Temporal)`);
+    this.name = 'IngestBusyError';
   }
 }
 
@@ -137,6 +176,9 @@ export class TemporalIngest implements EventIngest {
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
   private readonly closingHoldMs: number;
+  private readonly admission?: AdmissionOptions;
+  /** The pump's wake-up while the queue waits for admission room or a waiter's deadline: when, and its timer. */
+  private wake?: { at: number; timer: NodeJS.Timeout };
   /** A pump is due: on the next turn (`turn`) or when the pacer has a token (`timer`). */
   private pumpDue?: 'turn' | 'timer';
   private guardTimer?: NodeJS.Timeout;
@@ -144,7 +186,8 @@ export class TemporalIngest implements EventIngest {
   private readonly outstanding = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: TemporalIngestOptions) {
-    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 4) }, () => ({ inFlight: 0, closingUntil: 0 }));
+    this.shards = Array.from({ length: Math.max(1, opts.shards ?? 8) }, () => ({ inFlight: 0, closingUntil: 0, sent: [], sentBytes: 0 }));
+    this.admission = opts.admission === false ? undefined : { ...DEFAULT_ADMISSION, ...opts.admission };
     this.source = opts.source ?? 'amplitude';
     this.prefix = opts.workflowIdPrefix ?? ingestWorkflowPrefix(this.source);
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
@@ -177,8 +220,23 @@ export class TemporalIngest implements EventIngest {
     });
   }
 
-  private isOpen(shard: Shard, now: number): boolean {
-    return shard.inFlight < this.maxInFlight && shard.closingUntil <= now && !shard.overloaded;
+  private isOpen(shard: Shard, now: number, bytes: number): boolean {
+    return shard.inFlight < this.maxInFlight && shard.closingUntil <= now && !shard.overloaded && this.room(shard, now) >= bytes;
+  }
+
+  /** Bytes the shard may still be sent now (Infinity without admission control; 0 when out of signals). */
+  private room(shard: Shard, now: number): number {
+    const a = this.admission;
+    if (!a) return Infinity;
+    while (shard.sent.length > 0 && shard.sent[0].at <= now - a.windowMs) shard.sentBytes -= shard.sent.shift()!.bytes;
+    if (shard.sent.length >= a.maxSignals) return 0;
+    // An empty window takes any one request (the routes keep each under Temporal's payload limit).
+    return shard.sent.length === 0 ? Infinity : a.maxBytes - shard.sentBytes;
+  }
+
+  /** When the shard's oldest signal leaves the admission window (room grows then). */
+  private roomAt(shard: Shard): number | undefined {
+    return this.admission && shard.sent.length > 0 ? shard.sent[0].at + this.admission.windowMs : undefined;
   }
 
   /**
@@ -186,25 +244,31 @@ export class TemporalIngest implements EventIngest {
    * and no signal is in flight to free one, the shard that started closing first, whose replay
    * should end first (the group then waits for it under the connection's closing retry).
    */
-  private pickShard(home: number): { index: number; closing: boolean } | undefined {
+  private pickShard(home: number, bytes: number): { index: number; closing: boolean } | undefined {
     const now = performance.now();
     for (let step = 0; step < this.shards.length; step++) {
       const i = (home + step) % this.shards.length;
-      if (this.isOpen(this.shards[i], now)) return { index: i, closing: false };
+      if (this.isOpen(this.shards[i], now, bytes)) return { index: i, closing: false };
     }
     if (this.shards.some((s) => s.inFlight > 0)) return undefined;
-    let best = home;
+    // Out of admission room: wait for it, never past the budget, even for a closing shard.
+    if (this.shards.every((s) => this.room(s, now) < bytes)) return undefined;
+    let best = -1;
     this.shards.forEach((s, i) => {
-      if (s.closingUntil < this.shards[best].closingUntil) best = i;
+      if (this.room(s, now) >= bytes && (best < 0 || s.closingUntil < this.shards[best].closingUntil)) best = i;
     });
     return { index: best, closing: this.shards[best].closingUntil > now };
   }
 
   /** Sends queued groups while a shard is free and the pacer allows; a completion or the pacer's timer calls it again. */
   private pump(): void {
+    this.refuseExpired();
     while (this.queue.length > 0) {
-      const target = this.pickShard(this.queue[0].home);
-      if (!target) return;
+      const target = this.pickShard(this.queue[0].home, this.queue[0].bytes);
+      if (!target) {
+        this.wakeForRoom();
+        return;
+      }
       const refused = this.queue[0].refused === true;
       const wait = refused ? 0 : this.pacer.waitMs();
       if (wait > 0) {
@@ -220,18 +284,60 @@ export class TemporalIngest implements EventIngest {
       if (!refused) this.pacer.take();
       const group: Waiter[] = [];
       let bytes = 0;
-      while (this.queue.length > 0 && (group.length === 0 || bytes + this.queue[0].bytes <= this.maxBytes)) {
+      const limit = Math.min(this.maxBytes, this.room(this.shards[target.index], performance.now()));
+      while (this.queue.length > 0 && (group.length === 0 || bytes + this.queue[0].bytes <= limit)) {
         const w = this.queue.shift()!;
         bytes += w.bytes;
         group.push(w);
       }
-      void this.send(target.index, group, target.closing);
+      void this.send(target.index, group, target.closing, bytes);
     }
   }
 
-  private async send(index: number, group: Waiter[], waitIfClosing: boolean): Promise<void> {
+  /** Refuses the requests that waited longer than the admission allows (none normally: the head is served first). */
+  private refuseExpired(): void {
+    const a = this.admission;
+    if (!a || this.queue.length === 0) return;
+    const now = performance.now();
+    if (now - this.queue[0].queuedAt < a.maxWaitMs) return;
+    const earliest = Math.min(...this.shards.map((s) => this.roomAt(s) ?? now));
+    const retryAfter = Math.max(1, Math.ceil((earliest - now) / 1000));
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const w = this.queue[i];
+      if (now - w.queuedAt < a.maxWaitMs) continue;
+      this.queue.splice(i, 1);
+      this.opts.metrics?.admissionRefusals.inc();
+      w.reject(new IngestBusyError(now - w.queuedAt, retryAfter));
+    }
+  }
+
+  /** Pumps again when a shard's window frees room or the head of the queue reaches its deadline, whichever comes first. */
+  private wakeForRoom(): void {
+    const a = this.admission;
+    if (!a || this.queue.length === 0) return;
+    const times = this.shards.map((s) => this.roomAt(s)).filter((t): t is number => t !== undefined);
+    const at = Math.min(...times, this.queue[0].queuedAt + a.maxWaitMs);
+    if (this.wake && this.wake.at <= at) return;
+    const now = performance.now();
+    const head = this.queue[0].bytes;
+    if (this.shards.some((s) => s.inFlight < this.maxInFlight && s.closingUntil <= now && !s.overloaded && this.room(s, now) < head)) this.opts.metrics?.admissionWaits.inc();
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(at - performance.now())));
+    this.wake = { at, timer };
+  }
+
+  private async send(index: number, group: Waiter[], waitIfClosing: boolean, bytes: number): Promise<void> {
     const shard = this.shards[index];
     shard.inFlight++;
+    // Counted from when it leaves: the server may hold it for the open task from then on.
+    const entry = { at: performance.now(), bytes };
+    if (this.admission) {
+      shard.sent.push(entry);
+      shard.sentBytes += bytes;
+    }
     const signal: IngestSignal = { events: group.flatMap((w) => w.signal.events), rejected: group.flatMap((w) => w.signal.rejected) };
     const started = performance.now();
     for (const w of group) this.opts.metrics?.queueWait.observe((started - w.queuedAt) / 1000);
@@ -243,6 +349,8 @@ export class TemporalIngest implements EventIngest {
       this.opts.metrics?.signalEvents.observe(signal.events.length + signal.rejected.length);
       for (const w of group) w.resolve();
     } catch (err) {
+      // A refused signal stored nothing: it leaves the window. One that timed out may still have been stored: it stays.
+      if (!(err instanceof IngestTimeoutError)) this.forget(shard, entry);
       if (!waitIfClosing && isClosingRefusal(err)) this.reroute(index, group);
       else if (isContentRefusal(err)) await this.sendAlone(index, group, err);
       else for (const w of group) w.reject(err);
@@ -250,6 +358,13 @@ export class TemporalIngest implements EventIngest {
       shard.inFlight--;
       this.pump();
     }
+  }
+
+  private forget(shard: Shard, entry: { at: number; bytes: number }): void {
+    const i = shard.sent.indexOf(entry);
+    if (i < 0) return;
+    shard.sent.splice(i, 1);
+    shard.sentBytes -= entry.bytes;
   }
 
   /**
@@ -264,8 +379,14 @@ export class TemporalIngest implements EventIngest {
       return;
     }
     this.opts.metrics?.contentSplits.inc();
+    const shard = this.shards[index];
     await Promise.all(
       group.map(async (w) => {
+        // Counted like any signal (the group's own entry was forgotten: it stored nothing).
+        if (this.admission) {
+          shard.sent.push({ at: performance.now(), bytes: w.bytes });
+          shard.sentBytes += w.bytes;
+        }
         try {
           await this.signalWithStart(index, w.signal);
           w.resolve();
@@ -321,6 +442,7 @@ export class TemporalIngest implements EventIngest {
    */
   async close(): Promise<void> {
     clearInterval(this.guardTimer);
+    if (this.wake) clearTimeout(this.wake.timer);
     await Promise.allSettled([...this.outstanding]);
   }
 

@@ -44,6 +44,8 @@ export interface IngestSettings {
 const CAN_ON_HISTORY_BYTES = 'amplitude-ingest-continue-as-new-on-history-bytes';
 const LARGER_RUNS = 'amplitude-ingest-larger-flushes-and-runs';
 const LOCAL_BATCHING = 'amplitude-ingest-local-batching';
+/** Segment's shards batch locally too, now that the webhook bounds what may wait for one shard's task. */
+const SEGMENT_LOCAL_BATCHING = 'segment-ingest-local-batching';
 /** A quarter of the server's limits on what may wait for one workflow task (see the gather). */
 const GATHER_SIGNALS = 25;
 const GATHER_BYTES = 512 * 1024;
@@ -108,16 +110,16 @@ export async function pushIngestWorkflow(input: IngestInput): Promise<void> {
    * them. That, not CPU, set the webhook's p99 (worker stopped: 44 ms; running: 140-170 ms with a core
    * idle). The batch also no longer crosses the history a second time as an activity input.
    *
-   * Segment's shards do not batch locally. A task held open by local activities is force-closed by
-   * the server once more than 2 MiB of signals wait for it, and the worker then carries the local
-   * activity in flight over into the next task, where the replay (which never saw the failed task)
-   * takes its decisions on other inputs: a nondeterminism error on every later attempt, and the shard
-   * stops flushing. Website calls weigh about 1 KB each and arrive in batches, so a burst through
-   * /v1/batch reached that limit within a second of a flush. With a timer and regular activities no
-   * task stays open, so no signal ever waits on one (and the same hazard for Amplitude's source is
-   * far from its rates).
+   * A task held open by local activities is force-closed by the server once more than 100 signals or
+   * 2 MiB of them wait for it, and the worker then carries the local activity in flight over into the
+   * next task, where the replay (which never saw the failed task) takes its decisions on other inputs:
+   * a nondeterminism error on every later attempt, and the shard stops flushing. The webhook's
+   * admission control (webhook/temporal-ingest.ts) keeps what it sends one shard within any window
+   * longer than a task can stay open well under both limits, so neither is reached. Segment's shards
+   * batch locally since SEGMENT_LOCAL_BATCHING; runs started before it flush with a timer and regular
+   * activities (a workflow task per signal, each flush's calls crossing the history a second time).
    */
-  const localBatching = (input.source ?? 'amplitude') === 'amplitude' && patched(LOCAL_BATCHING);
+  const localBatching = (input.source ?? 'amplitude') === 'amplitude' ? patched(LOCAL_BATCHING) : patched(SEGMENT_LOCAL_BATCHING);
   // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
   const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
   const flushes = localBatching

@@ -278,7 +278,7 @@ const scenario: BenchScenario = {
       // workflows, wait until the worker (which bundles the workflows for seconds of CPU) has flushed
       // them, then a few seconds at the main rate so the JIT has compiled the request path. Without
       // it, the worker's start-up fell into the first seconds of the main run and set its p99.
-      const ids = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 4) }, (_, i) => ingestWorkflowId('amplitude-ingest', i));
+      const ids = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 8) }, (_, i) => ingestWorkflowId('amplitude-ingest', i));
       const drained = async (timeoutMs: number) => {
         const start = performance.now();
         let status = await ingestStatus(client, ids);

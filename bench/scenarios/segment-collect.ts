@@ -117,7 +117,7 @@ const scenario: BenchScenario = {
       headers,
       body: JSON.stringify({ batch: Array.from({ length: BATCH_CALLS }, (_, i) => call(`-${i}`)), sentAt: '2026-11-01T12:00:00.300Z' }),
     };
-    const shards = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 4) }, (_, i) => ingestWorkflowId('segment-ingest', i));
+    const shards = Array.from({ length: num('WEBHOOK_INGEST_SHARDS', 8) }, (_, i) => ingestWorkflowId('segment-ingest', i));
     const query = async <T>(id: string, name: string): Promise<T | undefined> => {
       try {
         return await client.workflow.getHandle(id).query<T>(name);
