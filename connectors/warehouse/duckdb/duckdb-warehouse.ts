@@ -20,7 +20,6 @@ import {
   countWhereSql,
   dedupedSilverSource,
   distinctOnKey,
-  inlineTable,
   insertMissingSql,
   lookupSilverSql,
   selectWhereSql,
@@ -76,9 +75,6 @@ const STORAGE_VERSION = 'v1.5.0';
 
 /** Text DuckDB may accept as JSON where JSON.parse would not: nan, inf(inity), a comma before ] or }. */
 const LAX_JSON = '(?i)nan|inf|,\\s*[\\]}]';
-
-/** Rows per multi-row statement for the small ops writes (dead letters, check results). */
-const OPS_ROWS_PER_STATEMENT = 500;
 
 /**
  * Named parameters as positional ones (`$name` -> `$<n>`). DuckDB finds a named parameter's index by
@@ -412,20 +408,36 @@ export class DuckDBWarehouse implements Warehouse {
     return rows.map(syncRunOf);
   }
 
-  /** Multi-row idempotent insert of small ops rows, in one transaction. */
+  /**
+   * Idempotent insert of ops rows, in one transaction: the rows go as text through the Appender into a
+   * temp table, then one MERGE casts them and inserts the keys not there yet. (Inline VALUES with a
+   * parameter per cell made DuckDB plan thousands of casts: 500 tracking violations took over a
+   * second, most of a website flush.)
+   */
   private async insertMissing(op: WriteOp, table: PhysicalTable, cells: (string | null)[][]): Promise<number> {
     if (cells.length === 0) return 0;
-    const statements: Statement[] = [];
-    for (let i = 0; i < cells.length; i += OPS_ROWS_PER_STATEMENT) {
-      const p = new Params(d);
-      const from = `(SELECT * FROM ${inlineTable(d, p, table.columns, cells.slice(i, i + OPS_ROWS_PER_STATEMENT))}) AS src`;
-      statements.push(p.statement(insertMissingSql(d, table, distinctOnKey(d, table.columns, table.key, from))));
-    }
     await this.ready();
+    const staging = `_stg_ops_${table.name}`;
+    const stagedColumns = table.columns.map((c) => ({ ...c, type: 'varchar' as const, nullable: true }));
+    const typed = table.columns.map((c) => `CAST(${d.quote(c.name)} AS ${d.type(c.type)}) AS ${d.quote(c.name)}`).join(', ');
+    const source = distinctOnKey(d, table.columns, table.key, `(SELECT ${typed} FROM temp.main.${d.quote(staging)}) AS src`);
     return this.write(() =>
       this.inTransaction(async () => {
-        let inserted = 0;
-        for (const s of statements) inserted += (await DuckDBWarehouse.exec(this.main.conn, s)).changed;
+        const conn = this.main.conn;
+        await conn.run(`CREATE OR REPLACE TEMP TABLE ${d.quote(staging)} (${columnDefs(d, stagedColumns)})`);
+        const appender = await conn.createAppender(staging, 'main', 'temp');
+        try {
+          appendRows(
+            appender,
+            stagedColumns,
+            stagedColumns.map((_, c): ColumnSource => ({ kind: 'cells', cell: (i) => cells[i][c] })),
+            cells.length,
+          );
+        } finally {
+          appender.closeSync();
+        }
+        const inserted = (await DuckDBWarehouse.exec(conn, { sql: insertMissingSql(d, table, source), params: {} })).changed;
+        await conn.run(`DROP TABLE temp.main.${d.quote(staging)}`);
         await this.beforeCommit(op, table.name);
         return inserted;
       }),
