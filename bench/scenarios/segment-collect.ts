@@ -26,10 +26,15 @@ const WRITE_KEY = 'bench-site-write-key';
 const FORWARD_KEY = 'bench-forward-write-key';
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 
-/** BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit. */
-function spawnEntry(file: string, env: Record<string, string>, profile = false): ChildProcess {
-  const prof = profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  return spawn(process.execPath, [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+/**
+ * BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit.
+ * `nice` > 0 starts the process (every thread of it) at that lower CPU priority.
+ */
+function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number } = {}): ChildProcess {
+  const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const args = [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)];
+  const [cmd, argv] = opts.nice ? ['nice', ['-n', String(opts.nice), process.execPath, ...args]] : [process.execPath, args];
+  return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
 function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
@@ -70,6 +75,16 @@ const call = (suffix: string) => ({
 });
 const BATCH_CALLS = 10;
 
+/** Count and approximate p50/p99 (the upper bound of the bucket they fall in) of a Prometheus histogram. */
+function histogramSummary(exposition: string, name: string, label: string, scale = 1000): string {
+  const buckets: { le: number; n: number }[] = [];
+  for (const m of exposition.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) });
+  const total = buckets.at(-1)?.n ?? 0;
+  const at = (q: number) => buckets.find((b) => b.n >= q * total)?.le ?? NaN;
+  const unit = scale === 1000 ? ' ms' : '';
+  return `${label} n=${total} p50<=${at(0.5) * scale}${unit} p99<=${at(0.99) * scale}${unit}`;
+}
+
 const scenario: BenchScenario = {
   name: 'segment-collect',
   description: 'Segment-compatible endpoint: /v1/batch (10 calls each) and /v1/t at a fixed rate; silver, Amplitude and Segment forward caught up',
@@ -107,8 +122,8 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, true);
-    const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, true);
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0) });
+    const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, { profile: true });
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
     const single: LoadTarget = { url: `${base}/v1/t`, headers, body: JSON.stringify(call('')) };
@@ -174,6 +189,8 @@ const scenario: BenchScenario = {
       let acked = warm.ok;
       for (const route of routes) {
         const load = await runLoad(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
+        // Epoch seconds of the run, to line it up with per-process CPU samples taken beside the bench.
+        process.stderr.write(`  ${route} load from ${(load.startedAt / 1000).toFixed(0)} to ${(Date.now() / 1000).toFixed(0)}\n`);
         const calls = route === 'batch' ? load.ok * BATCH_CALLS : load.ok;
         acked += calls;
         runs.push({ route: route === 'batch' ? '/v1/batch (10 calls)' : '/v1/t', load, calls, caughtUp: await caughtUp(acked, 600_000) });
@@ -182,6 +199,9 @@ const scenario: BenchScenario = {
       const t = runs.find((r) => r.route === '/v1/t')?.load ?? none;
       const b = runs.find((r) => r.route !== '/v1/t')?.load ?? none;
       const final = await state();
+      // Where an acknowledgement's time went, from the webhook's own histograms (all runs together).
+      const exposition = await (await fetch(`${base}/metrics`)).text();
+      process.stderr.write(`  webhook: ${histogramSummary(exposition, 'webhook_ingest_queue_seconds', 'queue wait')}; ${histogramSummary(exposition, 'webhook_ingest_signal_seconds', 'signal round trip')}; ${histogramSummary(exposition, 'webhook_ingest_signal_events', 'calls per signal', 1)}\n`);
       await stopChild(webhook);
       await stopChild(worker);
 
