@@ -19,7 +19,10 @@ import { runLoad, type Load, type LoadTarget } from '../webhook-load';
  * - After each run: how long until silver, Amplitude and the Segment forward hold every call
  *   acknowledged so far (measured from the end of the run), so that a run starts on a drained system;
  *   at the end, whether each side holds exactly the acknowledged calls.
- * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are.
+ * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are. BENCH_WORKER_NICE=<n>
+ * starts the worker at a lower CPU priority (the webhook and Temporal first on a shared host);
+ * BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the webhook and the worker. At the end the webhook's
+ * own histograms say where an acknowledgement's time went (queue wait, signal round trip).
  */
 
 const WRITE_KEY = 'bench-site-write-key';
