@@ -221,7 +221,7 @@ export class TemporalIngest implements EventIngest {
   }
 
   private isOpen(shard: Shard, now: number, bytes: number): boolean {
-    return shard.inFlight < this.maxInFlight && shard.closingUntil <= now && !shard.overloaded && this.room(shard, now) >= bytes;
+    return shard.inFlight < this.maxInFlight && shard.closingUntil <= now && !shard.overloaded && this.admits(shard, now, bytes);
   }
 
   /** Bytes the shard may still be sent now (Infinity without admission control; 0 when out of signals). */
@@ -229,9 +229,17 @@ export class TemporalIngest implements EventIngest {
     const a = this.admission;
     if (!a) return Infinity;
     while (shard.sent.length > 0 && shard.sent[0].at <= now - a.windowMs) shard.sentBytes -= shard.sent.shift()!.bytes;
-    if (shard.sent.length >= a.maxSignals) return 0;
-    // An empty window takes any one request (the routes keep each under Temporal's payload limit).
-    return shard.sent.length === 0 ? Infinity : a.maxBytes - shard.sentBytes;
+    return shard.sent.length >= a.maxSignals ? 0 : a.maxBytes - shard.sentBytes;
+  }
+
+  /**
+   * Whether a group led by a request of `bytes` may go to the shard now. A shard with nothing in its
+   * window takes one request larger than the byte budget, alone (the routes keep every request under
+   * Temporal's payload limit, so it alone stays under what may wait for a task).
+   */
+  private admits(shard: Shard, now: number, bytes: number): boolean {
+    const room = this.room(shard, now);
+    return room >= bytes || (room > 0 && shard.sent.length === 0);
   }
 
   /** When the shard's oldest signal leaves the admission window (room grows then). */
@@ -252,11 +260,11 @@ export class TemporalIngest implements EventIngest {
     }
     if (this.shards.some((s) => s.inFlight > 0)) return undefined;
     // Out of admission room: wait for it, never past the budget, even for a closing shard.
-    if (this.shards.every((s) => this.room(s, now) < bytes)) return undefined;
     let best = -1;
     this.shards.forEach((s, i) => {
-      if (this.room(s, now) >= bytes && (best < 0 || s.closingUntil < this.shards[best].closingUntil)) best = i;
+      if (this.admits(s, now, bytes) && (best < 0 || s.closingUntil < this.shards[best].closingUntil)) best = i;
     });
+    if (best < 0) return undefined;
     return { index: best, closing: this.shards[best].closingUntil > now };
   }
 
@@ -320,7 +328,7 @@ export class TemporalIngest implements EventIngest {
     if (this.wake && this.wake.at <= at) return;
     const now = performance.now();
     const head = this.queue[0].bytes;
-    if (this.shards.some((s) => s.inFlight < this.maxInFlight && s.closingUntil <= now && !s.overloaded && this.room(s, now) < head)) this.opts.metrics?.admissionWaits.inc();
+    if (this.shards.some((s) => s.inFlight < this.maxInFlight && s.closingUntil <= now && !s.overloaded && !this.admits(s, now, head))) this.opts.metrics?.admissionWaits.inc();
     if (this.wake) clearTimeout(this.wake.timer);
     const timer = setTimeout(() => {
       this.wake = undefined;
