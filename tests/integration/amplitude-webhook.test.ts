@@ -504,7 +504,8 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
   }, 90_000);
 
   it('splits flushes by size so that large events never exceed Temporal’s payload limit', async () => {
-    const stack = await makeStack(env, { shards: 1, settings: { maxBatchBytes: 100_000, maxAgeMs: 300 } });
+    // About 1.1 MB at once to one shard: over the default admission budget (1 MiB per 10 s), well under Temporal's limit.
+    const stack = await makeStack(env, { shards: 1, settings: { maxBatchBytes: 100_000, maxAgeMs: 300 }, ingest: { admission: { maxBytes: 1_500_000 } } });
     const worker = await startWorker(env, bundle, stack);
     try {
       const big = () => exportEvent({ event_properties: { notes: 'é'.repeat(9_000) } });
