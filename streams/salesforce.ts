@@ -9,19 +9,19 @@ import type { StreamDeclaration } from './types';
  * version column is system_modstamp, so an older version never overwrites a newer one.
  */
 
-type SfObject = keyof typeof SALESFORCE_FIELDS;
 
 export interface SalesforceStreamOptions {
   /** Field whose value becomes Amplitude's user_id for Contacts and Leads (config: SALESFORCE_USER_ID_FIELD). */
   userIdField: string;
 }
 
-function declaration(
-  object: SfObject,
+/** A Salesforce stream over any object (standard or custom) and field list. */
+export function salesforceDeclaration(
+  object: string,
   specs: readonly SfFieldSpec[],
   events: (record: SfRecord, row: Row, previous: Row | undefined, ctx: MappingContext) => MappedEvents,
+  name = `salesforce_${object.replace(/__c$/i, '').toLowerCase()}`,
 ): StreamDeclaration<SfRecord> {
-  const name = `salesforce_${object.toLowerCase()}`;
   // The pipeline asks for a record's row, then for its events: build the row once.
   const rows = new WeakMap<SfRecord, Row>();
   const toRow = (record: SfRecord) => {
@@ -50,9 +50,9 @@ function declaration(
 
 export function salesforceDeclarations(opts: SalesforceStreamOptions): StreamDeclaration<SfRecord>[] {
   return [
-    declaration('Account', SALESFORCE_FIELDS.Account, () => ({ events: [] })),
-    declaration('Contact', fieldsWithUserId(SALESFORCE_FIELDS.Contact, opts.userIdField), contactEvents),
-    declaration('Lead', fieldsWithUserId(SALESFORCE_FIELDS.Lead, opts.userIdField), leadEvents),
-    declaration('Opportunity', SALESFORCE_FIELDS.Opportunity, (record, row, previous) => opportunityEvents(record, row, previous)),
+    salesforceDeclaration('Account', SALESFORCE_FIELDS.Account, () => ({ events: [] })),
+    salesforceDeclaration('Contact', fieldsWithUserId(SALESFORCE_FIELDS.Contact, opts.userIdField), contactEvents),
+    salesforceDeclaration('Lead', fieldsWithUserId(SALESFORCE_FIELDS.Lead, opts.userIdField), leadEvents),
+    salesforceDeclaration('Opportunity', SALESFORCE_FIELDS.Opportunity, (record, row, previous) => opportunityEvents(record, row, previous)),
   ];
 }

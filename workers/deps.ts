@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import type { ActivityDeps } from '../activities/deps';
 import { createWarehouse, type Warehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
+import { createSalesforceDescriber } from '../connectors/salesforce/describe';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
@@ -43,6 +44,8 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
     warehouse,
     streams: buildStreamDeclarations({ salesforce: { userIdField: config.salesforce.userIdField } }),
     readers: { salesforce: new SalesforceReader({ config: config.salesforce, log }), drift: new DriftReader({ config: config.drift, log }) },
+    // Logs in on first use, like the reader: only streams whose fields come from describe use it.
+    describer: createSalesforceDescriber(config.salesforce),
     sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
     ...(trackingPlan ? { trackingPlan } : {}),
