@@ -71,7 +71,9 @@ export function planSchemaEvolution(input: EvolutionInput): EvolutionPlan {
   const fill: string[] = [];
   const hasColumn = (column: string) => silver?.has(column.toLowerCase()) === true;
 
-  const added = (f: KnownField, detail: string, action = 'column_added') => {
+  const added = (f: KnownField, detail: string, recreated = false) => {
+    // A field that comes back finds its column still there: it is reused, and filled again.
+    const action = recreated ? 'column_recreated' : silver !== undefined && hasColumn(f.column) ? 'column_reused' : 'column_added';
     if (silver !== undefined && !hasColumn(f.column)) addColumns.push({ name: f.column, type: f.type, nullable: true });
     fill.push(f.column);
     changes.push(change({ change: 'field_added', field: f.field, column: f.column, fromType: null, toType: `${f.kind}/${f.type}`, action, detail }));
@@ -93,7 +95,7 @@ export function planSchemaEvolution(input: EvolutionInput): EvolutionPlan {
       if (k.type !== f.type) {
         if (silver !== undefined && !hasColumn(k.column)) {
           // The operator dropped the old column to accept the new type: it comes back, re-read.
-          added(f, `${input.object}.${f.field} is now ${f.kind} (${f.type}); its old column was dropped, so it is recreated as ${f.type} and the object re-read`, 'column_recreated');
+          added(f, `${input.object}.${f.field} is now ${f.kind} (${f.type}); its old column was dropped, so it is recreated as ${f.type} and the object re-read`, true);
           continue;
         }
         const c = change({
