@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { databricksDialect, duckdbDialect } from '../../connectors/warehouse/dialect';
-import { SALESFORCE_FIELDS } from '../../mappings/salesforce';
+import { SALESFORCE_FIELDS } from '../../mappings/salesforce-known-fields';
 import { columnTypeOf, describeAnswerSchema, fieldKind, resolveFields, specColumns, type DescribeField, type SObjectDescribe } from '../../mappings/salesforce-describe';
 import { columnName, recordSchema } from '../../mappings/salesforce-fields';
 import { describeObject } from '../../sandbox/salesforce/describe';
