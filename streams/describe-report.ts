@@ -1,10 +1,10 @@
 import { databricksDialect, duckdbDialect } from '../connectors/warehouse/dialect';
-import { columnTypeOf, fieldKind, isCompoundField, type DescribeField, type SObjectDescribe } from '../mappings/salesforce-describe';
+import { columnTypeOf, fieldKind, isCompoundField, resolveFields, type DescribeField, type ObjectFieldsConfig, type SObjectDescribe } from '../mappings/salesforce-describe';
 import { columnName, sfColumnType } from '../mappings/salesforce-fields';
 import { knownFieldKinds } from '../mappings/salesforce-known-fields';
 import type { SalesforceObjectConfig } from './config/schema';
 import { defaultSalesforceStreamName } from './config/schema';
-import { describedSpecs } from './salesforce';
+import { salesforceDeclarations } from './salesforce';
 
 /**
  * What `npx novade streams discover` and `streams check` print: the fields describe offers with
@@ -81,7 +81,10 @@ export interface CheckProblem {
  * cannot read, and built-in fields whose column type describe now contradicts.
  */
 export function checkObject(config: SalesforceObjectConfig, describe: SObjectDescribe, userIdField?: string): { problems: CheckProblem[]; notes: string[] } {
-  const resolved = describedSpecs(config, describe, userIdField);
+  // What the stream reads: the selection plus what its rules need (as the sync resolves it).
+  const [decl] = salesforceDeclarations({ objects: [config] }, { userIdField });
+  const selection: ObjectFieldsConfig = decl.fromDescribe?.config ?? { object: config.object, fields: decl.fields, cursor: config.cursor, deletes: config.deletes };
+  const resolved = resolveFields(selection, describe);
   const problems: CheckProblem[] = resolved.unreadable.map((field) => ({
     object: config.object,
     field,

@@ -1,9 +1,7 @@
 import { knownFieldKinds } from '../mappings/salesforce-known-fields';
-import { resolveFields, type ResolvedFields, type SObjectDescribe } from '../mappings/salesforce-describe';
 import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec, type SfKind, type SfRecord } from '../mappings/salesforce-fields';
 import { compileObjectRules, ruleEvents, targetState } from '../mappings/salesforce-rules';
 import type { Row } from '../connectors/warehouse/types';
-import { PermanentError } from '../lib/errors';
 import { defaultSalesforceStreamName, type SalesforceObjectConfig, type SalesforceSection } from './config/schema';
 import type { StreamDeclaration } from './types';
 
@@ -14,15 +12,14 @@ import type { StreamDeclaration } from './types';
  *
  * Field types: the fields of the four standard objects Novade has always synced are known here
  * (mappings/salesforce-known-fields.ts), so the default file needs no call to Salesforce. Any other
- * field (a custom one, `all`) takes its type from Salesforce's describe, fetched once on the
- * stream's first use (`prepare`), so a worker still starts while Salesforce is down.
+ * selection (a custom field or object, `all`, `all_except`) takes its fields and types from
+ * Salesforce's describe at each run (`fromDescribe`), so a worker still starts while Salesforce is
+ * down, and fields added in Salesforce become columns (schema evolution).
  */
 
 export interface SalesforceStreamOptions {
   /** SALESFORCE_USER_ID_FIELD when set: replaces the field of every `user_id` identity. */
   userIdField?: string;
-  /** Salesforce's describe of an object; needed for fields the built-in list does not know. */
-  describe?: (object: string) => Promise<SObjectDescribe>;
 }
 
 /** Every field the object's rules, identity and traits read. */
@@ -94,26 +91,6 @@ export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<
   return { specs, unknown };
 }
 
-/**
- * The fields of a described object: the selection resolved against describe (compounds flattened,
- * unreadable fields reported and left out, formulas flagged), then what the stream's rules,
- * identity and traits read, when the selection left it out.
- */
-export function describedSpecs(config: SalesforceObjectConfig, describe: SObjectDescribe, userIdField?: string): ResolvedFields {
-  const main = resolveFields(config, describe);
-  const needed = resolveFields({ ...config, fields: requiredFields(config, userIdField) }, describe);
-  const have = new Set(main.specs.map((s) => s.field.toLowerCase()));
-  const specs = [...main.specs, ...needed.specs.filter((s) => !have.has(s.field.toLowerCase()))];
-  const unreadable = [...new Set([...main.unreadable, ...needed.unreadable])];
-  // A user-id field Salesforce does not describe here is read as text, as it always was.
-  if (userIdField && unreadable.includes(userIdField) && !have.has(userIdField.toLowerCase())) {
-    specs.push({ field: userIdField, kind: 'text' });
-    unreadable.splice(unreadable.indexOf(userIdField), 1);
-  }
-  const formulas = [...new Set([...main.formulas, ...needed.formulas])];
-  return { specs, unreadable, formulas, skipped: main.skipped };
-}
-
 /** Whether the built-in list knows every field the object's config needs (no describe). */
 function staticSpecs(config: SalesforceObjectConfig, userIdField: string | undefined): SfFieldSpec[] | undefined {
   if (!Array.isArray(config.fields)) return undefined;
@@ -122,7 +99,8 @@ function staticSpecs(config: SalesforceObjectConfig, userIdField: string | undef
   return unknown.length === 0 ? specs : undefined;
 }
 
-function build(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], userIdField: string | undefined): Omit<StreamDeclaration<SfRecord>, 'prepare'> {
+/** The stream of an object for a resolved field list. */
+export function buildSalesforceDeclaration(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], userIdField?: string): StreamDeclaration<SfRecord> {
   const name = config.stream ?? defaultSalesforceStreamName(config.object);
   const cursor = config.cursor ?? 'SystemModstamp';
   const rules = compileObjectRules(config, new Map(specs.map((s) => [s.field, s.kind])), { userIdField });
@@ -154,57 +132,22 @@ function build(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], us
   };
 }
 
-/** A declaration whose fields wait for describe: usable once `prepare` resolved. */
+/**
+ * A declaration whose fields come from describe: each run resolves them against the live describe
+ * and evolves silver first (activities/sync.ts, streams/schema-sync.ts). The fields the rules read
+ * and the user-id field are part of the selection, so describe reports them when unreadable.
+ */
 function describedDeclaration(config: SalesforceObjectConfig, opts: SalesforceStreamOptions): StreamDeclaration<SfRecord> {
-  const name = config.stream ?? defaultSalesforceStreamName(config.object);
-  const cursor = config.cursor ?? 'SystemModstamp';
-  const notReady = () => {
-    throw new PermanentError('ConfigError', `${name}: the fields of ${config.object} are not resolved yet (describe runs on the stream's first use).`);
-  };
-  let resolving: Promise<void> | undefined;
-  const decl: StreamDeclaration<SfRecord> = {
-    name,
-    source: 'salesforce',
-    object: config.object,
-    primaryKey: 'Id',
-    cursorField: cursor,
-    fields: [],
-    schema: recordSchema([], { versionField: cursor }),
-    bronze: { name, keyColumns: [{ name: 'id', type: 'varchar' }] },
-    silver: { name, columns: [], primaryKey: ['id'], versionColumn: columnName(cursor) },
-    toRow: notReady,
-    isDeleted: notReady,
-    toEvents: notReady,
-    fromDescribe: {
-      object: config.object,
-      ...(Array.isArray(config.fields) ? { listed: config.fields } : {}),
-      resolve: (described) => describedSpecs(config, described, opts.userIdField),
-      apply: (specs) => {
-        Object.assign(decl, build(config, specs, opts.userIdField));
-      },
-    },
-    prepare: () => {
-      resolving ??= (async () => {
-        if (!opts.describe) throw new PermanentError('ConfigError', `${name}: the fields of ${config.object} need Salesforce's describe, which this process cannot call.`);
-        // Unreadable fields are left out here; the run's schema step reports and records them.
-        const { specs } = describedSpecs(config, await opts.describe(config.object), opts.userIdField);
-        if (!specs.some((s) => s.field === 'Id') || !specs.some((s) => s.field === cursor))
-          throw new PermanentError('PermissionError', `${name}: ${config.object}.Id and ${config.object}.${cursor} must be readable by the integration user (field-level security on its profile or permission set).`);
-        Object.assign(decl, build(config, specs, opts.userIdField));
-      })().catch((err) => {
-        // A failed describe (Salesforce down) is tried again on the next use.
-        resolving = undefined;
-        throw err;
-      });
-      return resolving;
-    },
-  };
-  return decl;
+  const fields = Array.isArray(config.fields) ? [...new Set([...config.fields, ...requiredFields(config, opts.userIdField)])] : config.fields;
+  const selection = { object: config.object, fields, cursor: config.cursor, deletes: config.deletes };
+  const build = (specs: readonly SfFieldSpec[]) => buildSalesforceDeclaration(config, specs, opts.userIdField);
+  // Until resolved, the declaration knows its names and key only: the activities build the rest.
+  return { ...build([]), fromDescribe: { config: selection, build } };
 }
 
 export function salesforceDeclarations(section: SalesforceSection | undefined, opts: SalesforceStreamOptions = {}): StreamDeclaration<SfRecord>[] {
   return (section?.objects ?? []).map((config) => {
     const specs = staticSpecs(config, opts.userIdField);
-    return specs ? { ...build(config, specs, opts.userIdField) } : describedDeclaration(config, opts);
+    return specs ? buildSalesforceDeclaration(config, specs, opts.userIdField) : describedDeclaration(config, opts);
   });
 }

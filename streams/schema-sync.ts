@@ -1,8 +1,7 @@
 import { PermanentError } from '../lib/errors';
 import type { BronzeTableDef, SilverTableDef, Warehouse } from '../connectors/warehouse/types';
-import type { ResolvedFields, SObjectDescribe } from '../mappings/salesforce-describe';
-import { silverColumns, type SfFieldSpec } from '../mappings/salesforce-fields';
-import type { StreamDeclaration } from './types';
+import { resolveFields, type ObjectFieldsConfig, type ResolvedFields, type SObjectDescribe } from '../mappings/salesforce-describe';
+import type { SfFieldSpec } from '../mappings/salesforce-fields';
 import { planSchemaEvolution, schemaStopMessage, type EvolutionPlan } from './schema-evolution';
 
 /**
@@ -24,13 +23,7 @@ export interface SchemaSyncDeps {
 
 export interface SchemaSyncStream {
   stream: string;
-  object: string;
-  /** Default SystemModstamp. */
-  cursor?: string;
-  /** The file's field list, when it names fields. */
-  listed?: readonly string[];
-  /** The stream's fields for a describe answer (mappings/salesforce-describe.ts resolveFields, plus what rules read). */
-  resolve(describe: SObjectDescribe): ResolvedFields;
+  config: ObjectFieldsConfig;
   bronze: BronzeTableDef;
   /** Silver's definition for a field list (columns from specs, same name and key). */
   silver(specs: readonly SfFieldSpec[]): SilverTableDef;
@@ -44,14 +37,14 @@ export interface SchemaSyncResult {
 
 export async function syncStreamSchema(deps: SchemaSyncDeps, s: SchemaSyncStream): Promise<SchemaSyncResult> {
   const { warehouse } = deps;
-  const describe = await deps.describe(s.object);
-  const resolved = s.resolve(describe);
-  const cursor = s.cursor ?? 'SystemModstamp';
+  const describe = await deps.describe(s.config.object);
+  const resolved = resolveFields(s.config, describe);
+  const cursor = s.config.cursor ?? 'SystemModstamp';
   const missingKey = resolved.unreadable.filter((f) => f === 'Id' || f === cursor);
   if (missingKey.length > 0 || !resolved.specs.some((f) => f.field === 'Id'))
     throw new PermanentError(
       'PermissionError',
-      `${s.object} has no readable ${[...new Set(['Id', ...missingKey])].join(' / ')} for the integration user: stream ${s.stream} cannot read it incrementally. ` +
+      `${s.config.object} has no readable ${[...new Set(['Id', ...missingKey])].join(' / ')} for the integration user: stream ${s.stream} cannot read it incrementally. ` +
         `Grant read access on the field (field-level security on the integration user's profile or permission set)${cursor === 'SystemModstamp' ? ', or set `cursor: LastModifiedDate` for an object without SystemModstamp' : ''}.`,
     );
 
@@ -63,7 +56,7 @@ export async function syncStreamSchema(deps: SchemaSyncDeps, s: SchemaSyncStream
     known,
     specs: resolved.specs,
     unreadable: resolved.unreadable,
-    listed: s.listed,
+    listed: Array.isArray(s.config.fields) ? (s.config.fields as readonly string[]) : undefined,
     silverColumns,
     now: deps.now?.() ?? new Date(),
   });
@@ -76,24 +69,4 @@ export async function syncStreamSchema(deps: SchemaSyncDeps, s: SchemaSyncStream
   if (plan.reread) await warehouse.setSyncState(s.stream, null);
   if (known === undefined || plan.next.version !== known.version || plan.changes.length > 0) await warehouse.saveStreamSchema({ stream: s.stream, ...plan.next });
   return { specs: resolved.specs, resolved, plan };
-}
-
-/**
- * The run's schema step for a declaration whose fields come from describe: evolve silver, then
- * rebuild the declaration in place for the fields read now. Other declarations are left as they are.
- */
-export async function evolveDeclaration(deps: SchemaSyncDeps, decl: StreamDeclaration): Promise<SchemaSyncResult | undefined> {
-  const from = decl.fromDescribe;
-  if (!from) return undefined;
-  const result = await syncStreamSchema(deps, {
-    stream: decl.name,
-    object: from.object,
-    cursor: decl.cursorField,
-    listed: from.listed,
-    resolve: from.resolve,
-    bronze: decl.bronze,
-    silver: (specs) => ({ ...decl.silver, columns: silverColumns(specs) }),
-  });
-  from.apply(result.specs);
-  return result;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { BronzeTableDef, Row, SilverTableDef } from '../connectors/warehouse/types';
 import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
 import type { SourceStream } from '../ports/source-reader';
-import type { ResolvedFields, SObjectDescribe } from '../mappings/salesforce-describe';
+import type { ObjectFieldsConfig } from '../mappings/salesforce-describe';
 import type { SfFieldSpec } from '../mappings/salesforce-fields';
 
 /**
@@ -27,27 +27,16 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    */
   lookups?: Lookup<R>[];
   /**
-   * Resolves what the declaration needs from the source before its first use (a Salesforce object's
-   * field types from describe). Idempotent and cheap once done; a failure is tried again next time.
-   * Call it before reading `fields`, `schema`, `silver` or mapping a record.
+   * Fields that come from the source's describe (config/streams.yaml `fields: all | [...] |
+   * { all_except }`): each run resolves them against the live describe first and evolves silver
+   * (streams/schema-sync.ts); `build` gives the declaration for the resolved field list.
    */
-  prepare?(): Promise<void>;
-  /**
-   * Set when the fields come from Salesforce's describe (a field outside the built-in list, `all`,
-   * `all_except`): each run resolves them against the live describe and evolves silver first
-   * (streams/schema-sync.ts).
-   */
-  fromDescribe?: DescribedFields;
+  fromDescribe?: DescribedFields<R>;
 }
 
-export interface DescribedFields {
-  object: string;
-  /** The file's list when it names fields (a field missing from it was removed on purpose). */
-  listed?: readonly string[];
-  /** The stream's fields for a describe answer: selection, compounds flattened, what the rules read. */
-  resolve(describe: SObjectDescribe): ResolvedFields;
-  /** Rebuilds the declaration in place for a resolved field list. */
-  apply(specs: readonly SfFieldSpec[]): void;
+export interface DescribedFields<R> {
+  config: ObjectFieldsConfig;
+  build(specs: readonly SfFieldSpec[]): StreamDeclaration<R>;
 }
 
 export interface Lookup<R> {

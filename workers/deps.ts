@@ -43,9 +43,7 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
   const streamsFile = prebuilt.streamsFile ?? loadStreamsFile(config.streams.file);
   const warehouse = prebuilt.warehouse ?? (await createWarehouse(config.warehouse));
   const salesforce = new SalesforceReader({ config: config.salesforce, log });
-  // Logs in on first use, like the reader: only streams whose fields come from describe call it.
-  const describer = createSalesforceDescriber(config.salesforce);
-  const streams = buildStreamDeclarations(streamsFile, { salesforce: { userIdField: config.salesforce.userIdFieldOverride, describe: (object) => describer.describe(object) } });
+  const streams = buildStreamDeclarations(streamsFile, { salesforce: { userIdField: config.salesforce.userIdFieldOverride } });
   log.info({ file: config.streams.file, streams: [...streams.keys()] }, 'streams file loaded');
   return {
     config,
@@ -54,7 +52,8 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
     streamsFile,
     streams,
     readers: { salesforce, drift: new DriftReader({ config: config.drift, log }) },
-    describer,
+    // Logs in on first use, like the reader: only streams whose fields come from describe use it.
+    describer: createSalesforceDescriber(config.salesforce),
     sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
     ...(trackingPlan ? { trackingPlan } : {}),

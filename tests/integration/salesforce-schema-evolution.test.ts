@@ -7,12 +7,12 @@ import { connectSalesforce, SalesforceReader } from '../../connectors/salesforce
 import { createSalesforceDescriber } from '../../connectors/salesforce/describe';
 import { openDuckDBWarehouse, type DuckDBWarehouse } from '../../connectors/warehouse';
 import { PermanentError } from '../../lib/errors';
-import type { SalesforceObjectConfig } from '../../streams/config/schema';
+import type { ObjectFieldsConfig } from '../../mappings/salesforce-describe';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/salesforce';
 import { syncPage } from '../../streams/pipeline';
-import { salesforceDeclarations } from '../../streams/salesforce';
-import { evolveDeclaration } from '../../streams/schema-sync';
+import { buildSalesforceDeclaration } from '../../streams/salesforce';
+import { syncStreamSchema } from '../../streams/schema-sync';
 
 /**
  * Schema evolution end to end on the Salesforce emulator and DuckDB, with the real reader and
@@ -39,12 +39,12 @@ afterAll(async () => {
 });
 
 /** One run as the sync activities do it: evolve the schema, then read every page to the end. */
-async function run(config: SalesforceObjectConfig) {
+async function run(config: ObjectFieldsConfig, stream = `salesforce_${config.object.replace(/__c$/, '').toLowerCase()}`) {
   const describer = createSalesforceDescriber(cfg);
-  const [decl] = salesforceDeclarations({ objects: [config] }, { describe: (o) => describer.describe(o) });
-  expect(decl.fromDescribe).toBeDefined();
-  const result = (await evolveDeclaration({ warehouse: wh, describe: (o) => describer.describe(o) }, decl))!;
-  const stream = decl.name;
+  const build = (specs: Parameters<typeof buildSalesforceDeclaration>[1]) => buildSalesforceDeclaration({ object: config.object, stream, fields: 'all', cursor: config.cursor as 'SystemModstamp' | 'LastModifiedDate' | undefined, deletes: config.deletes }, specs);
+  const probe = build([{ field: 'Id', kind: 'id', required: true }]);
+  const result = await syncStreamSchema({ warehouse: wh, describe: (o) => describer.describe(o) }, { stream, config, bronze: probe.bronze, silver: (s) => build(s).silver });
+  const decl = build(result.specs);
   const reader = new SalesforceReader({ config: cfg, prefetch: false });
   let { cursor, mode } = await reader.plan(decl, (await wh.getSyncState(stream)) ?? null, false);
   let read = 0;
@@ -161,7 +161,7 @@ describe('schema evolution on the sandbox and DuckDB', () => {
     expect(rows.find((r) => r.id === customer.Id)?.website).toBe('https://changed.example');
 
     // A list naming it: reported unreadable, the rest read.
-    const listed = await run({ object: 'Account', stream: 'salesforce_account_listed', fields: ['Id', 'Name', 'Novade_Customer_Id__c', 'SystemModstamp'] });
+    const listed = await run({ object: 'Account', fields: ['Id', 'Name', 'Novade_Customer_Id__c', 'SystemModstamp'] }, 'salesforce_account_listed');
     expect(listed.resolved.unreadable).toEqual(['Novade_Customer_Id__c']);
     emu.store.showField('Account', 'Novade_Customer_Id__c');
   });
