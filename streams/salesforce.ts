@@ -80,8 +80,8 @@ export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<
   const specs: SfFieldSpec[] = [];
   for (const field of names) {
     let kind = kinds.get(field);
-    // A user-id field Salesforce does not describe here is read as text, as it always was.
-    if (kind === undefined && field === userIdField) kind = 'text';
+    // The user-id field is read as text, as SALESFORCE_USER_ID_FIELD always was.
+    if (kind === undefined && (field === userIdField || field === config.identity?.user_id)) kind = 'text';
     if (kind === undefined) {
       unknown.push(field);
       continue;
