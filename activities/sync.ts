@@ -6,18 +6,19 @@ import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
 
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
-  const declaration = (stream: string) => {
+  const declaration = async (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
     const reader = deps.readers[decl.source];
     if (!reader) throw new PermanentError('ConfigError', `No reader is configured for source ${decl.source}.`);
+    await decl.prepare?.();
     return { decl, reader };
   };
 
   return {
     beginStreamRun: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const { decl, reader } = await declaration(input.stream);
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
         const plan = await reader.plan(decl, stored, input.full);
@@ -39,7 +40,7 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
 
     syncStreamPage: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const { decl, reader } = await declaration(input.stream);
         const result = await syncPage(
           {
             warehouse: deps.warehouse,

@@ -114,7 +114,7 @@ export type SalesforceSection = z.infer<typeof salesforceSection>;
 export const DRIFT_STREAM_EVENTS = {
   drift_contacts: ['email_captured'],
   drift_conversations: ['conversation_started'],
-  drift_messages: ['message_received', 'email_captured'],
+  drift_messages: ['message_received'],
   drift_meetings: ['meeting_booked'],
   drift_playbook_goals: ['playbook_goal_met'],
 } as const;
