@@ -1,3 +1,4 @@
+import { defaultSalesforceStreamName } from '../../streams/config/schema';
 import { findObject, missingFields, type NovadeCatalog } from './catalog';
 import { keyOf, type TableRef } from './sql-tables';
 import type { SystemUse } from './uses';
@@ -19,6 +20,8 @@ export interface Coverage {
 /** Segment's warehouse tables (one dataset per source); any other table of that dataset holds one track event's calls. */
 const SEGMENT_TABLES = new Set(['tracks', 'identifies', 'pages', 'screens', 'groups', 'aliases', 'users', 'accounts']);
 
+const andList = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
 const DRIFT_STREAM: Record<string, string> = { contacts: 'drift_contacts', conversations: 'drift_conversations', messages: 'drift_messages', meetings: 'drift_meetings' };
 
 function segmentTable(ref: TableRef, catalog: NovadeCatalog): boolean {
@@ -33,7 +36,7 @@ function salesforce(use: SystemUse, catalog: NovadeCatalog): Coverage {
   if (sf.metadata) return { status: 'not covered', reason: 'reads Salesforce metadata, not records: `npx novade streams discover salesforce` shows what describe offers' };
   if (!sf.object) return { status: 'not covered', reason: 'the object is computed at run time or the query could not be read: check the node by hand' };
   const entry = findObject(catalog, sf.object);
-  if (!entry) return { status: 'needs config', by: `salesforce streams (${sf.object})`, reason: `${sf.object} is not in config/streams.yaml yet: add the entry \`--yaml\` prints` };
+  if (!entry) return { status: 'needs config', by: `${defaultSalesforceStreamName(sf.object)} (to add)`, reason: `${sf.object} is not in config/streams.yaml yet: add the entry \`--yaml\` prints` };
   if (sf.allFields && entry.fields !== 'all')
     return { status: 'needs config', by: entry.stream, reason: `reads every field of ${sf.object}; ${entry.stream} reads a list: use \`fields: all\` or add the fields the workflow uses` };
   const missing = missingFields(entry, sf.fields);
@@ -58,7 +61,7 @@ function bigquery(use: SystemUse, catalog: NovadeCatalog): Coverage {
       reason: `${rest.map((t) => t.table).join(', ')}: the Segment backfill reads tracks, identifies and pages only (a per-event table's calls are also in tracks)`,
     };
   if (readable.length) return { status: 'needs config', by: 'Segment backfill', reason: `add ${readable.map((t) => t.table).join(', ')} to SEGMENT_TABLES, then \`npx novade backfill start\`` };
-  return { status: 'covered', by: 'Segment backfill', reason: `\`npx novade backfill start\` moves ${backfilled.map((t) => t.table).join(', ')} history into Amplitude and silver.segment_*` };
+  return { status: 'covered', by: 'Segment backfill', reason: `\`npx novade backfill start\` moves the ${andList(backfilled.map((t) => t.table))} history into Amplitude and silver.segment_*` };
 }
 
 function segment(use: SystemUse): Coverage {
@@ -94,7 +97,9 @@ function amplitude(use: SystemUse, sources: { use: SystemUse; coverage: Coverage
     return { status: 'not covered', reason: 'novade-sync sends Amplitude only what its flows read (Salesforce, Drift, Segment calls and history); nothing this workflow reads is one of them' };
   const by = [...new Set(fed.map((s) => s.coverage.by ?? s.use.label))].join(', ');
   const status = fed.some((s) => s.coverage.status === 'needs config') ? 'needs config' : 'covered';
-  return { status, by, reason: `${by} send${fed.length === 1 ? 's' : ''} to Amplitude with deterministic insert_ids; check that the event names and properties of config/streams.yaml match what this workflow sent` };
+  const ruled = fed.some((s) => s.use.system === 'salesforce' || s.use.system === 'drift');
+  const check = ruled ? "; check that config/streams.yaml's event names and properties match what this workflow sent" : '; the events keep their Segment names';
+  return { status, by, reason: `${by} send${by.includes(', ') ? '' : 's'} to Amplitude with deterministic insert_ids${check}` };
 }
 
 /** Coverage of each use, Amplitude writes judged by what the same workflow reads. */

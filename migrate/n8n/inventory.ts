@@ -107,7 +107,7 @@ export function analyzeWorkflow(wf: N8nWorkflow, catalog: NovadeCatalog): Workfl
   if (triggerNodes.length === 0) notes.push('no trigger: it runs only when opened and executed in the editor');
   const schedules = triggers.filter((t) => t.kind === 'schedule' || t.kind === 'poll');
   const polled = active.some((r) => r.use.system === 'salesforce' || r.use.system === 'drift');
-  if (schedules.length && polled) notes.push(`n8n ran it ${schedules.map((t) => t.description).join('; ')}; novade-sync syncs Salesforce and Drift every 5 minutes (Temporal schedules)`);
+  if (schedules.length && polled) notes.push(`schedule in n8n: ${schedules.map((t) => t.description).join('; ')}; novade-sync syncs Salesforce and Drift every 5 minutes (Temporal schedules)`);
   for (const t of triggers.filter((x) => x.kind === 'webhook'))
     notes.push(`${t.node}: whatever posts to n8n's ${t.description} must be pointed elsewhere: Segment calls to /v1/*, Drift to /drift, Amplitude event streaming to /amplitude`);
   if (code.length) notes.push(`custom code in ${code.map((c) => `"${c}"`).join(', ')}: check by hand what it computes (novade-sync's mappings and config/streams.yaml event rules must do the same)`);

@@ -1,6 +1,12 @@
 import type { N8nNode } from './export-format';
 import { at, items, literal, numberOr, shortType, textOf, type Params } from './params';
 
+/** `salesforce` → `Salesforce`, `googleSheets` → `Google Sheets`. */
+const app = (t: string) => {
+  const words = (t.replace(/Trigger$/i, '') || t).replace(/([a-z0-9])([A-Z])/g, '$1 $2');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
 /**
  * What starts a workflow. Parameter names and defaults follow n8n's node sources
  * (packages/nodes-base/nodes/Schedule/ScheduleTrigger.node.ts, Cron/Cron.node.ts, Webhook): an
@@ -150,14 +156,13 @@ export function triggerOf(node: N8nNode): Trigger | undefined {
   if (MANUAL.has(t)) return { kind: 'manual', node: node.name, type: node.type, description: 'run by hand in the editor' };
   if (t === 'executeWorkflowTrigger') return { kind: 'workflow', node: node.name, type: node.type, description: 'called by another workflow (Execute Workflow)' };
   if (t === 'errorTrigger') return { kind: 'error', node: node.name, type: node.type, description: 'runs when another workflow fails (error workflow)' };
-  const app = t.replace(/Trigger$/i, '') || t;
   if (at(p, 'pollTimes') !== undefined || POLLING.has(t)) {
     // Polling triggers default to every minute when the export leaves pollTimes out.
     const times = items(p.pollTimes, 'item');
     const parts = (times.length ? times : [{ mode: 'everyMinute' }]).map(cronItem);
-    return { ...combine('poll', node, parts, ''), description: `polls ${app} ${parts.map((x) => x.text).join('; ')}` };
+    return { ...combine('poll', node, parts, ''), description: `polls ${app(t)} ${parts.map((x) => x.text).join('; ')}` };
   }
-  return { kind: 'other', node: node.name, type: node.type, description: `${app} event (app trigger)` };
+  return { kind: 'other', node: node.name, type: node.type, description: `${app(t)} event (app trigger)` };
 }
 
 /** Built-in triggers that poll (n8n's `polling: true`), for exports that leave pollTimes at its default. */
