@@ -99,7 +99,7 @@ function amplitude(use: SystemUse, sources: { use: SystemUse; coverage: Coverage
   const status = fed.some((s) => s.coverage.status === 'needs config') ? 'needs config' : 'covered';
   const ruled = fed.some((s) => s.use.system === 'salesforce' || s.use.system === 'drift');
   const check = ruled ? "; check that config/streams.yaml's event names and properties match what this workflow sent" : '; the events keep their Segment names';
-  return { status, by, reason: `${by} send${by.includes(', ') ? '' : 's'} to Amplitude with deterministic insert_ids${check}` };
+  return { status, by, reason: `novade-sync sends Amplitude the events of what this workflow reads, with deterministic insert_ids${check}` };
 }
 
 /** Coverage of each use, Amplitude writes judged by what the same workflow reads. */
