@@ -175,6 +175,37 @@ describe('n8n inventory over the fixtures', () => {
   });
 });
 
+describe('HTTP Request: the host says which system', () => {
+  const http = (parameters: Record<string, unknown>, typeVersion = 4.2) => {
+    const wf = { name: 'h', nodes: [{ name: 'go', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, { name: 'req', type: 'n8n-nodes-base.httpRequest', typeVersion, parameters }], connections: { go: { main: [[{ node: 'req', type: 'main', index: 0 }]] } } };
+    return analyze(parseExport(wf, 'h.json').workflows, [], todays).workflows[0].uses[0];
+  };
+
+  it('Salesforce REST: a SOQL query in the URL or in the query parameters, a record by id', () => {
+    const inUrl = http({ url: 'https://novade.my.salesforce.com/services/data/v59.0/query?q=SELECT+Id,Name,Industry+FROM+Account' });
+    expect(inUrl).toMatchObject({ system: 'salesforce', access: 'read', salesforce: { object: 'Account', fields: ['Id', 'Name', 'Industry'] } });
+    expect(inUrl.coverage).toMatchObject({ status: 'covered', by: 'salesforce_account' });
+    const inParams = http({ url: 'https://novade.my.salesforce.com/services/data/v59.0/query', sendQuery: true, queryParameters: { parameters: [{ name: 'q', value: 'SELECT Id, Score__c FROM Lead' }] } });
+    expect(inParams.salesforce).toMatchObject({ object: 'Lead', fields: ['Id', 'Score__c'] });
+    expect(inParams.coverage.status).toBe('needs config');
+    const v1 = http({ url: '=https://novade.my.salesforce.com/services/data/v59.0/sobjects/Opportunity/{{ $json.id }}', requestMethod: 'PATCH' }, 1);
+    expect(v1).toMatchObject({ system: 'salesforce', access: 'write', salesforce: { object: 'Opportunity' } });
+    expect(v1.coverage.status).toBe('not covered');
+  });
+
+  it('Segment, Amplitude, Drift and any other host', () => {
+    expect(http({ method: 'POST', url: 'https://api.segment.io/v1/batch' }).coverage).toMatchObject({ status: 'covered', by: 'website tracking (/v1/batch)' });
+    expect(http({ url: 'https://amplitude.com/api/2/export?start=20240101T00&end=20240102T00' }).coverage).toMatchObject({ status: 'covered', by: 'Amplitude ingest (/amplitude)' });
+    expect(http({ url: 'https://amplitude.com/api/2/events/segmentation' }).coverage.status).toBe('not covered');
+    // An Amplitude send with no covered source in the workflow is not covered.
+    expect(http({ method: 'POST', url: 'https://api2.amplitude.com/2/httpapi' }).coverage.status).toBe('not covered');
+    expect(http({ url: 'https://driftapi.com/conversations/123/messages' })).toMatchObject({ drift: { resource: 'messages' }, coverage: { status: 'covered', by: 'drift_messages' } });
+    expect(http({ method: 'POST', url: 'https://driftapi.com/contacts' }).coverage.status).toBe('not covered');
+    expect(http({ url: '={{ $json.next }}' })).toMatchObject({ system: 'http', label: 'a URL computed at run time' });
+    expect(http({ url: 'https://hooks.example.org:8443/x' })).toMatchObject({ system: 'http', label: 'hooks.example.org', http: { path: '/x' } });
+  });
+});
+
 describe('--yaml: streams.yaml entries', () => {
   it('entries for the objects the file lacks, which the streams loader accepts added to the shipped file; declared objects get their missing fields as comments', () => {
     const { workflows, problems } = readExports(FIXTURES);
