@@ -40,7 +40,8 @@ export function registerMigrate(program: Command, ctx: CliContext): void {
     .action((target: string, opts: { yaml?: boolean; json?: boolean; streams?: string }) => {
       if (opts.yaml && opts.json) throw new Error('--yaml and --json print different things: pass one of them.');
       const file = opts.streams ? path.resolve(opts.streams) : ctx.config.streams.file;
-      const streamsSource = path.relative(process.cwd(), file) || file;
+      const rel = path.relative(process.cwd(), file);
+      const streamsSource = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
       const catalog = buildCatalog({ streams: readStreams(file), streamsSource, segmentDataset: ctx.config.bigquery.dataset, segmentTables: ctx.config.bigquery.tables });
       const { workflows, problems } = readExports(target);
       const inventory = analyze(workflows, problems, catalog);

@@ -369,6 +369,20 @@ describe('npx novade migrate n8n', () => {
     expect(parsed.streams.extend).toEqual([expect.objectContaining({ object: 'Contact', fields: ['Region__c'] })]);
 
     expect((await run(FIXTURES, '--yaml', '--json')).code).toBe(1);
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-streams-'));
+    try {
+      // No streams file: compared with today's four objects, and said so.
+      const missing = await run(FIXTURES, '--streams', path.join(scratch, 'none.yaml'));
+      expect(missing.code).toBe(0);
+      expect(missing.out).toMatch(/Salesforce streams from today's objects \(.*none\.yaml not found\)/);
+      // An invalid one stops the command with its problems.
+      fs.writeFileSync(path.join(scratch, 'bad.yaml'), 'version: 2\n');
+      const bad = await run(FIXTURES, '--streams', path.join(scratch, 'bad.yaml'));
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/bad\.yaml.*version/s);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-empty-'));
     try {
       const empty = await run(dir);
