@@ -19,7 +19,7 @@ function what(u: UseEntry): string {
             ? 'fields computed at run time'
             : `${sf.fields.join(', ')}${sf.defaultFields ? " (n8n's default fields)" : ''}${sf.fieldsDynamic ? ' and fields computed at run time' : ''}`;
       const via = u.http ? ` via ${u.http.host ?? 'REST'}` : '';
-      if (u.access === 'write') return `Salesforce ${object}${op}${via}`;
+      if (u.access === 'write') return `Salesforce ${object}${op}${via}${sf.fields.length ? `: sets ${sf.fields.join(', ')}` : ''}`;
       return `Salesforce ${object}${op}${via}: ${fields}${sf.relationships.length ? ` (through ${sf.relationships.join(', ')})` : ''}`;
     }
     case 'bigquery': {

@@ -144,7 +144,7 @@ describe('n8n inventory over the fixtures', () => {
     expect(soql.coverage.reason).toContain('does not read Region__c yet');
     expect(drift).toMatchObject({ system: 'drift', access: 'read', drift: { resource: 'contacts' } });
     expect(drift.coverage).toMatchObject({ status: 'covered', by: 'drift_contacts' });
-    expect(write).toMatchObject({ system: 'salesforce', access: 'write', operation: 'update' });
+    expect(write).toMatchObject({ system: 'salesforce', access: 'write', operation: 'update', salesforce: { object: 'Contact', fields: ['Drift_Id__c'] } });
     expect(write.coverage.status).toBe('not covered');
     expect(w.verdict).toBe('partly covered');
   });

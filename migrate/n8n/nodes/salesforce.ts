@@ -62,6 +62,28 @@ export function withRelationships(detail: SalesforceUse, names: string[]): Sales
   return detail;
 }
 
+/**
+ * The fields a create, update or upsert sets: `additionalFields` / `updateFields` (n8n's camelCase
+ * names of standard fields: `stageName` is StageName) and the custom fields of `customFieldsUi`.
+ */
+function writtenFields(p: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const key of ['additionalFields', 'updateFields']) {
+    const c = at(p, key);
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) continue;
+    for (const k of Object.keys(c)) {
+      if (k === 'customFieldsUi') continue;
+      const name = k === 'owner' ? 'OwnerId' : k.charAt(0).toUpperCase() + k.slice(1);
+      if (/^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !out.includes(name)) out.push(name);
+    }
+    for (const v of items(at(c, 'customFieldsUi'), 'customFieldsValues')) {
+      const id = literal(v.fieldId);
+      if (id && !out.includes(id)) out.push(id);
+    }
+  }
+  return out;
+}
+
 export function salesforceNode(node: N8nNode): SystemUse[] {
   const p = node.parameters;
   const resource = literal(p.resource) ?? 'lead';
@@ -75,7 +97,7 @@ export function salesforceNode(node: N8nNode): SystemUse[] {
   if (resource === 'flow') return [use(node, operation, { ...empty(undefined, operation), metadata: true }, operation === 'getAll' ? 'read' : 'write')];
   const object = resource === 'customObject' ? literal(p.customObject) : RESOURCE_OBJECT[resource] ?? resource.charAt(0).toUpperCase() + resource.slice(1);
   const detail = empty(object, operation);
-  if (!READS.has(operation)) return [use(node, operation, detail, 'write')];
+  if (!READS.has(operation)) return [use(node, operation, { ...detail, fields: writtenFields(p) }, 'write')];
   if (operation === 'getSummary') return [use(node, operation, { ...detail, metadata: true }, 'read')];
   // Get reads one record by id with every field.
   if (operation === 'get') return [use(node, operation, { ...detail, allFields: true }, 'read')];
