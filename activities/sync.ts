@@ -1,6 +1,8 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { PermanentError } from '../lib/errors';
 import { syncPage } from '../streams/pipeline';
+import { isSyncSource } from '../streams/names';
+import { syncStreamsOf } from '../streams/sources';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
@@ -16,6 +18,12 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   };
 
   return {
+    streamsOfSource: (input) =>
+      translated(async () => {
+        if (!isSyncSource(input.source)) throw new PermanentError('UnknownStream', `Unknown source "${input.source}".`);
+        return syncStreamsOf(deps.streamsFile, input.source);
+      }),
+
     beginStreamRun: (input) =>
       translated(async () => {
         const { decl, reader } = await declaration(input.stream);
