@@ -9,6 +9,7 @@ import { registerBackfill } from './commands/backfill';
 import { registerCodecServer } from './commands/codec-server';
 import { registerTracking } from './commands/tracking';
 import { registerStreams } from './commands/streams';
+import { registerMigrate } from './commands/migrate';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCodecServer(program, ctx);
   registerTracking(program, ctx);
   registerStreams(program, ctx);
+  registerMigrate(program, ctx);
   return program;
 }
 
