@@ -105,4 +105,10 @@ drift:
     expect(code).toBe(1);
     expect(stderr).toContain(`salesforce.objects[0].cursr: unknown key "cursr" (did you mean "cursor"?) [line 4]`);
   });
+
+  it('`sync --stream` names a configured stream by object or stream name, and refuses others before calling Temporal', async () => {
+    const { code, stderr } = await cli({ TEMPORAL_ADDRESS: '127.0.0.1:1' }, 'sync', 'salesforce', '--stream', 'Contact', 'Project__c');
+    expect(code).toBe(1);
+    expect(stderr).toContain('Unknown salesforce stream "Project__c". Configured: salesforce_account, salesforce_contact, salesforce_lead, salesforce_opportunity');
+  });
 });
