@@ -52,13 +52,15 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
         const from = decl.fromDescribe;
         if (from) {
           // Schema evolution before reading: new columns, a re-read, or a stop on a type change.
-          const { specs, plan } = await syncStreamSchema(
+          const { specs, plan, resolved: fields } = await syncStreamSchema(
             { warehouse: deps.warehouse, describe: (object) => describer().describe(object) },
             { stream: decl.name, config: from.config, bronze: decl.bronze, silver: (s) => from.build(s).silver },
           );
           decl = from.build(specs);
           resolved.set(input.stream, decl);
           for (const c of plan.changes) deps.log.warn({ stream: decl.name, change: c.change, field: c.field, action: c.action }, c.detail);
+          if (fields.unreadable.length > 0)
+            deps.log.warn({ stream: decl.name, unreadable: fields.unreadable }, `${from.config.object}: fields of the streams file the integration user cannot read are left out (npx novade doctor names the permission to grant)`);
         }
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);

@@ -10,6 +10,7 @@ import { registerCodecServer } from './commands/codec-server';
 import { registerTracking } from './commands/tracking';
 import { registerStreams } from './commands/streams';
 import { registerMigrate } from './commands/migrate';
+import { registerStreamsDescribe } from './commands/streams-describe';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTracking(program, ctx);
   registerStreams(program, ctx);
   registerMigrate(program, ctx);
+  registerStreamsDescribe(program, ctx);
   return program;
 }
 

@@ -5,7 +5,8 @@ import { listStreams, renderStreams } from '../streams/list';
 
 /** `npx novade streams ...`: what config/streams.yaml declares. */
 export function registerStreams(program: Command, ctx: CliContext): void {
-  const streams = program.command('streams').description('the streams declared in the streams file (STREAMS_FILE, docs/streams.md)');
+  // Shared with `streams discover` and `streams check` (commands/streams-describe.ts): whichever registers first creates it.
+  const streams = program.commands.find((c) => c.name() === 'streams') ?? program.command('streams').description('the streams of config/streams.yaml: list, discover, check');
   streams
     .command('list')
     .description('declared streams with their fields, silver columns and events')
