@@ -7,9 +7,21 @@ import type { ActivityDeps } from './deps';
 import type { BackfillActivities } from './backfill-types';
 import { translated } from './failures';
 import type { JsonValue } from '../connectors/warehouse/types';
+import { secretSource } from '../config/keyvault/secret-sources';
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../config/logger';
 
 /** Amplitude keeps insert_ids 7 days; a day of margin for clocks and the time a resend takes. */
 export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
+
+/**
+ * The backfill's Batch API sink. Its key is a secret source, so a key rotated in Key Vault while a
+ * long backfill runs is read again when Amplitude refuses the old one, as the live sync's sink does.
+ */
+export function backfillSink(config: AppConfig, log?: Logger): AmplitudeSink {
+  const amp = config.amplitude;
+  return new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', amp.apiKey, log), serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log });
+}
 
 /**
  * The backfill's activity: one step of pages (streams/segment-backfill-step.ts). The BigQuery reader
@@ -24,7 +36,7 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
     const amp = deps.config.amplitude;
     stepDeps ??= {
       reader: (reader = new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log: deps.log })),
-      sink: new AmplitudeSink({ apiKey: amp.apiKey, serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log: deps.log }),
+      sink: backfillSink(deps.config, deps.log),
       warehouse: deps.warehouse,
       minIdLength: amp.minIdLength,
       log: deps.log,

@@ -61,7 +61,7 @@ function requiredFields(config: SalesforceObjectConfig, userIdField: string | un
  * whatever the stream needs that the selection left out. `kinds` maps API names to kinds; a field
  * without a kind is not a field of the object (or not readable) and is reported.
  */
-export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<string, SfKind>, order: readonly string[], userIdField?: string): { specs: SfFieldSpec[]; unknown: string[] } {
+function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<string, SfKind>, order: readonly string[], userIdField?: string): { specs: SfFieldSpec[]; unknown: string[] } {
   const cursor = config.cursor ?? 'SystemModstamp';
   const sel = config.fields;
   const selected = sel === 'all' ? [...order] : Array.isArray(sel) ? sel : order.filter((f) => !sel.all_except.includes(f));
@@ -80,8 +80,8 @@ export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<
   const specs: SfFieldSpec[] = [];
   for (const field of names) {
     let kind = kinds.get(field);
-    // A user-id field Salesforce does not describe here is read as text, as it always was.
-    if (kind === undefined && field === userIdField) kind = 'text';
+    // The user-id field is read as text, as SALESFORCE_USER_ID_FIELD always was.
+    if (kind === undefined && (field === userIdField || field === config.identity?.user_id)) kind = 'text';
     if (kind === undefined) {
       unknown.push(field);
       continue;
