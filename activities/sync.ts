@@ -10,6 +10,15 @@ import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
 
+/**
+ * After a schema change the object is read again from the start: its bronze batches must not take
+ * the ids of the first read's (bronze would skip them as already loaded and keep no copy with the
+ * new fields), so they carry the stream's schema version. Version 0: the ids as they always were.
+ */
+function withBatchSalt<D extends StreamDeclaration>(decl: D, schemaVersion: number | undefined): D {
+  return schemaVersion ? { ...decl, batchSalt: `schema-v${schemaVersion}` } : decl;
+}
+
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   // Declarations resolved against the live describe, per stream, in this worker: a run's first
   // activity refreshes them; a page that lands on another worker resolves them there.
@@ -30,8 +39,8 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
     if (!decl.fromDescribe) return { decl, reader };
     let current = resolved.get(stream);
     if (!current) {
-      const { specs } = resolveFields(decl.fromDescribe.config, await describer().describe(decl.fromDescribe.config.object));
-      current = decl.fromDescribe.build(specs);
+      const [described, schema] = await Promise.all([describer().describe(decl.fromDescribe.config.object), deps.warehouse.getStreamSchema(stream)]);
+      current = withBatchSalt(decl.fromDescribe.build(resolveFields(decl.fromDescribe.config, described).specs), schema?.version);
       resolved.set(stream, current);
     }
     return { decl: current, reader };
@@ -56,7 +65,7 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
             { warehouse: deps.warehouse, describe: (object) => describer().describe(object) },
             { stream: decl.name, config: from.config, bronze: decl.bronze, silver: (s) => from.build(s).silver },
           );
-          decl = from.build(specs);
+          decl = withBatchSalt(from.build(specs), plan.next.version);
           resolved.set(input.stream, decl);
           for (const c of plan.changes) deps.log.warn({ stream: decl.name, change: c.change, field: c.field, action: c.action }, c.detail);
           if (fields.unreadable.length > 0)

@@ -63,7 +63,7 @@ export async function syncPage(
 
   // Bronze keeps every record exactly as received, valid or not.
   await warehouse.appendBronze(decl.bronze, {
-    batchId: batchIdOf(decl.name, input.cursor, input.mode, decl.source === 'salesforce' ? undefined : contentOf(decl, page.records)),
+    batchId: batchIdOf(decl.name, input.cursor, input.mode, decl.source === 'salesforce' ? decl.batchSalt : contentOf(decl, page.records)),
     records: page.records.map((r) => ({ keys: { [decl.bronze.keyColumns[0].name]: keyOf(decl, r) || null }, payload: r })),
   });
 

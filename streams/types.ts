@@ -32,6 +32,11 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    * (streams/schema-sync.ts); `build` gives the declaration for the resolved field list.
    */
   fromDescribe?: DescribedFields<R>;
+  /**
+   * Part of the bronze batch ids of a cursor-paged stream: set after a schema change, so the
+   * re-read's pages are new batches rather than repeats of the first read's (activities/sync.ts).
+   */
+  batchSalt?: string;
 }
 
 export interface DescribedFields<R> {

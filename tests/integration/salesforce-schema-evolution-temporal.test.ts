@@ -60,6 +60,11 @@ describe('schema evolution in the Salesforce sync flow', () => {
     expect(regions).toHaveLength(projects.length);
     expect(regions.filter((r) => r.region === 'APAC').map((r) => r.id)).toEqual([...tagged].sort());
     expect((await wh.listSchemaChanges({ stream: 'salesforce_project' })).map((c) => [c.change, c.field, c.action])).toEqual([['field_added', 'Region__c', 'column_added']]);
+    // Bronze kept the re-read as received too: new batches, every record once more, with the new field.
+    const [withRegion] = await wh.query<{ n: number | bigint }>(`SELECT count(*) AS n FROM bronze.salesforce_project WHERE _payload LIKE '%"Region__c"%'`);
+    expect(Number(withRegion.n)).toBe(projects.length);
+    const [firstRead] = await wh.query<{ n: number | bigint }>(`SELECT count(*) AS n FROM bronze.salesforce_project WHERE _payload NOT LIKE '%"Region__c"%'`);
+    expect(Number(firstRead.n)).toBe(projects.length);
 
     // A type change: that stream stops, the others run; the alert says what changed and how to go on.
     const before = await wh.query('SELECT id, site_count FROM silver.salesforce_project ORDER BY id');
