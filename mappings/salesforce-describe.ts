@@ -14,7 +14,7 @@ import { columnName, sfColumnType, type SfFieldSpec, type SfKind } from './sales
  *   in a field list selects its components.
  * - Formula fields (`calculated`) are flagged: their value can change without SystemModstamp
  *   moving, so an incremental read misses those changes until the record changes for another
- *   reason or the object is re-read in full (`full_reread`).
+ *   reason.
  * - A listed field that describe does not return is unreadable: missing in this org or hidden from
  *   the integration user by field-level security. It is reported and left out, never guessed.
  */

@@ -49,13 +49,13 @@ export function discoverFields(describe: SObjectDescribe): DiscoveredField[] {
 
 /**
  * A streams.yaml entry for the object: every readable field named (so nothing changes unnoticed;
- * `all` follows new fields instead), formulas listed in a comment with the full re-read advice.
+ * `all` follows new fields instead), formulas named in a comment.
  */
 export function yamlSnippet(describe: SObjectDescribe): string {
   const fields = describe.fields.filter((f) => !isCompoundField(f) && 'kind' in fieldKind(f)).map((f) => f.name);
   const formulas = describe.fields.filter((f) => f.calculated).map((f) => f.name);
   const header = [
-    `# ${describe.name}: ${fields.length} readable fields${formulas.length ? `; formulas ${formulas.join(', ')} change without SystemModstamp moving (full_reread re-reads them)` : ''}.`,
+    `# ${describe.name}: ${fields.length} readable fields${formulas.length ? `; formulas ${formulas.join(', ')} change without SystemModstamp moving (silver sees a new value with the record's next change)` : ''}.`,
     '# Paste under salesforce.objects in config/streams.yaml; `fields: all` follows fields added later.',
   ];
   const body = [
@@ -64,7 +64,6 @@ export function yamlSnippet(describe: SObjectDescribe): string {
     `    - object: ${describe.name}`,
     `      stream: ${defaultSalesforceStreamName(describe.name)}`,
     `      fields: [${fields.join(', ')}]`,
-    ...(formulas.length > 0 ? ['      full_reread: 7d'] : []),
   ].join('\n');
   return `${header.join('\n')}\n${body}\n`;
 }
@@ -106,7 +105,7 @@ export function checkObject(config: SalesforceObjectConfig, describe: SObjectDes
       });
   }
   const notes = [
-    ...resolved.formulas.map((f) => `${config.object}.${f} is a formula: its changes do not move SystemModstamp${config.full_reread ? ` (re-read every ${config.full_reread})` : '; consider full_reread'}`),
+    ...resolved.formulas.map((f) => `${config.object}.${f} is a formula: its changes do not move SystemModstamp, so silver sees them with the record's next change`),
     ...resolved.skipped.filter((s) => !s.reason.startsWith('excluded')).map((s) => `${config.object}.${s.field} not read: ${s.reason}`),
   ];
   return { problems, notes };
