@@ -7,7 +7,7 @@ import { SegmentReader } from '../connectors/bigquery/segment-reader';
 import { AmplitudeSink } from '../connectors/amplitude/sink';
 import { IdThroughputBudget } from '../connectors/amplitude/id-throughput';
 import { runBackfillStep, type BackfillStepDeps } from '../streams/segment-backfill-step';
-import { journalName, journalWarehouse, pruneStoredMarks, replayJournal, type BackfillWarehouse } from '../streams/backfill-journal';
+import { journalName, journalWarehouse, openJournal, pruneStoredMarks, replayJournal, type BackfillWarehouse } from '../streams/backfill-journal';
 import type { ActivityDeps } from './deps';
 import type { BackfillActivities, BackfillIoActivities } from './backfill-types';
 import { translated } from './failures';
@@ -147,6 +147,7 @@ export function createBackfillIoActivities(deps: { config: AppConfig; log: Logge
       translated(async () => {
         if (!input.lane) throw ApplicationFailure.nonRetryable('backfillFetchStep serves the lanes of a parallel backfill only', 'InvalidRequest');
         const journal = journalName(input.runId, input.lane.index, input.cursor);
+        if (!input.dryRun) await openJournal(path.join(staging, journal));
         // Recorded tables are ensured again by the owner's replay, once per table and process.
         const result = await run(input, journalWarehouse(path.join(staging, journal)), { ensured: new Set() });
         return { ...result, journal };

@@ -34,6 +34,15 @@ export function journalName(runId: string, lane: number, stepCursor: BackfillCur
 
 const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
+/**
+ * Creates the journal (empty) when the step starts, so that a step that wrote nothing (an empty
+ * window) leaves a journal too, and a missing one always means the owner cannot see the directory.
+ */
+export async function openJournal(file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.appendFile(file, '');
+}
+
 /** A stand-in warehouse that records each write durably (fsync) before the step counts its page as acknowledged. */
 export function journalWarehouse(file: string): BackfillWarehouse {
   const append = async (op: { op: JournalOp['op'] } & Record<string, unknown>): Promise<void> => {

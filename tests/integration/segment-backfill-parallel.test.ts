@@ -264,7 +264,7 @@ describe('Segment backfill --parallel on Temporal, the emulators and DuckDB', ()
     const proxy: FaultProxy = await startFaultProxy(bq.url, 5);
     cleanup.push(() => proxy.close());
     // Every BigQuery query of the window of 2024-01-15 fails (503, retryable) until the fault is lifted.
-    proxy.set({ errorRate: 1, status: 503, match: /"window_start"[^}]*\}[^}]*"value":"2024-01-15/ });
+    proxy.set({ errorRate: 1, status: 503, match: /"value":"2024-01-15[^"]*"\},"name":"window_start"/ });
     const w = await makeWorld({ bigqueryUrl: proxy.url });
     const { workflowId } = await startBackfill(env.client, w.config, {
       from: w.from,
