@@ -16,7 +16,7 @@ export interface BackfillRunRecord {
 export interface BackfillActivities {
   backfillStep(input: BackfillStepInput): Promise<BackfillStepResult>;
   /** Replays a lane's journal into the warehouse (the owner's queue). */
-  backfillStoreStep(input: BackfillStoreInput): Promise<{ ops: number; alreadyStored: boolean }>;
+  backfillStoreStep(input: BackfillStoreInput): Promise<{ ops: number; alreadyStored: boolean; ms: number }>;
   recordBackfillRun(record: BackfillRunRecord): Promise<void>;
 }
 

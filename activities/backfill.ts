@@ -106,10 +106,12 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
 
     backfillStoreStep: (input) =>
       translated(async () => {
+        const t0 = Date.now();
         await pruneStoredMarks(staging);
         const r = await replayJournal(path.join(staging, input.journal), deps.warehouse, ensured);
-        deps.log.info({ runId: input.runId, journal: input.journal, ops: r.ops, alreadyStored: r.alreadyStored }, 'backfill journal stored');
-        return r;
+        const ms = Date.now() - t0;
+        deps.log.info({ runId: input.runId, journal: input.journal, ops: r.ops, alreadyStored: r.alreadyStored, ms }, 'backfill journal stored');
+        return { ...r, ms };
       }),
 
     recordBackfillRun: (r) =>

@@ -245,8 +245,10 @@ export async function segmentBackfillLanes(input: BackfillInput, range: Backfill
   const step = async (stepInput: BackfillStepInput): Promise<BackfillStepResult> => {
     if (!input.ioTaskQueue) return backfillStep(stepInput);
     const fetched = await backfillFetchStep(stepInput);
-    if (!dryRun) await backfillStoreStep({ runId, journal: fetched.journal });
-    return fetched;
+    if (dryRun) return fetched;
+    const stored = await backfillStoreStep({ runId, journal: fetched.journal });
+    // The owner's replay is the warehouse's part of the step, as the writes of a step that does it all are.
+    return { ...fetched, counts: { ...fetched.counts, warehouseMs: fetched.counts.warehouseMs + stored.ms, activeMs: fetched.counts.activeMs + stored.ms } };
   };
 
   async function runLane(i: number): Promise<void> {

@@ -41,7 +41,7 @@ describe('backfill journal (a lane step on any worker, its warehouse writes repl
     const file = path.join(dir, journalName('run', 1, { windowStart: '2024-01-01T00:00:00.000Z', table: 0 }));
     await openJournal(file);
     const j = journalWarehouse(file);
-    const silver = { name: 'segment_tracks', columns: [], primaryKey: ['id'] };
+    const silver = { name: 'segment_tracks', columns: [], primaryKey: ['id'], versionColumn: 'seen_at' };
     await j.ensureSchema({ silver: [silver] });
     await j.appendBronze({ name: 'segment_tracks', keyColumns: [] }, { batchId: 'b1', records: [{ keys: { id: 'a' }, payload: { id: 'a', n: 1n } }] });
     // A crash mid-write leaves half a record; the retried attempt writes the page again after it.
