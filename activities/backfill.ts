@@ -108,7 +108,8 @@ export function createBackfillActivities(deps: ActivityDeps): BackfillActivities
       translated(async () => {
         const t0 = Date.now();
         await pruneStoredMarks(staging);
-        const r = await replayJournal(path.join(staging, input.journal), deps.warehouse, ensured);
+        // Heartbeats, so that the store of an owner that dies is retried on the next owner within the heartbeat timeout.
+        const r = await replayJournal(path.join(staging, input.journal), deps.warehouse, ensured, () => heartbeat());
         const ms = Date.now() - t0;
         deps.log.info({ runId: input.runId, journal: input.journal, ops: r.ops, alreadyStored: r.alreadyStored, ms }, 'backfill journal stored');
         return { ...r, ms };

@@ -81,7 +81,7 @@ const storedMark = (file: string) => `${file}.stored`;
  * Replays a journal into the warehouse, in order, then removes it. A journal already replayed is a
  * no-op; one that is nowhere is an error naming the likely cause (workers not sharing the directory).
  */
-export async function replayJournal(file: string, warehouse: BackfillWarehouse, ensured: Set<string>): Promise<{ ops: number; alreadyStored: boolean }> {
+export async function replayJournal(file: string, warehouse: BackfillWarehouse, ensured: Set<string>, progress: () => void = () => undefined): Promise<{ ops: number; alreadyStored: boolean }> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -106,6 +106,7 @@ export async function replayJournal(file: string, warehouse: BackfillWarehouse, 
     }
     await apply(parsed, warehouse, ensured);
     ops++;
+    progress();
   }
   await fs.writeFile(storedMark(file), '');
   await fs.rm(file, { force: true });

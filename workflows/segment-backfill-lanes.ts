@@ -56,7 +56,12 @@ export async function segmentBackfillLanes(input: BackfillInput, range: Backfill
   };
   const { backfillStep } = proxyActivities<BackfillActivities>(stepTimeouts);
   const { backfillFetchStep } = proxyActivities<BackfillIoActivities>({ ...stepTimeouts, taskQueue: input.ioTaskQueue });
-  const { backfillStoreStep, recordBackfillRun } = proxyActivities<BackfillActivities>({ startToCloseTimeout: '15 minutes', retry });
+  // The store heartbeats too: an owner that dies mid-replay hands it to the next owner within the heartbeat timeout.
+  const { backfillStoreStep } = proxyActivities<BackfillActivities>(stepTimeouts);
+  const { recordBackfillRun } = proxyActivities<BackfillActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
 
   const newLane = (): BackfillLaneCarry => ({ cursor: null, firstAttemptAt: null, retry: null, counts: { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0 }, windowsDone: 0, lastWorker: null });
   const carry: BackfillCarry = input.carry ?? {

@@ -235,6 +235,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
         await waitUntil(`${standby.name} to take over the warehouse`, () => standby.owner(), (o) => o, 60_000);
       });
       expect(runningAtKill).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+      const standbyPid = standby.workerPid();
       // A replacement joins (as a standby, since worker-b holds the warehouse now) while the flows go on.
       const joining = startWorkerProc('worker-c', platform, logDir);
 
@@ -315,11 +316,10 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       // Both workers read and sent windows (Temporal's history names the worker of every step), the standby included.
       const stepWorkers = await stepWorkersOf(client, backfill.workflowId);
       process.stdout.write(`[topology] backfill steps per worker: ${JSON.stringify(stepWorkers)}; lanes: ${JSON.stringify(backfillSummary.progress.lanes?.map((l) => ({ lane: l.lane, windows: l.windowsDone, rows: l.rowsRead })))}\n`);
-      const pidOf = (w: WorkerProc) => `${w.workerPid()}@`;
-      expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(pidOf(standby)))).toBe(true);
+      expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${standbyPid}@`))).toBe(true);
       expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${killedPid}@`))).toBe(true);
       // The warehouse writes stayed with whichever worker held the file.
-      expect(Object.keys(stepWorkers.backfillStoreStep ?? {}).every((id) => id.startsWith(`${killedPid}@`) || id.startsWith(pidOf(standby)))).toBe(true);
+      expect(Object.keys(stepWorkers.backfillStoreStep ?? {}).every((id) => id.startsWith(`${killedPid}@`) || id.startsWith(`${standbyPid}@`))).toBe(true);
       process.stdout.write(
         `[topology] exactly once: ${want.size} Amplitude events (${amp.store.duplicates().length} resends absorbed by insert_id), ${traffic.sent.size} webhook events, ${Object.values({ ...sfTruth.silver, ...driftTruthNow.silver, ...segTruth.silver }).reduce((n, s) => n + s.size, 0)} synced silver rows\n`,
       );
