@@ -321,7 +321,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       // The warehouse writes stayed with whichever worker held the file.
       expect(Object.keys(stepWorkers.backfillStoreStep ?? {}).every((id) => id.startsWith(`${killedPid}@`) || id.startsWith(`${standbyPid}@`))).toBe(true);
       process.stdout.write(
-        `[topology] exactly once: ${want.size} Amplitude events (${amp.store.duplicates().length} resends absorbed by insert_id), ${traffic.sent.size} webhook events, ${Object.values({ ...sfTruth.silver, ...driftTruthNow.silver, ...segTruth.silver }).reduce((n, s) => n + s.size, 0)} synced silver rows\n`,
+        `[topology] exactly once: ${want.size} Amplitude events (${amp.store.duplicates().length} resends absorbed by insert_id: ${JSON.stringify(resendsByFlow())}), ${traffic.sent.size} webhook events, ${Object.values({ ...sfTruth.silver, ...driftTruthNow.silver, ...segTruth.silver }).reduce((n, s) => n + s.size, 0)} synced silver rows\n`,
       );
       // The standby said why it waited and when it took over.
       expect(fs.readFileSync(standby.proc.log, 'utf8')).toContain('this worker takes over the flows');
@@ -330,6 +330,16 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
     }
   }, 900_000);
 });
+
+/** Resends Amplitude deduplicated, per insert_id prefix (sf, drift, seg, ...). */
+function resendsByFlow(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of amp.store.duplicates()) {
+    const flow = d.insertId.split(':')[0];
+    out[flow] = (out[flow] ?? 0) + 1;
+  }
+  return out;
+}
 
 /** Activity type → worker identity → steps started, over every run of a workflow (it continues as new). */
 async function stepWorkersOf(client: Client, workflowId: string): Promise<Record<string, Record<string, number>>> {
