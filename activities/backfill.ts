@@ -13,6 +13,7 @@ import type { BackfillActivities, BackfillIoActivities } from './backfill-types'
 import { translated } from './failures';
 import type { JsonValue } from '../connectors/warehouse/types';
 import type { BackfillStepInput, BackfillStepResult } from '../ports/backfill-step';
+import { secretSource } from '../config/keyvault/secret-sources';
 
 /** Amplitude keeps insert_ids 7 days; a day of margin for clocks and the time a resend takes. */
 export const LATE_RESEND_MS = 6 * 24 * 3_600_000;
@@ -22,6 +23,15 @@ const PER_ID_PER_SECOND = 800;
 
 /** The worker as Temporal names it by default: what a lane reports as the worker that ran its step. */
 export const WORKER_IDENTITY = `${process.pid}@${os.hostname()}`;
+
+/**
+ * The backfill's Batch API sink. Its key is a secret source, so a key rotated in Key Vault while a
+ * long backfill runs is read again when Amplitude refuses the old one, as the live sync's sink does.
+ */
+export function backfillSink(config: AppConfig, log?: Logger): AmplitudeSink {
+  const amp = config.amplitude;
+  return new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', amp.apiKey, log), serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log });
+}
 
 /**
  * Where a parallel backfill's steps leave their warehouse writes for the owner: beside the DuckDB
@@ -48,7 +58,7 @@ function stepRunner(config: AppConfig, log: Logger) {
     const amp = config.amplitude;
     base ??= {
       reader: (reader = new SegmentReader({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, keyFilename: bq.keyFilename, dataset: bq.dataset, log })),
-      sink: new AmplitudeSink({ apiKey: amp.apiKey, serverUrl: amp.serverUrl, minIdLength: amp.minIdLength, endpoint: 'batch', maxEventsPerRequest: 2_000, maxBytesPerRequest: 10_000_000, concurrency: 2, log }),
+      sink: backfillSink(config, log),
       minIdLength: amp.minIdLength,
       log,
       ensured: new Set(),

@@ -6,12 +6,15 @@ import type { EventSink } from '../ports/event-sink';
 import type { SourceName, SourceReader } from '../ports/source-reader';
 import type { StreamDeclaration } from '../streams/types';
 import type { CompiledPlan } from '../tracking/plan-compile';
+import type { StreamsFile } from '../streams/config/schema';
 
 /** Everything activities need, built once per worker process (workers/deps.ts). */
 export interface ActivityDeps {
   config: AppConfig;
   log: Logger;
   warehouse: Warehouse;
+  /** The streams file the declarations were built from (STREAMS_FILE). */
+  streamsFile: StreamsFile;
   streams: ReadonlyMap<string, StreamDeclaration>;
   readers: Partial<Record<SourceName, SourceReader>>;
   sink: EventSink;

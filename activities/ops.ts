@@ -40,6 +40,12 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
       if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${s}". Known: ${[...deps.streams.keys()].join(', ')}.`);
       return decl;
     });
+  /** Declarations ready to use: a Salesforce object's field types resolved (describe) on first use. */
+  const prepared = async (streams: string[]): Promise<StreamDeclaration[]> => {
+    const decls = declarations(streams);
+    await Promise.all(decls.map((d) => d.prepare?.()));
+    return decls;
+  };
 
   return {
     reconcileAlerts: (input) =>
@@ -55,7 +61,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     organizeStream: (input) =>
       translated(async () => {
-        const [decl] = declarations([input.stream]);
+        const [decl] = await prepared([input.stream]);
         const result = await catchUpStream(deps.warehouse, decl, { batchSize: input.batchSize, progress: (p) => heartbeat(p) });
         if (result.merged > 0) {
           metrics.organizeMerged.inc({ stream: decl.name }, result.merged);
@@ -66,7 +72,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     runOrganizeChecks: (input) =>
       translated(async () => {
-        const decls = declarations(input.streams);
+        const decls = await prepared(input.streams);
         // A full run also checks the tables no polled stream declares: the webhook's and the backfill's.
         const pushed = input.pushed ? pushedTables(deps.config.bigquery.tables as SegmentTableName[]) : [];
         const bronze = [...decls.map((d) => d.bronze), ...pushed.map((t) => t.bronze)];
@@ -128,7 +134,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     compactTables: (input) =>
       translated(async () => {
-        const decls = declarations(input.streams);
+        const decls = await prepared(input.streams);
         return deps.warehouse.compact({ bronze: decls.map((d) => d.bronze), silver: decls.map((d) => d.silver) });
       }),
 

@@ -1,23 +1,32 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { PermanentError } from '../lib/errors';
 import { syncPage } from '../streams/pipeline';
+import { isSyncSource } from '../streams/names';
+import { syncStreamsOf } from '../streams/sources';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
 
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
-  const declaration = (stream: string) => {
+  const declaration = async (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
     const reader = deps.readers[decl.source];
     if (!reader) throw new PermanentError('ConfigError', `No reader is configured for source ${decl.source}.`);
+    await decl.prepare?.();
     return { decl, reader };
   };
 
   return {
+    streamsOfSource: (input) =>
+      translated(async () => {
+        if (!isSyncSource(input.source)) throw new PermanentError('UnknownStream', `Unknown source "${input.source}".`);
+        return syncStreamsOf(deps.streamsFile, input.source);
+      }),
+
     beginStreamRun: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const { decl, reader } = await declaration(input.stream);
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
         const plan = await reader.plan(decl, stored, input.full);
@@ -39,7 +48,7 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
 
     syncStreamPage: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const { decl, reader } = await declaration(input.stream);
         const result = await syncPage(
           {
             warehouse: deps.warehouse,

@@ -8,6 +8,7 @@ import { registerStatus } from './commands/status';
 import { registerBackfill } from './commands/backfill';
 import { registerCodecServer } from './commands/codec-server';
 import { registerTracking } from './commands/tracking';
+import { registerMigrate } from './commands/migrate';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackfill(program, ctx);
   registerCodecServer(program, ctx);
   registerTracking(program, ctx);
+  registerMigrate(program, ctx);
   return program;
 }
 

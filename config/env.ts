@@ -177,7 +177,18 @@ export const envSchema = z.object({
   SALESFORCE_BULK_THRESHOLD: int(10_000, 0).describe('An object with more records than this to read uses Bulk API 2.0 instead of REST queries.'),
   SALESFORCE_MAX_FETCH: int(1_000_000, 2_000).describe("jsforce's maxFetch: the most records one query may return (its own default, 10,000, truncates silently)."),
   SALESFORCE_API_USAGE_STOP_SHARE: num(0.8, 0.05, 1).describe("Share of the org's daily API calls (0.05-1) past which runs stop early and the `api_usage` alert is raised."),
-  SALESFORCE_USER_ID_FIELD: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('Email').describe("Field whose lower-cased value becomes Amplitude's user_id (shared with Drift and Segment identities)."),
+  SALESFORCE_USER_ID_FIELD: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional()
+    .describe(
+      "Field whose value becomes Amplitude's user_id (shared with Drift and Segment identities; email fields are lower-cased). Set: replaces the field of every `user_id` identity of the streams file; unset: the file's (Email in the default file).",
+    ),
+  STREAMS_FILE: z
+    .string()
+    .min(1)
+    .default('config/streams.yaml')
+    .describe('The streams file ([streams.md](streams.md)): Salesforce objects, fields and event rules, Drift streams and event names; relative to the project root. An invalid file stops the worker with one line per problem.'),
 
   DRIFT_TOKEN: secret().describe('OAuth access token of the Drift app (scopes contact_read, conversation_read, user_read). Unset: the Drift emulator.'),
   DRIFT_BASE_URL: url().describe('Drift API origin; unset: https://driftapi.com.'),

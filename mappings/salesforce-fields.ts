@@ -83,15 +83,17 @@ const CHECKS: Record<SfKind, Check> = {
 };
 
 /**
- * Builds the record schema; Id and SystemModstamp are always required (no key, no cursor). One
+ * Builds the record schema; Id and the version field (SystemModstamp) are always required (no key, no cursor). One
  * zod step with a loop over the fields: a zod node per field costs several times more, and a full
  * initial load validates hundreds of thousands of records.
  */
-export function recordSchema(specs: readonly SfFieldSpec[]): z.ZodType<SfRecord> {
+export function recordSchema(specs: readonly SfFieldSpec[], opts: { versionField?: string } = {}): z.ZodType<SfRecord> {
+  // Objects without SystemModstamp are versioned by LastModifiedDate (the stream's cursor).
+  const version = opts.versionField ?? 'SystemModstamp';
   const checks = specs
-    .filter((s) => s.field !== 'Id' && s.field !== 'SystemModstamp')
+    .filter((s) => s.field !== 'Id' && s.field !== version)
     .map((s) => ({ field: s.field, check: CHECKS[s.kind], required: s.required === true }));
-  checks.unshift({ field: 'Id', check: CHECKS.id, required: true }, { field: 'SystemModstamp', check: CHECKS.datetime, required: true });
+  checks.unshift({ field: 'Id', check: CHECKS.id, required: true }, { field: version, check: CHECKS.datetime, required: true });
   return z.record(z.string(), z.unknown()).transform((raw, ctx): SfRecord => {
     const out: Record<string, SfValue> = {};
     for (const { field, check, required } of checks) {

@@ -24,6 +24,12 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    * looked up once per page. A missing row is not an error: the mapping decides what to send without it.
    */
   lookups?: Lookup<R>[];
+  /**
+   * Resolves what the declaration needs from the source before its first use (a Salesforce object's
+   * field types from describe). Idempotent and cheap once done; a failure is tried again next time.
+   * Call it before reading `fields`, `schema`, `silver` or mapping a record.
+   */
+  prepare?(): Promise<void>;
 }
 
 export interface Lookup<R> {

@@ -172,6 +172,28 @@ export class SalesforceStore {
     this.changes.push({ object, id: current.Id as string, kind: 'update', systemModstamp: at });
   }
 
+  /**
+   * Lead conversion (Salesforce's convertLead): the one way IsConverted and the Converted* fields
+   * change, since the API refuses to update them.
+   */
+  convertLead(id: string, into: { contactId?: string | null; accountId?: string | null; opportunityId?: string | null }, opts: MutationOptions = {}): void {
+    const current = this.live('Lead', id);
+    if (current.IsConverted === true) throw new SalesforceApiError(400, 'INVALID_STATUS', 'This lead was already converted');
+    const at = this.stampOf(opts);
+    this.replace('Lead', {
+      ...current,
+      IsConverted: true,
+      Status: 'Closed - Converted',
+      ConvertedDate: toSfDate(at),
+      ConvertedContactId: into.contactId ?? null,
+      ConvertedAccountId: into.accountId ?? null,
+      ConvertedOpportunityId: into.opportunityId ?? null,
+      LastModifiedDate: at,
+      SystemModstamp: at,
+    });
+    this.changes.push({ object: 'Lead', id: current.Id as string, kind: 'update', systemModstamp: at });
+  }
+
   /** Moves the record to the recycle bin: visible only to queryAll, with IsDeleted = true. */
   delete(object: SObjectName, id: string, opts: MutationOptions = {}): void {
     const current = this.live(object, id);
