@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import readline from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import type { BronzeBatch, BronzeTableDef, DeadLetter, JsonValue, Row, SilverTableDef, Warehouse } from '../connectors/warehouse/types';
@@ -82,9 +83,11 @@ const storedMark = (file: string) => `${file}.stored`;
  * no-op; one that is nowhere is an error naming the likely cause (workers not sharing the directory).
  */
 export async function replayJournal(file: string, warehouse: BackfillWarehouse, ensured: Set<string>, progress: () => void = () => undefined): Promise<{ ops: number; alreadyStored: boolean }> {
-  let text: string;
+  // Read a record at a time: a journal holds a step's pages (each twice: bronze and silver), which as one string would be a lane's memory many times over.
+  let lines: readline.Interface;
   try {
-    text = await fs.readFile(file, 'utf8');
+    const handle = await fs.open(file, 'r');
+    lines = readline.createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     if (await exists(storedMark(file))) return { ops: 0, alreadyStored: true };
@@ -95,7 +98,7 @@ export async function replayJournal(file: string, warehouse: BackfillWarehouse, 
     );
   }
   let ops = 0;
-  for (const line of text.split('\n')) {
+  for await (const line of lines) {
     if (!line) continue;
     let parsed: JournalOp;
     try {
