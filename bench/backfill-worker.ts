@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const e = process.env;
   const dir = e.BF_DATA_DIR!;
   // Memory caps are the platform's (DUCKDB_MEMORY_LIMIT, WORKER_MAX_HEAP_MB and their defaults) unless the bench sets them.
-  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h', DUCKDB_MEMORY_LIMIT: e.BF_DUCKDB_MEMORY, DUCKDB_CHECKPOINT_THRESHOLD: e.DUCKDB_CHECKPOINT_THRESHOLD, WORKER_MAX_HEAP_MB: e.WORKER_MAX_HEAP_MB, TEMPORAL_CODEC_KEYS: e.TEMPORAL_CODEC_KEYS }, dir);
+  const config = buildConfig({ TEMPORAL_ADDRESS: e.BF_TEMPORAL, TEMPORAL_TASK_QUEUE: e.BF_QUEUE, DATA_DIR: dir, SYNC_INTERVAL: '1h', DUCKDB_MEMORY_LIMIT: e.BF_DUCKDB_MEMORY, DUCKDB_CHECKPOINT_THRESHOLD: e.DUCKDB_CHECKPOINT_THRESHOLD, WORKER_MAX_HEAP_MB: e.WORKER_MAX_HEAP_MB, BACKFILL_LANES_PER_WORKER: e.BACKFILL_LANES_PER_WORKER ?? e.BENCH_BACKFILL_PARALLEL, TEMPORAL_CODEC_KEYS: e.TEMPORAL_CODEC_KEYS }, dir);
   // The same start as workers/worker-main.ts: this process becomes a relay and its child the worker.
   if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
   config.bigquery = { projectId: e.BF_BQ_PROJECT!, apiEndpoint: e.BF_BQ_URL, dataset: e.BF_BQ_DATASET!, tables: ['tracks', 'identifies', 'pages'] };

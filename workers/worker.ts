@@ -60,8 +60,8 @@ export async function createBackfillIoWorker(opts: { config: AppConfig; log: Log
     taskQueue: backfillIoTaskQueue(opts.taskQueue ?? opts.config.temporal.taskQueue),
     activities: createBackfillIoActivities({ config: opts.config, log: opts.log }),
     dataConverter: dataConverterFor(opts.config.temporal.codec),
-    // Each lane holds one page: a handful of lanes per process.
-    maxConcurrentActivityTaskExecutions: 8,
+    // Each lane's step holds a page: the worker's heap bounds how many it runs (BACKFILL_LANES_PER_WORKER).
+    maxConcurrentActivityTaskExecutions: opts.config.temporal.backfillLanesPerWorker,
     shutdownGraceTime: '30 seconds' as Duration,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });

@@ -38,7 +38,9 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * backfill under a flaky destination with the production retry policy.
  * BENCH_BACKFILL_PARALLEL=<n> (or `npm run bench segment-backfill-100k -- --parallel 1,2,4`, a row per value)
  * reads n windows at once; with DuckDB their reading and sending steps run on the worker's second
- * queue and its warehouse writes are replayed from journals, so `warehouse` includes both.
+ * queue and its warehouse writes are replayed from journals, so `warehouse` includes both. The bench
+ * worker runs every lane (BACKFILL_LANES_PER_WORKER defaults to n here); 4 lanes need
+ * WORKER_MAX_HEAP_MB=512. The shares are of the time spent in steps, summed over the lanes.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
