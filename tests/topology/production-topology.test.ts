@@ -249,6 +249,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const joined = await phase('a third worker joins (standby)', () => joining);
       workers.push(joined);
       expect(await joined.owner()).toBe(false);
+      const joinedPid = joined.workerPid();
 
       const [sfSummary, driftSummary, backfillSummary] = await phase('flows finish', () =>
         Promise.all([resultOf<SyncSourceSummary>(sfHandle, 300_000), resultOf<SyncSourceSummary>(driftHandle, 300_000), resultOf<BackfillSummary>(backfill, 300_000)]),
@@ -318,6 +319,8 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       process.stdout.write(`[topology] backfill steps per worker: ${JSON.stringify(stepWorkers)}; lanes: ${JSON.stringify(backfillSummary.progress.lanes?.map((l) => ({ lane: l.lane, windows: l.windowsDone, rows: l.rowsRead })))}\n`);
       expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${standbyPid}@`))).toBe(true);
       expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${killedPid}@`))).toBe(true);
+      // The worker that joined stayed a standby to the end, and read and sent windows all the same.
+      expect(stepWorkers.backfillFetchStep?.[Object.keys(stepWorkers.backfillFetchStep ?? {}).find((id) => id.startsWith(`${joinedPid}@`)) ?? '']).toBeGreaterThan(0);
       // The warehouse writes stayed with whichever worker held the file.
       expect(Object.keys(stepWorkers.backfillStoreStep ?? {}).every((id) => id.startsWith(`${killedPid}@`) || id.startsWith(`${standbyPid}@`))).toBe(true);
       process.stdout.write(
