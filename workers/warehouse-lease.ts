@@ -41,7 +41,7 @@ export async function openWarehouseWhenFree(config: WarehouseConfig, log: Logger
         loggedAt = now;
         log.warn(
           { path: err.file, waitingSeconds: Math.round((now - waitingSince) / 1000) },
-          'standby: another worker holds the DuckDB warehouse (one writer at a time); this one polls no tasks until the file is free, then takes over',
+          'standby: another worker holds the DuckDB warehouse (one writer at a time); this one runs no flow until the file is free (only the reading and sending steps of parallel backfills), then takes over',
         );
       }
       await pause(retryMs, opts.signal);
