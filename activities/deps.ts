@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
+import type { SalesforceDescriber } from '../connectors/salesforce/describe';
 import type { Warehouse } from '../connectors/warehouse/types';
 import type { PlatformMetrics } from '../lib/metrics';
 import type { EventSink } from '../ports/event-sink';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   sink: EventSink;
   /** The worker's Prometheus metrics (lib/metrics.ts); activities keep their own when absent. */
   metrics?: PlatformMetrics;
+  /** Salesforce describe, for streams whose fields come from it (streams/schema-sync.ts). */
+  describer?: SalesforceDescriber;
   /** The tracking plan website calls are checked against (TRACKING_PLAN_DIR); none: calls are not checked. */
   trackingPlan?: CompiledPlan;
 }

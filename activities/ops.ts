@@ -2,6 +2,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
 import { AlertCenter, AlertSender, reconcileInputSchema, type Problem } from '../connectors/alerts';
 import { PermanentError } from '../lib/errors';
+import { resolveFields } from '../mappings/salesforce-describe';
 import { PlatformMetrics } from '../lib/metrics';
 import { catchUpStream } from '../streams/catch-up';
 import type { StreamDeclaration } from '../streams/types';
@@ -40,12 +41,15 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
       if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${s}". Known: ${[...deps.streams.keys()].join(', ')}.`);
       return decl;
     });
-  /** Declarations ready to use: a Salesforce object's field types resolved (describe) on first use. */
-  const prepared = async (streams: string[]): Promise<StreamDeclaration[]> => {
-    const decls = declarations(streams);
-    await Promise.all(decls.map((d) => d.prepare?.()));
-    return decls;
-  };
+  /** Declarations whose fields come from describe, resolved against it (their silver columns depend on it). */
+  const prepared = async (streams: string[]): Promise<StreamDeclaration[]> =>
+    Promise.all(
+      declarations(streams).map(async (d) => {
+        if (!d.fromDescribe) return d;
+        if (!deps.describer) throw new PermanentError('ConfigError', `${d.name} reads its fields from describe, but no Salesforce describer is configured for this worker.`);
+        return d.fromDescribe.build(resolveFields(d.fromDescribe.config, await deps.describer.describe(d.fromDescribe.config.object)).specs);
+      }),
+    );
 
   return {
     reconcileAlerts: (input) =>

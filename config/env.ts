@@ -179,9 +179,7 @@ export const envSchema = z.object({
   SALESFORCE_MAX_FETCH: int(1_000_000, 2_000).describe("jsforce's maxFetch: the most records one query may return (its own default, 10,000, truncates silently)."),
   SALESFORCE_API_USAGE_STOP_SHARE: num(0.8, 0.05, 1).describe("Share of the org's daily API calls (0.05-1) past which runs stop early and the `api_usage` alert is raised."),
   SALESFORCE_USER_ID_FIELD: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-    .optional()
+    .preprocess(blankToUndefined, z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Salesforce field API name, such as Email or Novade_User_Id__c').optional())
     .describe(
       "Field whose value becomes Amplitude's user_id (shared with Drift and Segment identities; email fields are lower-cased). Set: replaces the field of every `user_id` identity of the streams file; unset: the file's (Email in the default file).",
     ),

@@ -109,37 +109,3 @@ export function knownFieldKinds(object: string): ReadonlyMap<string, SfKind> {
   }
   return kinds;
 }
-
-/** A field as Salesforce's describe reports it (the part the streams need). */
-export interface DescribedField {
-  name: string;
-  /** Salesforce field type: string, picklist, email, boolean, double, currency, int, datetime, date, id, reference... */
-  type: string;
-}
-
-const KIND_OF_TYPE: Record<string, SfKind> = {
-  id: 'id',
-  reference: 'ref',
-  string: 'text',
-  textarea: 'text',
-  picklist: 'text',
-  multipicklist: 'text',
-  combobox: 'text',
-  email: 'text',
-  phone: 'text',
-  url: 'text',
-  encryptedstring: 'text',
-  boolean: 'bool',
-  double: 'double',
-  currency: 'double',
-  percent: 'double',
-  int: 'int',
-  long: 'int',
-  datetime: 'datetime',
-  date: 'date',
-};
-
-/** The kind a describe type maps to; undefined for types a stream does not read (address, location, base64...). */
-export function kindOfSalesforceType(type: string): SfKind | undefined {
-  return KIND_OF_TYPE[type.toLowerCase()];
-}

@@ -77,7 +77,7 @@ const contactLookup = <R>(key: (r: R) => number | null | undefined): Lookup<R> =
 const conversationLookup = <R>(key: (r: R) => number): Lookup<R> => ({ name: 'conversation', table: DRIFT_SILVER.conversations, key: (r) => String(key(r)) });
 
 /** Event key of the streams file → the name each mapping sends by default. */
-const DEFAULT_EVENT_NAMES: Record<DriftEventKey, string> = {
+export const DEFAULT_EVENT_NAMES: Record<DriftEventKey, string> = {
   email_captured: DRIFT_EVENT.emailCaptured,
   conversation_started: DRIFT_EVENT.conversationStarted,
   message_received: DRIFT_EVENT.messageReceived,

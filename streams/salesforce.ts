@@ -1,8 +1,7 @@
-import { knownFieldKinds, kindOfSalesforceType, type DescribedField } from '../mappings/salesforce-known-fields';
+import { knownFieldKinds } from '../mappings/salesforce-known-fields';
 import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec, type SfKind, type SfRecord } from '../mappings/salesforce-fields';
 import { compileObjectRules, ruleEvents, targetState } from '../mappings/salesforce-rules';
 import type { Row } from '../connectors/warehouse/types';
-import { PermanentError } from '../lib/errors';
 import { defaultSalesforceStreamName, type SalesforceObjectConfig, type SalesforceSection } from './config/schema';
 import type { StreamDeclaration } from './types';
 
@@ -13,15 +12,14 @@ import type { StreamDeclaration } from './types';
  *
  * Field types: the fields of the four standard objects Novade has always synced are known here
  * (mappings/salesforce-known-fields.ts), so the default file needs no call to Salesforce. Any other
- * field (a custom one, `all`) takes its type from Salesforce's describe, fetched once on the
- * stream's first use (`prepare`), so a worker still starts while Salesforce is down.
+ * selection (a custom field or object, `all`, `all_except`) takes its fields and types from
+ * Salesforce's describe at each run (`fromDescribe`), so a worker still starts while Salesforce is
+ * down, and fields added in Salesforce become columns (schema evolution).
  */
 
 export interface SalesforceStreamOptions {
   /** SALESFORCE_USER_ID_FIELD when set: replaces the field of every `user_id` identity. */
   userIdField?: string;
-  /** The object's fields as Salesforce describes them; needed for fields the built-in list does not know. */
-  describe?: (object: string) => Promise<DescribedField[]>;
 }
 
 /** Every field the object's rules, identity and traits read. */
@@ -63,7 +61,7 @@ function requiredFields(config: SalesforceObjectConfig, userIdField: string | un
  * whatever the stream needs that the selection left out. `kinds` maps API names to kinds; a field
  * without a kind is not a field of the object (or not readable) and is reported.
  */
-export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<string, SfKind>, order: readonly string[], userIdField?: string): { specs: SfFieldSpec[]; unknown: string[] } {
+function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<string, SfKind>, order: readonly string[], userIdField?: string): { specs: SfFieldSpec[]; unknown: string[] } {
   const cursor = config.cursor ?? 'SystemModstamp';
   const sel = config.fields;
   const selected = sel === 'all' ? [...order] : Array.isArray(sel) ? sel : order.filter((f) => !sel.all_except.includes(f));
@@ -82,8 +80,8 @@ export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<
   const specs: SfFieldSpec[] = [];
   for (const field of names) {
     let kind = kinds.get(field);
-    // A user-id field Salesforce does not describe here is read as text, as it always was.
-    if (kind === undefined && field === userIdField) kind = 'text';
+    // The user-id field is read as text, as SALESFORCE_USER_ID_FIELD always was.
+    if (kind === undefined && (field === userIdField || field === config.identity?.user_id)) kind = 'text';
     if (kind === undefined) {
       unknown.push(field);
       continue;
@@ -91,19 +89,6 @@ export function resolveSpecs(config: SalesforceObjectConfig, kinds: ReadonlyMap<
     specs.push({ field, kind, ...(field === 'Id' || field === cursor ? { required: true } : {}) });
   }
   return { specs, unknown };
-}
-
-/** Kinds of the object's fields from describe; `order` keeps describe's field order for `all`. */
-function describedKinds(fields: readonly DescribedField[]): { kinds: Map<string, SfKind>; order: string[] } {
-  const kinds = new Map<string, SfKind>();
-  const order: string[] = [];
-  for (const f of fields) {
-    const kind = kindOfSalesforceType(f.type);
-    if (kind === undefined) continue;
-    kinds.set(f.name, kind);
-    order.push(f.name);
-  }
-  return { kinds, order };
 }
 
 /** Whether the built-in list knows every field the object's config needs (no describe). */
@@ -114,7 +99,8 @@ function staticSpecs(config: SalesforceObjectConfig, userIdField: string | undef
   return unknown.length === 0 ? specs : undefined;
 }
 
-function build(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], userIdField: string | undefined): Omit<StreamDeclaration<SfRecord>, 'prepare'> {
+/** The stream of an object for a resolved field list. */
+export function buildSalesforceDeclaration(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], userIdField?: string): StreamDeclaration<SfRecord> {
   const name = config.stream ?? defaultSalesforceStreamName(config.object);
   const cursor = config.cursor ?? 'SystemModstamp';
   const rules = compileObjectRules(config, new Map(specs.map((s) => [s.field, s.kind])), { userIdField });
@@ -146,52 +132,22 @@ function build(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], us
   };
 }
 
-/** A declaration whose fields wait for describe: usable once `prepare` resolved. */
+/**
+ * A declaration whose fields come from describe: each run resolves them against the live describe
+ * and evolves silver first (activities/sync.ts, streams/schema-sync.ts). The fields the rules read
+ * and the user-id field are part of the selection, so describe reports them when unreadable.
+ */
 function describedDeclaration(config: SalesforceObjectConfig, opts: SalesforceStreamOptions): StreamDeclaration<SfRecord> {
-  const name = config.stream ?? defaultSalesforceStreamName(config.object);
-  const cursor = config.cursor ?? 'SystemModstamp';
-  const notReady = () => {
-    throw new PermanentError('ConfigError', `${name}: the fields of ${config.object} are not resolved yet (describe runs on the stream's first use).`);
-  };
-  let resolving: Promise<void> | undefined;
-  const decl: StreamDeclaration<SfRecord> = {
-    name,
-    source: 'salesforce',
-    object: config.object,
-    primaryKey: 'Id',
-    cursorField: cursor,
-    fields: [],
-    schema: recordSchema([], { versionField: cursor }),
-    bronze: { name, keyColumns: [{ name: 'id', type: 'varchar' }] },
-    silver: { name, columns: [], primaryKey: ['id'], versionColumn: columnName(cursor) },
-    toRow: notReady,
-    isDeleted: notReady,
-    toEvents: notReady,
-    prepare: () => {
-      resolving ??= (async () => {
-        if (!opts.describe) throw new PermanentError('ConfigError', `${name}: the fields of ${config.object} need Salesforce's describe, which this process cannot call.`);
-        const { kinds, order } = describedKinds(await opts.describe(config.object));
-        const { specs, unknown } = resolveSpecs(config, kinds, order, opts.userIdField);
-        if (unknown.length > 0)
-          throw new PermanentError(
-            'ConfigError',
-            `${name}: ${unknown.map((f) => `${config.object}.${f}`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a readable field of ${config.object}: fix the name in the streams file, or grant the integration user read access (field-level security).`,
-          );
-        Object.assign(decl, build(config, specs, opts.userIdField));
-      })().catch((err) => {
-        // A failed describe (Salesforce down) is tried again on the next use.
-        resolving = undefined;
-        throw err;
-      });
-      return resolving;
-    },
-  };
-  return decl;
+  const fields = Array.isArray(config.fields) ? [...new Set([...config.fields, ...requiredFields(config, opts.userIdField)])] : config.fields;
+  const selection = { object: config.object, fields, cursor: config.cursor, deletes: config.deletes };
+  const build = (specs: readonly SfFieldSpec[]) => buildSalesforceDeclaration(config, specs, opts.userIdField);
+  // Until resolved, the declaration knows its names and key only: the activities build the rest.
+  return { ...build([]), fromDescribe: { config: selection, build } };
 }
 
 export function salesforceDeclarations(section: SalesforceSection | undefined, opts: SalesforceStreamOptions = {}): StreamDeclaration<SfRecord>[] {
   return (section?.objects ?? []).map((config) => {
     const specs = staticSpecs(config, opts.userIdField);
-    return specs ? { ...build(config, specs, opts.userIdField) } : describedDeclaration(config, opts);
+    return specs ? buildSalesforceDeclaration(config, specs, opts.userIdField) : describedDeclaration(config, opts);
   });
 }

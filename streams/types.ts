@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { BronzeTableDef, Row, SilverTableDef } from '../connectors/warehouse/types';
 import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
 import type { SourceStream } from '../ports/source-reader';
+import type { ObjectFieldsConfig } from '../mappings/salesforce-describe';
+import type { SfFieldSpec } from '../mappings/salesforce-fields';
 
 /**
  * A stream is data, in the spirit of declarative connectors: what to read, how it is keyed and
@@ -25,11 +27,16 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    */
   lookups?: Lookup<R>[];
   /**
-   * Resolves what the declaration needs from the source before its first use (a Salesforce object's
-   * field types from describe). Idempotent and cheap once done; a failure is tried again next time.
-   * Call it before reading `fields`, `schema`, `silver` or mapping a record.
+   * Fields that come from the source's describe (config/streams.yaml `fields: all | [...] |
+   * { all_except }`): each run resolves them against the live describe first and evolves silver
+   * (streams/schema-sync.ts); `build` gives the declaration for the resolved field list.
    */
-  prepare?(): Promise<void>;
+  fromDescribe?: DescribedFields<R>;
+}
+
+export interface DescribedFields<R> {
+  config: ObjectFieldsConfig;
+  build(specs: readonly SfFieldSpec[]): StreamDeclaration<R>;
 }
 
 export interface Lookup<R> {

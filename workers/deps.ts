@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import type { ActivityDeps } from '../activities/deps';
 import { createWarehouse, type Warehouse } from '../connectors/warehouse';
 import { SalesforceReader } from '../connectors/salesforce';
+import { createSalesforceDescriber } from '../connectors/salesforce/describe';
 import { DriftReader } from '../connectors/drift';
 import { AmplitudeSink } from '../connectors/amplitude';
 import { buildStreamDeclarations } from '../streams/registry';
@@ -42,7 +43,7 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
   const streamsFile = prebuilt.streamsFile ?? loadStreamsFile(config.streams.file);
   const warehouse = prebuilt.warehouse ?? (await createWarehouse(config.warehouse));
   const salesforce = new SalesforceReader({ config: config.salesforce, log });
-  const streams = buildStreamDeclarations(streamsFile, { salesforce: { userIdField: config.salesforce.userIdFieldOverride, describe: (object) => salesforce.describeFields(object) } });
+  const streams = buildStreamDeclarations(streamsFile, { salesforce: { userIdField: config.salesforce.userIdFieldOverride } });
   log.info({ file: config.streams.file, streams: [...streams.keys()] }, 'streams file loaded');
   return {
     config,
@@ -51,6 +52,8 @@ export async function buildDeps(config: AppConfig, log: Logger, prebuilt: { ware
     streamsFile,
     streams,
     readers: { salesforce, drift: new DriftReader({ config: config.drift, log }) },
+    // Logs in on first use, like the reader: only streams whose fields come from describe use it.
+    describer: createSalesforceDescriber(config.salesforce),
     sink: new AmplitudeSink({ apiKey: secretSource(config, 'AMPLITUDE_API_KEY', config.amplitude.apiKey, log), serverUrl: config.amplitude.serverUrl, minIdLength: config.amplitude.minIdLength, log }),
     metrics: prebuilt.metrics ?? new PlatformMetrics({ processMetrics: true }),
     ...(trackingPlan ? { trackingPlan } : {}),

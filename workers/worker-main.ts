@@ -14,6 +14,9 @@ async function main(): Promise<void> {
   const { startAppMetrics } = await import('./app-metrics');
   const { openWarehouseWhenFree } = await import('./warehouse-lease');
   const { PlatformMetrics } = await import('../lib/metrics');
+  const { loadStreamsFile } = await import('../streams/config/load');
+  // An invalid streams file stops the worker before it waits for anything, with one line per problem.
+  const streamsFile = loadStreamsFile(config.streams.file);
   const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   installRuntime({ log, metricsBind: config.temporal.metricsBind });
   // Both metrics endpoints answer from the start, so a standby worker is seen up (and waiting) too.
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
     return;
   }
   metrics.warehouseOwner.set(1);
-  const deps = await buildDeps(config, log, { warehouse, metrics });
+  const deps = await buildDeps(config, log, { warehouse, metrics, streamsFile });
   const worker = await createWorker({ config, deps, connection });
   const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 1048576);
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, heapLimitMiB }, 'worker started');

@@ -57,7 +57,6 @@ const jobInfoSchema = z.looseObject({
   createdDate: z.string().optional(),
   errorMessage: z.string().optional(),
 });
-const describeResultSchema = z.looseObject({ fields: z.array(z.looseObject({ name: z.string(), type: z.string() })) });
 const bulkProgressSchema = z.object({ stream: z.string(), bulkJobId: z.string().nullable() });
 
 export interface SalesforceReaderOptions {
@@ -170,18 +169,6 @@ export class SalesforceReader implements SourceReader {
     next.catch(() => undefined);
     this.prefetched.set(key, { page: next, at: Date.now() });
     while (this.prefetched.size > MAX_PREFETCHED) this.prefetched.delete(this.prefetched.keys().next().value as string);
-  }
-
-  /**
-   * The object's fields as describe reports them (name and type), for streams whose field types
-   * the built-in list does not know (custom objects and fields, `fields: all`).
-   */
-  async describeFields(object: string): Promise<{ name: string; type: string }[]> {
-    const { conn } = await this.connect();
-    return this.call(`describing ${object}`, async () => {
-      const res = describeResultSchema.parse(await this.withTimeout(conn.request(`/sobjects/${encodeURIComponent(object)}/describe`), `describing ${object}`));
-      return res.fields.map((f) => ({ name: f.name, type: f.type }));
-    });
   }
 
   /** Number of records (deleted ones included) of an object. */

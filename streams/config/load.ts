@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node } from 'yaml';
 import type { z } from 'zod';
-import { DRIFT_STREAM_EVENTS, defaultSalesforceStreamName, streamsFile, type DriftStreamName, type SalesforceObjectConfig, type StreamsFile } from './schema';
+import { DRIFT_STREAM_EVENTS, defaultSalesforceStreamName, driftSection, salesforceObjectConfig, streamsFile, type DriftSection, type DriftStreamName, type SalesforceObjectConfig, type StreamsFile } from './schema';
 
 /**
  * Reads config/streams.yaml: YAML (anchors and merge keys allowed), then the zod schema, then the
@@ -193,7 +193,13 @@ function crossChecks(file: StreamsFile): string[] {
     problems.push(...objectChecks(o, at));
   }
   for (const name of Object.keys(file.drift?.streams ?? {})) claim(name, `drift.streams.${name}`);
-  for (const [name, cfg] of Object.entries(file.drift?.streams ?? {})) {
+  problems.push(...driftChecks(file.drift));
+  return problems;
+}
+
+function driftChecks(drift: DriftSection | undefined): string[] {
+  const problems: string[] = [];
+  for (const [name, cfg] of Object.entries(drift?.streams ?? {})) {
     const known: readonly string[] = DRIFT_STREAM_EVENTS[name as DriftStreamName];
     for (const key of Object.keys(cfg?.events ?? {}))
       if (!known.includes(key)) {
@@ -239,12 +245,19 @@ function objectChecks(o: SalesforceObjectConfig, at: string): string[] {
   }
   if (Array.isArray(o.fields)) {
     const list = o.fields;
-    const listed = new Set(list.map((f) => f.toLowerCase()));
+    const listed = new Set(list);
+    const spelled = new Map(list.map((f) => [f.toLowerCase(), f]));
     const implicit = new Set(['id', (o.cursor ?? 'SystemModstamp').toLowerCase(), 'isdeleted', 'createddate']);
     const dupes = list.filter((f, k) => list.indexOf(f) !== k);
     if (dupes.length > 0) problems.push(`${at}.fields: ${[...new Set(dupes)].join(', ')} listed twice (list each field once)`);
     for (const { where, field } of fieldsRead(o, at)) {
-      if (listed.has(field.toLowerCase()) || implicit.has(field.toLowerCase())) continue;
+      if (listed.has(field) || implicit.has(field.toLowerCase())) continue;
+      const listedAs = spelled.get(field.toLowerCase());
+      if (listedAs !== undefined) {
+        // Salesforce does not mind the case, but the column name derives from the spelling.
+        problems.push(`${where}: ${field} is listed as ${listedAs} in ${at}.fields (spell it ${listedAs})`);
+        continue;
+      }
       const near = suggest(field, list);
       problems.push(`${where}: ${field} is not in ${at}.fields (${near ? `did you mean ${near}? ` : ''}add ${field} to the list, or read another field)`);
     }
@@ -284,13 +297,14 @@ function fieldsRead(o: SalesforceObjectConfig, at: string): { where: string; fie
 /** Parses and checks the text of a streams file; `display` names the file in every line. */
 export function parseStreamsFile(text: string, display: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(text, { merge: true, uniqueKeys: true, lineCounter, prettyErrors: false });
+  const doc = YAML.parseDocument(text, { merge: true, uniqueKeys: true, lineCounter, prettyErrors: true });
   if (doc.errors.length > 0)
     return {
       ok: false,
       problems: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${display}:${pos ? `${pos.line}:${pos.col}` : ''} ${e.message.split('\n')[0]} (fix the YAML syntax there)`;
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        return `${display}:${pos ? `${pos.line}:${pos.col}:` : ''} ${message} (fix the YAML syntax there)`;
       }),
     };
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
@@ -298,10 +312,19 @@ export function parseStreamsFile(text: string, display: string): ParseResult {
   const parsed = streamsFile.safeParse(data);
   if (!parsed.success) {
     const lines = parsed.error.issues.flatMap((i) => issueLines(i, data));
+    // The checks across keys of every object whose own shape is right, so one pass shows everything.
+    const objects = valueAt(data, ['salesforce', 'objects']);
+    if (Array.isArray(objects))
+      for (const [i, o] of objects.entries()) {
+        const one = salesforceObjectConfig.safeParse(o);
+        if (one.success) lines.push(...objectChecks(one.data, `salesforce.objects[${i}]`));
+      }
+    const drift = driftSection.safeParse(valueAt(data, ['drift']));
+    if (drift.success) lines.push(...driftChecks(drift.data));
     return { ok: false, problems: [...new Set(lines)].map((l) => `${display}: ${l}${lineOf(doc.contents, l, lineCounter)}`) };
   }
   const problems = crossChecks(parsed.data);
-  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${display}: ${p}`) };
+  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${display}: ${p}${lineOf(doc.contents, p, lineCounter)}`) };
   return { ok: true, file: parsed.data };
 }
 
