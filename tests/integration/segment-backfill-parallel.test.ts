@@ -18,7 +18,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { backfillProgress, cancelBackfill, pauseBackfill, resumeBackfill, startBackfill } from '../../client/backfill';
 import { runCli } from '../../client/cli';
 import { CliContext } from '../../client/cli-context';
-import type { BackfillOptions, BackfillProgress, BackfillSummary } from '../../ports/backfill';
+import { BACKFILL_WORKFLOW_TYPE, backfillWorkflowId, type BackfillInput, type BackfillOptions, type BackfillProgress, type BackfillSummary } from '../../ports/backfill';
 import type { SegmentSeedRow } from '../../sandbox/seed/segment';
 
 /**
@@ -211,6 +211,24 @@ describe('Segment backfill --parallel on Temporal, the emulators and DuckDB', ()
     const staged = fs.readdirSync(path.join(three.dir, 'backfill-staging'));
     expect(staged.filter((f) => !f.endsWith('.stored'))).toEqual([]);
     expect(staged.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("where every worker writes the warehouse (Databricks), the lanes' steps do it all on the workflow's queue: same exactly-once totals", async () => {
+    const want = expected();
+    const w = await makeWorld();
+    // What the CLI starts when WAREHOUSE=databricks: no reading and sending queue, no journal.
+    const input: BackfillInput = { from: w.from, to: TO, tables: [...TABLES], dryRun: false, rate: null, options: FAST, parallel: 2 };
+    const h = await env.client.workflow.start(BACKFILL_WORKFLOW_TYPE, { taskQueue: w.config.temporal.taskQueue, workflowId: backfillWorkflowId(w.from, TO, [...TABLES]), args: [input] });
+    const done = (await h.result()) as BackfillSummary;
+    expectExact(done.progress, w.amp, want);
+    expect(done.progress.lanes?.map((l) => l.windowsDone > 0)).toEqual([true, true]);
+    await w.stopWorkers();
+    const view = await warehouseView(w.dir);
+    for (const t of TABLES) expect(new Set(view.silver[t])).toEqual(want.silverIds[t]);
+    expect(fs.existsSync(path.join(w.dir, 'backfill-staging'))).toBe(false);
+    const history = await h.fetchHistory();
+    const types = new Set((history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean));
+    expect(types.has('backfillStep') && !types.has('backfillFetchStep') && !types.has('backfillStoreStep')).toBe(true);
   }, 300_000);
 
   it('pause holds every lane (no step pending, nothing moves), resume finishes exactly; cancel stops every lane after its page in flight', async () => {
