@@ -13,7 +13,7 @@ export default defineConfig({
     globalSetup: ['tests/global-setup.ts'],
     coverage: {
       provider: 'v8',
-      include: ['{activities,client,config,connectors,lib,mappings,ports,sandbox,streams,tracking,webhook,workers,workflows}/**/*.ts'],
+      include: ['{activities,client,config,connectors,lib,mappings,migrate,ports,sandbox,streams,tracking,webhook,workers,workflows}/**/*.ts'],
       // Entry points only: each is a few lines that wire tested modules to the process.
       exclude: ['**/main.ts', 'client/start.ts', 'workers/worker-main.ts', 'webhook/server-main.ts', 'webhook/azure/index.ts'],
       reporter: ['text-summary', 'json-summary'],

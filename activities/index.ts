@@ -7,6 +7,7 @@ import { createAmplitudeIngestActivities } from './amplitude-ingest';
 import { createBackfillActivities } from './backfill';
 import { createTrackingActivities } from './tracking';
 import { createSegmentIngestActivities } from './segment-ingest';
+import { createDriftRefusalActivities } from './drift-refusals';
 import { createSegmentDeliveryActivities, type SegmentDeliveryOptions } from './segment-delivery';
 import { segmentHandover } from './segment-handover';
 import type { DeliverySettings } from '../workflows/segment-delivery';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps, opts: ActivityOptions = {})
     ...createAmplitudeIngestActivities(deps),
     ...createSegmentIngestActivities(deps, { handover: segmentHandover(deps.config, opts.segmentDelivery) }),
     ...createSegmentDeliveryActivities(deps, opts.segmentForward),
+    ...createDriftRefusalActivities(deps),
     ...createBackfillActivities(deps),
     ...createTrackingActivities(deps),
   };

@@ -2,6 +2,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
 import { AlertCenter, AlertSender, reconcileInputSchema, type Problem } from '../connectors/alerts';
 import { PermanentError } from '../lib/errors';
+import { resolveFields } from '../mappings/salesforce-describe';
 import { PlatformMetrics } from '../lib/metrics';
 import { catchUpStream } from '../streams/catch-up';
 import type { StreamDeclaration } from '../streams/types';
@@ -40,6 +41,15 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
       if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${s}". Known: ${[...deps.streams.keys()].join(', ')}.`);
       return decl;
     });
+  /** Declarations whose fields come from describe, resolved against it (their silver columns depend on it). */
+  const prepared = async (streams: string[]): Promise<StreamDeclaration[]> =>
+    Promise.all(
+      declarations(streams).map(async (d) => {
+        if (!d.fromDescribe) return d;
+        if (!deps.describer) throw new PermanentError('ConfigError', `${d.name} reads its fields from describe, but no Salesforce describer is configured for this worker.`);
+        return d.fromDescribe.build(resolveFields(d.fromDescribe.config, await deps.describer.describe(d.fromDescribe.config.object)).specs);
+      }),
+    );
 
   return {
     reconcileAlerts: (input) =>
@@ -55,7 +65,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     organizeStream: (input) =>
       translated(async () => {
-        const [decl] = declarations([input.stream]);
+        const [decl] = await prepared([input.stream]);
         const result = await catchUpStream(deps.warehouse, decl, { batchSize: input.batchSize, progress: (p) => heartbeat(p) });
         if (result.merged > 0) {
           metrics.organizeMerged.inc({ stream: decl.name }, result.merged);
@@ -66,7 +76,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     runOrganizeChecks: (input) =>
       translated(async () => {
-        const decls = declarations(input.streams);
+        const decls = await prepared(input.streams);
         // A full run also checks the tables no polled stream declares: the webhook's and the backfill's.
         const pushed = input.pushed ? pushedTables(deps.config.bigquery.tables as SegmentTableName[]) : [];
         const bronze = [...decls.map((d) => d.bronze), ...pushed.map((t) => t.bronze)];
@@ -128,7 +138,7 @@ export function createOpsActivities(deps: ActivityDeps): OpsActivities {
 
     compactTables: (input) =>
       translated(async () => {
-        const decls = declarations(input.streams);
+        const decls = await prepared(input.streams);
         return deps.warehouse.compact({ bronze: decls.map((d) => d.bronze), silver: decls.map((d) => d.silver) });
       }),
 

@@ -38,6 +38,8 @@ export interface FlushResult {
 export interface PushIngestActivities {
   flushAmplitudeEvents(input: FlushInput): Promise<FlushResult>;
   flushSegmentCalls(input: FlushInput): Promise<FlushResult>;
+  /** Drift's source carries only the webhook requests refused with a 400, for ops.dead_letters. */
+  flushDriftRefusals(input: FlushInput): Promise<FlushResult>;
   /**
    * Waits `ms` and does nothing else: run as a local activity, it keeps the ingest workflow's task
    * open meanwhile, and signals that reach a workflow with an open task are delivered together in the
@@ -46,4 +48,4 @@ export interface PushIngestActivities {
   gatherSignals(ms: number): Promise<void>;
 }
 
-export type FlushActivityName = 'flushAmplitudeEvents' | 'flushSegmentCalls';
+export type FlushActivityName = 'flushAmplitudeEvents' | 'flushSegmentCalls' | 'flushDriftRefusals';

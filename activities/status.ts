@@ -1,4 +1,4 @@
-import { STREAMS_BY_SOURCE } from '../streams/names';
+import { syncStreamsBySource } from '../streams/sources';
 import { cursorTime } from '../streams/cursor-time';
 import type { CellValue } from '../connectors/warehouse/types';
 import type { ActivityDeps } from './deps';
@@ -36,7 +36,7 @@ export function createStatusActivities(deps: ActivityDeps): StatusActivities {
           if (!s) byStream.set(stream, (s = { stream, flow, deadLetters: 0 }));
           return s;
         };
-        for (const [flow, streams] of Object.entries(STREAMS_BY_SOURCE)) for (const stream of streams) entry(stream, flow);
+        for (const [flow, streams] of Object.entries(syncStreamsBySource(deps.streamsFile))) for (const stream of streams) entry(stream, flow);
         // Newest first: the first run seen per stream is its latest.
         for (const r of runs) {
           const s = entry(r.stream, r.flow);

@@ -41,6 +41,8 @@ export interface StreamRunSummary extends Counts {
 }
 
 export interface SyncActivities {
+  /** The streams a run of the source syncs, in order, from the worker's streams file (workflows never read it). */
+  streamsOfSource(input: { source: string }): Promise<string[]>;
   beginStreamRun(input: BeginStreamRunInput): Promise<BeginStreamRunResult>;
   syncStreamPage(input: SyncPageInput): Promise<SyncPageResult>;
   finishStreamRun(summary: StreamRunSummary): Promise<void>;

@@ -1,23 +1,76 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { PermanentError } from '../lib/errors';
+import { resolveFields } from '../mappings/salesforce-describe';
 import { syncPage } from '../streams/pipeline';
+import { isSyncSource } from '../streams/names';
+import { syncStreamsOf } from '../streams/sources';
+import { syncStreamSchema } from '../streams/schema-sync';
+import type { StreamDeclaration } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
 
+/**
+ * After a schema change the object is read again from the start: its bronze batches must not take
+ * the ids of the first read's (bronze would skip them as already loaded and keep no copy with the
+ * new fields), so they carry the stream's schema version. Version 0: the ids as they always were.
+ */
+function withBatchSalt<D extends StreamDeclaration>(decl: D, schemaVersion: number | undefined): D {
+  return schemaVersion ? { ...decl, batchSalt: `schema-v${schemaVersion}` } : decl;
+}
+
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
-  const declaration = (stream: string) => {
+  // Declarations resolved against the live describe, per stream, in this worker: a run's first
+  // activity refreshes them; a page that lands on another worker resolves them there.
+  const resolved = new Map<string, StreamDeclaration>();
+  const declared = (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
     const reader = deps.readers[decl.source];
     if (!reader) throw new PermanentError('ConfigError', `No reader is configured for source ${decl.source}.`);
     return { decl, reader };
   };
+  const describer = () => {
+    if (!deps.describer) throw new PermanentError('ConfigError', 'A stream reads its fields from describe, but no Salesforce describer is configured for this worker.');
+    return deps.describer;
+  };
+  const declaration = async (stream: string) => {
+    const { decl, reader } = declared(stream);
+    if (!decl.fromDescribe) return { decl, reader };
+    let current = resolved.get(stream);
+    if (!current) {
+      const [described, schema] = await Promise.all([describer().describe(decl.fromDescribe.config.object), deps.warehouse.getStreamSchema(stream)]);
+      current = withBatchSalt(decl.fromDescribe.build(resolveFields(decl.fromDescribe.config, described).specs), schema?.version);
+      resolved.set(stream, current);
+    }
+    return { decl: current, reader };
+  };
 
   return {
+    streamsOfSource: (input) =>
+      translated(async () => {
+        if (!isSyncSource(input.source)) throw new PermanentError('UnknownStream', `Unknown source "${input.source}".`);
+        return syncStreamsOf(deps.streamsFile, input.source);
+      }),
+
     beginStreamRun: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const base = declared(input.stream);
+        const reader = base.reader;
+        let decl = base.decl;
+        const from = decl.fromDescribe;
+        if (from) {
+          // Schema evolution before reading: new columns, a re-read, or a stop on a type change.
+          const { specs, plan, resolved: fields } = await syncStreamSchema(
+            { warehouse: deps.warehouse, describe: (object) => describer().describe(object) },
+            { stream: decl.name, config: from.config, bronze: decl.bronze, silver: (s) => from.build(s).silver },
+          );
+          decl = withBatchSalt(from.build(specs), plan.next.version);
+          resolved.set(input.stream, decl);
+          for (const c of plan.changes) deps.log.warn({ stream: decl.name, change: c.change, field: c.field, action: c.action }, c.detail);
+          if (fields.unreadable.length > 0)
+            deps.log.warn({ stream: decl.name, unreadable: fields.unreadable }, `${from.config.object}: fields of the streams file the integration user cannot read are left out (npx novade doctor names the permission to grant)`);
+        }
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
         const plan = await reader.plan(decl, stored, input.full);
@@ -39,7 +92,7 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
 
     syncStreamPage: (input) =>
       translated(async () => {
-        const { decl, reader } = declaration(input.stream);
+        const { decl, reader } = await declaration(input.stream);
         const result = await syncPage(
           {
             warehouse: deps.warehouse,

@@ -8,6 +8,9 @@ import { registerStatus } from './commands/status';
 import { registerBackfill } from './commands/backfill';
 import { registerCodecServer } from './commands/codec-server';
 import { registerTracking } from './commands/tracking';
+import { registerStreams } from './commands/streams';
+import { registerMigrate } from './commands/migrate';
+import { registerStreamsDescribe } from './commands/streams-describe';
 
 /** `npx novade <command>`: the operator's handle on the platform, through Temporal. */
 export function buildProgram(ctx: CliContext): Command {
@@ -24,6 +27,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackfill(program, ctx);
   registerCodecServer(program, ctx);
   registerTracking(program, ctx);
+  registerStreams(program, ctx);
+  registerMigrate(program, ctx);
+  registerStreamsDescribe(program, ctx);
   return program;
 }
 

@@ -8,6 +8,9 @@ import type { KeyVaultReference } from './keyvault/reference';
 import type { SecretResolver } from './keyvault/resolver';
 import { resolveKeyVaultReferences, unresolvedReferenceProblems } from './keyvault/resolve';
 
+/** The project's root: STREAMS_FILE is relative to it whatever the working directory (tests run in temp dirs). */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
 export { ConfigError } from './env';
 export type { Env, ServiceName, SecretSetting } from './env';
 
@@ -50,6 +53,8 @@ export interface AppConfig {
     metricsBind: string;
     /** --max-old-space-size the worker process runs under (workers/heap-cap.ts); 0 leaves V8's default. */
     workerMaxHeapMb: number;
+    /** Parallel backfill steps one worker runs at once (workers/worker.ts createBackfillIoWorker). */
+    backfillLanesPerWorker: number;
     /** Payload encryption (TEMPORAL_CODEC_KEYS); absent, payloads are stored as they are. */
     codec?: CodecSettings;
   };
@@ -72,8 +77,13 @@ export interface AppConfig {
     bulkThreshold: number;
     maxFetch: number;
     apiUsageStopShare: number;
+    /** The user-id field in force for the default identity (SALESFORCE_USER_ID_FIELD, or Email). */
     userIdField: string;
+    /** SALESFORCE_USER_ID_FIELD when set: replaces the field of every `user_id` identity of the streams file. */
+    userIdFieldOverride?: string;
   };
+  /** The streams file (STREAMS_FILE), absolute. */
+  streams: { file: string };
   drift: { baseUrl: string; token: string; verificationToken?: string };
   amplitude: { apiKey: string; serverUrl: string; minIdLength: number };
   warehouse: WarehouseConfig;
@@ -166,6 +176,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       uiPort: env.TEMPORAL_UI_PORT,
       metricsBind: env.WORKER_METRICS_BIND,
       workerMaxHeapMb: env.WORKER_MAX_HEAP_MB,
+      backfillLanesPerWorker: env.BACKFILL_LANES_PER_WORKER,
       codec: env.TEMPORAL_CODEC_KEYS ? { keys: env.TEMPORAL_CODEC_KEYS, compressAboveBytes: env.TEMPORAL_CODEC_COMPRESS_ABOVE_BYTES } : undefined,
     },
     codecServer: {
@@ -187,7 +198,8 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
           bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
           maxFetch: env.SALESFORCE_MAX_FETCH,
           apiUsageStopShare: env.SALESFORCE_API_USAGE_STOP_SHARE,
-          userIdField: env.SALESFORCE_USER_ID_FIELD,
+          userIdField: env.SALESFORCE_USER_ID_FIELD ?? 'Email',
+          userIdFieldOverride: env.SALESFORCE_USER_ID_FIELD,
         }
       : {
           loginUrl: env.SALESFORCE_LOGIN_URL!,
@@ -203,7 +215,8 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
           bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
           maxFetch: env.SALESFORCE_MAX_FETCH,
           apiUsageStopShare: env.SALESFORCE_API_USAGE_STOP_SHARE,
-          userIdField: env.SALESFORCE_USER_ID_FIELD,
+          userIdField: env.SALESFORCE_USER_ID_FIELD ?? 'Email',
+          userIdFieldOverride: env.SALESFORCE_USER_ID_FIELD,
         },
     drift: isSandbox('drift')
       ? { baseUrl: SANDBOX.drift.url, token: SANDBOX.drift.token, verificationToken: SANDBOX.drift.verificationToken }
@@ -251,6 +264,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       retentionInterval: env.RETENTION_INTERVAL,
       appMetricsBind: env.APP_METRICS_BIND,
     },
+    streams: { file: path.resolve(PROJECT_ROOT, env.STREAMS_FILE) },
     tracking: {
       planDir: path.resolve(cwd, env.TRACKING_PLAN_DIR),
       violationsWindowSeconds: durationSeconds(env.TRACKING_VIOLATIONS_WINDOW),

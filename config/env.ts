@@ -160,6 +160,7 @@ export const envSchema = z.object({
   KEY_VAULT_CA_CERT_PATH: str().describe("Extra CA certificate (PEM) trusted for Key Vault: the sandbox emulator's, or a TLS-inspecting proxy's."),
   KEY_VAULT_DNS_SUFFIX: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a DNS suffix such as vault.azure.net').default('vault.azure.net').describe('DNS suffix of vaults named by `VaultName=...` references (vault.azure.cn, vault.usgovcloudapi.net in other clouds).'),
   WORKER_MAX_HEAP_MB: int(256, 0, 65_536).refine((v) => v === 0 || v >= 128, 'expected 0 (no cap) or at least 128').describe("V8 heap cap of `npm run worker` in MiB: the worker restarts itself under `--max-old-space-size` (a cap already in NODE_OPTIONS wins). 0: V8's default, which lets page garbage pile up. 192 suits a long backfill."),
+  BACKFILL_LANES_PER_WORKER: int(2, 1, 64).describe('Steps of parallel backfills (`backfill start --parallel`) one worker process runs at once. Each holds a page (about 40-60 MiB of heap at 5,000 rows): with more than 2, raise WORKER_MAX_HEAP_MB (4 lanes ran in 512). Lanes beyond what the workers take wait for a free slot.'),
 
   SYNC_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 5m, 30s or 1h').default('5m').describe('How often the `salesforce-sync` and `drift-sync` schedules run (`30s`, `5m`, `1h`).'),
   ORGANIZE_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 1h').default('1h').describe('How often the `organize` schedule runs (catch-up, checks, dead-letter and backfill watch, compaction).'),
@@ -177,7 +178,16 @@ export const envSchema = z.object({
   SALESFORCE_BULK_THRESHOLD: int(10_000, 0).describe('An object with more records than this to read uses Bulk API 2.0 instead of REST queries.'),
   SALESFORCE_MAX_FETCH: int(1_000_000, 2_000).describe("jsforce's maxFetch: the most records one query may return (its own default, 10,000, truncates silently)."),
   SALESFORCE_API_USAGE_STOP_SHARE: num(0.8, 0.05, 1).describe("Share of the org's daily API calls (0.05-1) past which runs stop early and the `api_usage` alert is raised."),
-  SALESFORCE_USER_ID_FIELD: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('Email').describe("Field whose lower-cased value becomes Amplitude's user_id (shared with Drift and Segment identities)."),
+  SALESFORCE_USER_ID_FIELD: z
+    .preprocess(blankToUndefined, z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a Salesforce field API name, such as Email or Novade_User_Id__c').optional())
+    .describe(
+      "Field whose value becomes Amplitude's user_id (shared with Drift and Segment identities; email fields are lower-cased). Set: replaces the field of every `user_id` identity of the streams file; unset: the file's (Email in the default file).",
+    ),
+  STREAMS_FILE: z
+    .string()
+    .min(1)
+    .default('config/streams.yaml')
+    .describe('The streams file ([streams.md](streams.md)): Salesforce objects, fields and event rules, Drift streams and event names; relative to the project root. An invalid file stops the worker with one line per problem.'),
 
   DRIFT_TOKEN: secret().describe('OAuth access token of the Drift app (scopes contact_read, conversation_read, user_read). Unset: the Drift emulator.'),
   DRIFT_BASE_URL: url().describe('Drift API origin; unset: https://driftapi.com.'),

@@ -21,7 +21,8 @@ export class TransientError extends Error {
   }
 }
 
-export type PermanentKind = 'ConfigError' | 'AuthError' | 'PermissionError' | 'InvalidRequest' | 'UnknownStream';
+/** `SchemaChange`: a source field changed type; the stream stops until an operator decides (docs/streams.md). */
+export type PermanentKind = 'ConfigError' | 'AuthError' | 'PermissionError' | 'InvalidRequest' | 'InvalidResponse' | 'UnknownStream' | 'SchemaChange';
 
 export class PermanentError extends Error {
   constructor(

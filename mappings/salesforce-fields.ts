@@ -10,7 +10,8 @@ import type { ColumnDef, ColumnType, Row } from '../connectors/warehouse/types';
  * accept both and output one normalised shape, so bronze can keep each exactly as received.
  */
 
-export type SfKind = 'id' | 'ref' | 'text' | 'bool' | 'double' | 'int' | 'datetime' | 'date';
+/** How a value is checked and stored; mappings/salesforce-describe.ts maps describe's types to these. */
+export type SfKind = 'id' | 'ref' | 'text' | 'bool' | 'double' | 'int' | 'datetime' | 'date' | 'time';
 export type SfValue = string | number | boolean | null;
 
 export interface SfFieldSpec {
@@ -30,12 +31,15 @@ export interface SfRecord {
 
 const columnNames = new Map<string, string>();
 
-/** `SystemModstamp` → `system_modstamp`, `Account_Name__c` → `account_name`. Memoised: it runs per field per record. */
+/**
+ * `SystemModstamp` → `system_modstamp`, `Account_Name__c` → `account_name`, a geolocation part
+ * `Site_Location__Latitude__s` → `site_location_latitude`. Memoised: it runs per field per record.
+ */
 export function columnName(field: string): string {
   let name = columnNames.get(field);
   if (name === undefined) {
     name = field
-      .replace(/__c$/, '')
+      .replace(/__[cs]$/, '')
       .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
       .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
       .toLowerCase()
@@ -48,6 +52,7 @@ export function columnName(field: string): string {
 const ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:?\d{2})$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME = /^\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z?$/;
 
 /** ISO-8601 UTC with milliseconds, or undefined when the text is not a Salesforce datetime. */
 export function normalizeSfDateTime(text: string): string | undefined {
@@ -80,18 +85,21 @@ const CHECKS: Record<SfKind, Check> = {
     return iso ?? fail(`not a Salesforce datetime: ${JSON.stringify(typeof v === 'string' ? v.slice(0, 40) : v)}`);
   },
   date: (v) => (typeof v === 'string' && DATE.test(v) ? v : fail('not a date (YYYY-MM-DD)')),
+  time: (v) => (typeof v === 'string' && TIME.test(v) ? v : fail('not a time of day (HH:MM:SS.sssZ)')),
 };
 
 /**
- * Builds the record schema; Id and SystemModstamp are always required (no key, no cursor). One
+ * Builds the record schema; Id and the version field (SystemModstamp) are always required (no key, no cursor). One
  * zod step with a loop over the fields: a zod node per field costs several times more, and a full
  * initial load validates hundreds of thousands of records.
  */
-export function recordSchema(specs: readonly SfFieldSpec[]): z.ZodType<SfRecord> {
+export function recordSchema(specs: readonly SfFieldSpec[], opts: { versionField?: string } = {}): z.ZodType<SfRecord> {
+  // Objects without SystemModstamp are versioned by LastModifiedDate (the stream's cursor).
+  const version = opts.versionField ?? 'SystemModstamp';
   const checks = specs
-    .filter((s) => s.field !== 'Id' && s.field !== 'SystemModstamp')
+    .filter((s) => s.field !== 'Id' && s.field !== version)
     .map((s) => ({ field: s.field, check: CHECKS[s.kind], required: s.required === true }));
-  checks.unshift({ field: 'Id', check: CHECKS.id, required: true }, { field: 'SystemModstamp', check: CHECKS.datetime, required: true });
+  checks.unshift({ field: 'Id', check: CHECKS.id, required: true }, { field: version, check: CHECKS.datetime, required: true });
   return z.record(z.string(), z.unknown()).transform((raw, ctx): SfRecord => {
     const out: Record<string, SfValue> = {};
     for (const { field, check, required } of checks) {
@@ -120,7 +128,13 @@ const COLUMN_TYPES: Record<SfKind, ColumnType> = {
   datetime: 'timestamp',
   // Date-only values stay ISO text: a timestamp would invent a time zone the data does not have.
   date: 'varchar',
+  // A time of day has no date: kept as Salesforce writes it (`13:30:00.000Z`).
+  time: 'varchar',
 };
+
+export function sfColumnType(kind: SfKind): ColumnType {
+  return COLUMN_TYPES[kind];
+}
 
 export function silverColumns(specs: readonly SfFieldSpec[]): ColumnDef[] {
   return specs.map((s) => ({ name: columnName(s.field), type: COLUMN_TYPES[s.kind], ...(s.field === 'Id' ? { nullable: false } : {}) }));

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Row } from '../connectors/warehouse/types';
 import {
+  DRIFT_EVENT,
   DRIFT_SILVER,
   contactEvents,
   contactRow,
@@ -26,6 +27,7 @@ import {
   type SyncedContactRecord,
 } from '../mappings/drift-records';
 import type { Lookup, StreamDeclaration } from './types';
+import { DRIFT_STREAM_EVENTS, type DriftEventKey, type DriftSection, type DriftStreamName } from './config/schema';
 import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
 
 /**
@@ -74,7 +76,47 @@ const contactLookup = <R>(key: (r: R) => number | null | undefined): Lookup<R> =
 });
 const conversationLookup = <R>(key: (r: R) => number): Lookup<R> => ({ name: 'conversation', table: DRIFT_SILVER.conversations, key: (r) => String(key(r)) });
 
-export function driftDeclarations(): StreamDeclaration[] {
+/** Event key of the streams file → the name each mapping sends by default. */
+export const DEFAULT_EVENT_NAMES: Record<DriftEventKey, string> = {
+  email_captured: DRIFT_EVENT.emailCaptured,
+  conversation_started: DRIFT_EVENT.conversationStarted,
+  message_received: DRIFT_EVENT.messageReceived,
+  meeting_booked: DRIFT_EVENT.meetingBooked,
+  playbook_goal_met: DRIFT_EVENT.playbookGoalMet,
+};
+
+/** The stream's events under the names the file gives them (the defaults otherwise). */
+function renamed(decl: StreamDeclaration, names: Readonly<Record<string, string>> | undefined): StreamDeclaration {
+  const map = new Map<string, string>();
+  for (const key of DRIFT_STREAM_EVENTS[decl.name as DriftStreamName] ?? []) {
+    const name = names?.[key];
+    if (name !== undefined && name !== DEFAULT_EVENT_NAMES[key]) map.set(DEFAULT_EVENT_NAMES[key], name);
+  }
+  if (map.size === 0) return decl;
+  return {
+    ...decl,
+    toEvents: (record, previous, ctx, related) => {
+      const out = decl.toEvents(record, previous, ctx, related);
+      return { ...out, events: out.events.map((e) => (map.has(e.event_type) ? { ...e, event_type: map.get(e.event_type) as string } : e)) };
+    },
+  };
+}
+
+/** Whether the streams file leaves a Drift stream on (every stream is, unless `enabled: false`). */
+export function driftStreamEnabled(section: DriftSection | undefined, stream: string): boolean {
+  return section?.streams[stream as DriftStreamName]?.enabled !== false;
+}
+
+/**
+ * The Drift streams with the file's event names. A stream the file turns off keeps its declaration
+ * (a Drift webhook naming its records is still read) but is left out of the scheduled runs
+ * (`syncStreamsOf` in streams/sources.ts).
+ */
+export function driftDeclarations(section?: DriftSection): StreamDeclaration[] {
+  return builtinDriftDeclarations().map((d) => renamed(d, section?.streams[d.name as DriftStreamName]?.events));
+}
+
+function builtinDriftDeclarations(): StreamDeclaration[] {
   return [
     declaration<SyncedContactRecord>({ object: 'contacts', primaryKey: 'id', cursorField: '_observedAt', schema: syncedContactSchema, toRow: contactRow, toEvents: contactEvents }),
     declaration<DriftConversationRecord>({

@@ -1,6 +1,8 @@
 /**
- * Stream names per source, in the order a source run syncs them (accounts before the contacts that
- * reference them). Plain data: workflows import it, so nothing here may touch Node or I/O.
+ * The polled sources, and the streams each synced before the streams file (config/streams.yaml)
+ * decided them: workflow histories recorded before the `streams-from-config` patch replay with this
+ * list. Runs now get their streams from the worker (streams/sources.ts). Plain data: workflows
+ * import it, so nothing here may touch Node or I/O.
  */
 export const STREAMS_BY_SOURCE = {
   salesforce: ['salesforce_account', 'salesforce_contact', 'salesforce_lead', 'salesforce_opportunity'],

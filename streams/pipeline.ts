@@ -63,7 +63,7 @@ export async function syncPage(
 
   // Bronze keeps every record exactly as received, valid or not.
   await warehouse.appendBronze(decl.bronze, {
-    batchId: batchIdOf(decl.name, input.cursor, input.mode, decl.source === 'salesforce' ? undefined : contentOf(decl, page.records)),
+    batchId: batchIdOf(decl.name, input.cursor, input.mode, decl.source === 'salesforce' ? decl.batchSalt : contentOf(decl, page.records)),
     records: page.records.map((r) => ({ keys: { [decl.bronze.keyColumns[0].name]: keyOf(decl, r) || null }, payload: r })),
   });
 
@@ -93,10 +93,24 @@ export async function syncPage(
     for (const row of await warehouse.lookupSilver(decl.silver, [...newest.keys()])) previous.set(String(row[pkColumn]), row);
 
   const fresh: { key: string; record: Record<string, unknown>; row: Row }[] = [];
+  const fills: Row[] = [];
+  const fillColumns = new Set<string>();
   for (const [key, { record, row }] of newest) {
     const before = previous.get(key);
-    // Already merged at this version: a lookback re-read or a retried page. Nothing new to say.
-    if (before && compareVersions(row[version], before[version]) <= 0) continue;
+    if (before) {
+      const order = compareVersions(row[version], before[version]);
+      // Same version bringing values silver lacks: a re-read after silver gained columns (schema
+      // evolution). The record did not change, so it fills those columns and says nothing.
+      if (order === 0) {
+        const filled = decl.silver.columns.filter((c) => (before[c.name] === null || before[c.name] === undefined) && row[c.name] !== null && row[c.name] !== undefined);
+        if (filled.length > 0) {
+          fills.push(row);
+          for (const c of filled) fillColumns.add(c.name);
+        }
+      }
+      // Already merged at this version: a lookback re-read or a retried page. Nothing new to say.
+      if (order <= 0) continue;
+    }
     fresh.push({ key, record, row });
   }
   const related = await lookupRelated(warehouse, decl, fresh.map((f) => f.record));
@@ -118,6 +132,7 @@ export async function syncPage(
   for (const r of delivery.rejected) dead(r.event.user_id ?? r.event.device_id ?? '', `amplitude rejected ${r.event.event_type}: ${r.reason}`, r.event);
 
   const merge = changed.length > 0 ? await warehouse.mergeSilver(decl.silver, changed, { deleted: (row) => row._deleted === true }) : undefined;
+  const filled = fills.length > 0 ? await warehouse.mergeSilver(decl.silver, fills, { deleted: (row) => row._deleted === true, fill: [...fillColumns] }) : undefined;
   if (deadLetters.length > 0) await warehouse.writeDeadLetters(deadLetters);
 
   // Last: the cursor moves only once every destination has the page. A targeted read (a webhook's
@@ -133,7 +148,7 @@ export async function syncPage(
 
   return {
     read: page.records.length,
-    written: merge ? merge.inserted + merge.updated : 0,
+    written: (merge ? merge.inserted + merge.updated : 0) + (filled ? filled.updated : 0),
     sent: delivery.sent,
     rejected: deadLetters.length,
     apiCalls: page.apiCalls,

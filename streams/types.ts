@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { BronzeTableDef, Row, SilverTableDef } from '../connectors/warehouse/types';
 import type { MappedEvents, MappingContext, RelatedRows } from '../mappings/types';
 import type { SourceStream } from '../ports/source-reader';
+import type { ObjectFieldsConfig } from '../mappings/salesforce-describe';
+import type { SfFieldSpec } from '../mappings/salesforce-fields';
 
 /**
  * A stream is data, in the spirit of declarative connectors: what to read, how it is keyed and
@@ -24,6 +26,22 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    * looked up once per page. A missing row is not an error: the mapping decides what to send without it.
    */
   lookups?: Lookup<R>[];
+  /**
+   * Fields that come from the source's describe (config/streams.yaml `fields: all | [...] |
+   * { all_except }`): each run resolves them against the live describe first and evolves silver
+   * (streams/schema-sync.ts); `build` gives the declaration for the resolved field list.
+   */
+  fromDescribe?: DescribedFields<R>;
+  /**
+   * Part of the bronze batch ids of a cursor-paged stream: set after a schema change, so the
+   * re-read's pages are new batches rather than repeats of the first read's (activities/sync.ts).
+   */
+  batchSalt?: string;
+}
+
+export interface DescribedFields<R> {
+  config: ObjectFieldsConfig;
+  build(specs: readonly SfFieldSpec[]): StreamDeclaration<R>;
 }
 
 export interface Lookup<R> {

@@ -13,12 +13,14 @@ export function driftRoute(deps: DriftWebhookDeps): ExtraRoute {
     url: DRIFT_PATH,
     handler: async (req) => {
       let body: unknown;
+      const text = typeof req.body === 'string' ? req.body : req.body.toString('utf8');
       try {
-        body = JSON.parse(typeof req.body === 'string' ? req.body : req.body.toString('utf8'));
+        body = JSON.parse(text);
       } catch (err) {
+        // Not dead-lettered: without a readable token nothing says Drift sent it.
         return { status: 400, body: { error: `The body is not JSON (${err instanceof Error ? err.message : String(err)}): Drift posts {type, token, orgId, data} as application/json.` } };
       }
-      return handleDriftWebhook(deps, body);
+      return handleDriftWebhook(deps, body, text);
     },
   };
 }

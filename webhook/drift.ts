@@ -3,10 +3,11 @@ import type { WorkflowClient } from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../config/logger';
 import type { DriftTargets } from '../mappings/drift-records';
-import { createIngestGuard, hasLoneSurrogate, isContentRefusal, type IngestGuard } from './ingest-guard';
+import type { EventIngest } from './amplitude-handler';
+import { boundedRawBody, createIngestGuard, hasLoneSurrogate, isContentRefusal, type IngestGuard } from './ingest-guard';
 
 export const DRIFT_WEBHOOK_CONTRACT =
-  'POST {type, token, orgId, data} -> 200 after Temporal accepted it (signal-with-start per Drift entity) | 200 ignored type | 400 bad body, over the ingest limits or refused by Temporal for its content | 401 wrong token | 503 not configured / Temporal down';
+  'POST {type, token, orgId, data} -> 200 after Temporal accepted it (signal-with-start per Drift entity) | 200 ignored type | 400 bad body, over the ingest limits or refused by Temporal for its content (dead-lettered once the token matched) | 401 wrong token | 503 not configured / Temporal down';
 
 export interface DriftWebhookDeps {
   client: WorkflowClient;
@@ -16,6 +17,11 @@ export interface DriftWebhookDeps {
   log: Logger;
   /** Bounds on the body (nesting, size, properties), the same as the other push routes (default: DEFAULT_INGEST_LIMITS). */
   guard?: IngestGuard;
+  /**
+   * The Drift source's push ingest, which carries refused requests to ops.dead_letters (flow drift,
+   * stream drift_webhook). Without it a refusal is answered 400 and only logged.
+   */
+  deadLetters?: EventIngest;
   now?: () => number;
 }
 
@@ -92,28 +98,80 @@ export function routeDriftEvent(orgId: string, type: HandledType, data: unknown,
   }
 }
 
+const REDACTED = '[verification token]';
+
+/** What a dead letter keeps of a refused body: never the verification token, which travels in it. */
+function letterPayload(body: unknown, raw: string | Buffer | undefined, travels: boolean, token: string): unknown {
+  if (travels && body !== null && typeof body === 'object' && !Array.isArray(body)) return { ...body, token: REDACTED };
+  if (raw === undefined) return 'body not kept: it cannot travel through Temporal as it is (see the reason)';
+  // The token as it appears in JSON text; one spelled with \u escapes would survive, but only its own sender writes it so.
+  return boundedRawBody(raw).split(JSON.stringify(token).slice(1, -1)).join(REDACTED);
+}
+
+/** The same refused body always gets the same key, so a redelivery adds no second dead letter. */
+function letterKey(type: string, body: unknown, raw: string | Buffer | undefined, travels: boolean, reason: string): string {
+  const text = raw ?? (travels ? JSON.stringify(body) : reason);
+  return `${type.slice(0, 64)}:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}
+
 /**
  * Drift's webhook, framework-agnostic: the HTTP server (or Azure Function) passes the parsed JSON body
- * and sends back `status` and `body`. Acknowledges only what Temporal has durably accepted, so a
- * failure here makes Drift deliver again rather than lose the event.
+ * (and the raw text, kept in a dead letter when the body cannot travel) and sends back `status` and
+ * `body`. Acknowledges only what Temporal has durably accepted, so a failure here makes Drift deliver
+ * again rather than lose the event.
+ *
+ * A 400 for the body's content is dead-lettered once the verification token matched: Drift sends its
+ * token in the body, so before that check nothing says the request came from Drift, and recording
+ * anyone's request would let anyone fill ops.dead_letters.
  */
-export async function handleDriftWebhook(deps: DriftWebhookDeps, body: unknown): Promise<WebhookResponse> {
-  if (!deps.verificationToken) {
+export async function handleDriftWebhook(deps: DriftWebhookDeps, body: unknown, raw?: string | Buffer): Promise<WebhookResponse> {
+  const expected = deps.verificationToken;
+  if (!expected) {
     deps.log.error('Drift webhook called but DRIFT_VERIFICATION_TOKEN is not set');
     return { status: 503, body: { error: 'Drift webhooks are not configured on this server: set DRIFT_VERIFICATION_TOKEN to the verification token of the Drift app.' } };
   }
+  /**
+   * Answers 400 and records the request in ops.dead_letters. When the letter cannot be stored, the
+   * refusal still stands, except for one Temporal refused (`strict`): that refusal may not have been
+   * about the content after all, so 503 and Drift delivers again.
+   */
+  const refuse = async (type: string, response: WebhookResponse, reason: string, travels: boolean, strict = false): Promise<WebhookResponse> => {
+    if (!deps.deadLetters) return response;
+    const recordKey = letterKey(type, body, raw, travels, reason);
+    try {
+      await deps.deadLetters.submit({ events: [], rejected: [{ recordKey, problems: [{ path: '', message: reason }], payload: letterPayload(body, raw, travels, expected) }] }, { key: recordKey, bytes: Math.min(raw?.length ?? 1_024, 256 * 1024) });
+    } catch (err) {
+      deps.log.warn({ type, err: err instanceof Error ? err.message : String(err) }, 'a refused Drift webhook request could not be dead-lettered');
+      if (strict) return { status: 503, body: { error: 'Could not hand the event to Temporal; Drift will deliver it again.' } };
+      return response;
+    }
+    deps.log.warn({ type, recordKey }, 'Drift webhook request refused and dead-lettered');
+    return { ...response, body: { ...(response.body as object), deadLettered: recordKey } };
+  };
   const envelope = envelopeSchema.safeParse(body);
-  if (!envelope.success) return { status: 400, body: { error: `Not a Drift webhook event (expected {type, token, orgId, data}): ${z.prettifyError(envelope.error)}` } };
+  if (!envelope.success) {
+    const error = `Not a Drift webhook event (expected {type, token, orgId, data}): ${z.prettifyError(envelope.error)}`;
+    const claimed = (body as { token?: unknown; type?: unknown } | null)?.token;
+    if (typeof claimed !== 'string' || !tokensMatch(claimed, expected)) return { status: 400, body: { error } };
+    const t = (body as { type?: unknown }).type;
+    return refuse(typeof t === 'string' && t.length > 0 ? t : 'unknown', { status: 400, body: { error } }, error, (deps.guard ?? defaultGuard()).check(body, 0) === undefined);
+  }
   const { type, token, orgId, data } = envelope.data;
-  if (!tokensMatch(token, deps.verificationToken)) {
+  if (!tokensMatch(token, expected)) {
     deps.log.warn({ type, orgId }, 'Drift webhook with a wrong verification token refused');
     return { status: 401, body: { error: 'Wrong verification token: the token must be the Drift app verification token set in DRIFT_VERIFICATION_TOKEN.' } };
   }
   if (!isHandled(type)) return { status: 200, body: { ignored: type } };
   const over = (deps.guard ?? defaultGuard()).check(body, 0);
-  if (over) return { status: 400, body: { error: `The Drift ${type} event is over the ingest limits${over.path ? ` at ${over.path}` : ''}: ${over.message}.`, limit: over.limit } };
+  if (over) {
+    const error = `The Drift ${type} event is over the ingest limits${over.path ? ` at ${over.path}` : ''}: ${over.message}.`;
+    return refuse(type, { status: 400, body: { error, limit: over.limit } }, error, false);
+  }
   const parsed = DATA[type].safeParse(data);
-  if (!parsed.success) return { status: 400, body: { error: `Drift ${type} event without the fields it needs: ${z.prettifyError(parsed.error)}` } };
+  if (!parsed.success) {
+    const error = `Drift ${type} event without the fields it needs: ${z.prettifyError(parsed.error)}`;
+    return refuse(type, { status: 400, body: { error } }, error, true);
+  }
 
   const { workflowId, targets } = routeDriftEvent(String(orgId), type, parsed.data, (deps.now ?? Date.now)());
   try {
@@ -128,7 +186,8 @@ export async function handleDriftWebhook(deps: DriftWebhookDeps, body: unknown):
     if (isContentRefusal(err)) {
       // Delivering the same body again would be refused again: a 400 ends Drift's retries.
       deps.log.warn({ type, workflowId, err: err instanceof Error ? err.message : String(err) }, 'Temporal refused a Drift webhook event for its content');
-      return { status: 400, body: { error: `Temporal cannot store this Drift ${type} event (${err instanceof Error ? err.message : String(err)}).`, limit: 'TEMPORAL_PAYLOAD' } };
+      const error = `Temporal cannot store this Drift ${type} event (${err instanceof Error ? err.message : String(err)}).`;
+      return refuse(type, { status: 400, body: { error, limit: 'TEMPORAL_PAYLOAD' } }, error, false, true);
     }
     deps.log.error({ type, workflowId, err: err instanceof Error ? err.message : String(err) }, 'Temporal did not accept a Drift webhook event');
     return { status: 503, body: { error: 'Could not hand the event to Temporal; Drift will deliver it again.' } };

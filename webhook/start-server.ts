@@ -70,6 +70,8 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     metrics,
     ...opts.segmentIngest,
   });
+  // Drift's accepted events start targeted reads; its shard only carries refused requests to dead letters.
+  const driftIngest = new TemporalIngest({ client: opts.client, taskQueue: opts.config.temporal.taskQueue, source: 'drift', ...ingestOptionsFromEnv(env), shards: 1, metrics });
   if (opts.config.segment.writeKeys.length === 0)
     opts.log.warn('SEGMENT_WRITE_KEYS is empty: the Segment-compatible endpoint (/v1/*) refuses every call with 401 until the site\'s write key is listed');
   const segment = createSegmentHandler({ writeKeys: opts.config.segment.writeKeys, corsOrigins: opts.config.segment.corsOrigins, ingest: segmentIngest, guard, metrics, log: opts.log });
@@ -82,7 +84,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
     readiness: () => ingest.ready(),
     segment,
     routes: [
-      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log, guard }),
+      driftRoute({ client: opts.client.workflow, taskQueue: opts.config.temporal.taskQueue, verificationToken: opts.config.drift.verificationToken, log: opts.log, guard, deadLetters: driftIngest }),
       ...(opts.routes ?? []),
     ],
     log: opts.log,
@@ -94,7 +96,7 @@ export async function startWebhookServer(opts: StartWebhookOptions): Promise<Run
   const url = `http://${host}:${port}`;
   return { url, amplitudeUrl: `${url}${AMPLITUDE_PATH}`, driftUrl: `${url}${DRIFT_PATH}`, segmentUrl: `${url}${SEGMENT_BASE_PATH}`, ingest, segmentIngest, metrics, close: async () => {
       await app.close();
-      await Promise.all([ingest.close(), segmentIngest.close()]);
+      await Promise.all([ingest.close(), segmentIngest.close(), driftIngest.close()]);
     },
   };
 }

@@ -17,8 +17,8 @@ export const INGEST_EVENTS_SIGNAL = AMPLITUDE_EVENTS_SIGNAL;
 export const INGEST_STATUS_QUERY = AMPLITUDE_INGEST_STATUS_QUERY;
 
 /** A push source: where its events come from decides the flush activity and the workflow ids. */
-export type IngestSource = 'amplitude' | 'segment';
-export const INGEST_SOURCES: readonly IngestSource[] = ['amplitude', 'segment'];
+export type IngestSource = 'amplitude' | 'segment' | 'drift';
+export const INGEST_SOURCES: readonly IngestSource[] = ['amplitude', 'segment', 'drift'];
 
 /** Workflow type a source's shards run as (Amplitude's predates the generic name). */
 export function ingestWorkflowType(source: IngestSource): string {

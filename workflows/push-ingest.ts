@@ -90,7 +90,7 @@ export interface IngestInput {
 }
 
 /** The flush of each source. Amplitude's name is in recorded histories: it never changes. */
-const FLUSH_ACTIVITY: Record<IngestSource, FlushActivityName> = { amplitude: 'flushAmplitudeEvents', segment: 'flushSegmentCalls' };
+const FLUSH_ACTIVITY: Record<IngestSource, FlushActivityName> = { amplitude: 'flushAmplitudeEvents', segment: 'flushSegmentCalls', drift: 'flushDriftRefusals' };
 
 /**
  * One shard of a push source's ingest (DESIGN.md, "Ingest path"). The endpoint signals-with-start it

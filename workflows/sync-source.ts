@@ -1,7 +1,7 @@
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { STREAMS_BY_SOURCE, isSyncSource } from '../streams/names';
 import type { StreamRunSummary } from '../activities/sync-types';
-import { syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
+import { activities, syncStreamWorkflow, type SyncActivityOverrides } from './sync-stream';
 import { apiUsageProblems, reconcileAlertsSafely, rootMessage, syncFailureProblems } from './alerting';
 
 export interface SyncSourceInput {
@@ -23,7 +23,10 @@ export interface SyncSourceSummary {
 export async function syncSourceWorkflow(input: SyncSourceInput): Promise<SyncSourceSummary> {
   if (!isSyncSource(input.source))
     throw ApplicationFailure.nonRetryable(`Unknown source "${input.source}". Known: ${Object.keys(STREAMS_BY_SOURCE).join(', ')}.`, 'UnknownStream');
-  const known: readonly string[] = STREAMS_BY_SOURCE[input.source];
+  // The configured streams (config/streams.yaml) come from the worker; histories from before keep the fixed list.
+  const known: readonly string[] = patched('streams-from-config')
+    ? await activities(input.activityOverrides).streamsOfSource({ source: input.source })
+    : STREAMS_BY_SOURCE[input.source];
   const streams = input.streams ?? [...known];
   const unknown = streams.filter((s) => !known.includes(s));
   if (unknown.length)

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
-import { STREAMS_BY_SOURCE, isSyncSource } from '../../streams/names';
+import { STREAMS_BY_SOURCE, isSyncSource, type SyncSource } from '../../streams/names';
+import { loadStreamsFile } from '../../streams/config/load';
+import { defaultSalesforceStreamName } from '../../streams/config/schema';
+import { syncStreamsOf } from '../../streams/sources';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
 import { formatTable, type CliContext } from '../cli-context';
 
@@ -12,7 +15,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .option('--full', 're-read everything, ignoring the stored cursor (idempotent)')
     .action(async (source: string, opts: { stream?: string[]; full?: boolean }) => {
       if (!isSyncSource(source)) throw new Error(`Unknown source "${source}". Known: ${Object.keys(STREAMS_BY_SOURCE).join(', ')}.`);
-      const streams = opts.stream?.map((s) => (s.startsWith(`${source}_`) ? s : `${source}_${s.toLowerCase()}`));
+      const streams = opts.stream?.map((s) => streamNamed(ctx, source, s));
       const client = await ctx.client();
       const workflowId = `${source}-sync-manual-${Date.now()}`;
       ctx.print(`Started ${workflowId} (watch it in the Web UI: ${ctx.config.temporal.uiUrl}/namespaces/${ctx.config.temporal.namespace}/workflows/${workflowId})`);
@@ -33,4 +36,16 @@ export function registerSync(program: Command, ctx: CliContext): void {
         throw err;
       }
     });
+}
+
+/** A stream by its name or its object's (`Contact`, `Project__c`), as the streams file declares it. */
+function streamNamed(ctx: CliContext, source: SyncSource, given: string): string {
+  const file = loadStreamsFile(ctx.config.streams.file);
+  const known = syncStreamsOf(file, source);
+  if (known.includes(given)) return given;
+  const object = file.salesforce?.objects.find((o) => source === 'salesforce' && o.object.toLowerCase() === given.toLowerCase());
+  if (object) return object.stream ?? defaultSalesforceStreamName(object.object);
+  const prefixed = `${source}_${given.toLowerCase()}`;
+  if (known.includes(prefixed)) return prefixed;
+  throw new Error(`Unknown ${source} stream "${given}". Configured: ${known.join(', ')} (${ctx.config.streams.file}).`);
 }

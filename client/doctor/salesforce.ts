@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { connectSalesforce, credentialsHint, errorCodeOf, toSalesforceError, type SalesforceSession } from '../../connectors/salesforce';
-import { salesforceDeclarations } from '../../streams/salesforce';
+import { fieldsReadByRules, salesforceDeclarations } from '../../streams/salesforce';
+import { loadStreamsFile, StreamsFileError } from '../../streams/config/load';
+import type { StreamsFile } from '../../streams/config/schema';
 import { errorText, fail, pass, SANDBOX_FIX, serviceLabel, withTimeout, type DoctorCheck, type DoctorContext } from './types';
 
 const limitsSchema = z.looseObject({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
@@ -51,29 +53,49 @@ export async function salesforceChecks(ctx: DoctorContext): Promise<DoctorCheck[
     return out;
   }
 
-  const decls = salesforceDeclarations({ userIdField: cfg.userIdField });
+  let file: StreamsFile;
+  try {
+    file = loadStreamsFile(ctx.config.streams.file);
+  } catch (err) {
+    const problems = err instanceof StreamsFileError ? err.problems : [errorText(err)];
+    return [...out, fail(service, 'streams file', problems.join('\n'), 'fix each line of the streams file (docs/streams.md)')];
+  }
+  const objects = file.salesforce?.objects ?? [];
+  const decls = salesforceDeclarations(file.salesforce, { userIdField: cfg.userIdFieldOverride });
   const described = await Promise.all(
-    decls.map(async (decl): Promise<DoctorCheck> => {
+    decls.map(async (decl, i): Promise<DoctorCheck[]> => {
+      // Fields whose types come from describe are not listed before it: check those the file names.
+      const o = objects[i];
+      const fields = decl.fields.length > 0 ? decl.fields : [...(Array.isArray(o.fields) ? o.fields : []), ...fieldsReadByRules(o)];
       const check = `read ${decl.object}`;
       try {
         const d = describeSchema.parse(await withTimeout(conn.request(`/sobjects/${decl.object}/describe`), ctx.timeoutMs, `describing ${decl.object}`));
-        if (!d.queryable) return fail(service, check, `${decl.object} is not queryable for the integration user`, `give the integration user Read on ${decl.object} (profile or permission set)`);
+        if (!d.queryable) return [fail(service, check, `${decl.object} is not queryable for the integration user`, `give the integration user Read on ${decl.object} (profile or permission set)`)];
         const visible = new Set(d.fields.map((f) => f.name.toLowerCase()));
-        const missing = decl.fields.filter((f) => !visible.has(f.toLowerCase()));
-        if (missing.length > 0)
-          return fail(
-            service,
-            check,
-            `fields not visible: ${missing.join(', ')}`,
-            `grant the integration user read access (field-level security) to ${missing.map((f) => `${decl.object}.${f}`).join(', ')}${missing.includes(cfg.userIdField) ? `, or change SALESFORCE_USER_ID_FIELD` : ''}`,
-          );
-        return pass(service, check, `${decl.fields.length} fields readable`);
+        const missing = [...new Set(fields)].filter((f) => !visible.has(f.toLowerCase()));
+        const readable = pass(service, check, `${decl.fields.length > 0 ? decl.fields.length - missing.length : d.fields.length} fields readable`);
+        // One line per field: each names the permission an admin grants for it.
+        return [readable, ...missing.map((f) => unreadableField(service, decl.object, f, f === cfg.userIdField))];
       } catch (err) {
         const code = errorCodeOf(err);
-        if (NO_ACCESS.has(code)) return fail(service, check, `${code}: ${errorText(err)}`, `give the integration user Read on ${decl.object} (profile or permission set)`);
-        return fail(service, check, toSalesforceError(err, { doing: `describing ${decl.object}`, credentialsHint: credentialsHint(cfg) }).message, 'try again; if it persists, check the Salesforce status page');
+        if (NO_ACCESS.has(code)) return [fail(service, check, `${code}: ${errorText(err)}`, `give the integration user Read on ${decl.object} (profile or permission set)`)];
+        return [fail(service, check, toSalesforceError(err, { doing: `describing ${decl.object}`, credentialsHint: credentialsHint(cfg) }).message, 'try again; if it persists, check the Salesforce status page')];
       }
     }),
   );
-  return [...out, ...described];
+  return [...out, ...described.flat()];
+}
+
+/**
+ * A field the streams file reads that describe does not show the integration user: hidden by
+ * field-level security (the usual case for a new custom field) or missing in this org.
+ */
+export function unreadableField(service: string, object: string, field: string, isUserIdField = false): DoctorCheck {
+  return fail(
+    service,
+    `read ${object}.${field}`,
+    `${object}.${field} is not visible to the integration user (not in describe): hidden by field-level security, or not a field of this org`,
+    `grant Read on ${object}.${field}: Setup > Object Manager > ${object} > Fields & Relationships > ${field} > Set Field-Level Security, tick Visible for the integration user's profile ` +
+      `(or Object Settings > ${object} > Field Permissions > Read Access in a permission set assigned to it); or remove ${field} from the streams file${isUserIdField ? ', or change SALESFORCE_USER_ID_FIELD' : ''}`,
+  );
 }

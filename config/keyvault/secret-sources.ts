@@ -6,7 +6,7 @@ import { keyVaultResolverFor } from './resolver';
 /**
  * A connector's view of a secret setting: the value read at start, and, when the setting is a Key
  * Vault reference, a re-read of the same reference (no version pinned: the latest) when the service
- * refuses it. Connectors wired this way: Amplitude (AMPLITUDE_API_KEY).
+ * refuses it. Connectors wired this way: Amplitude (AMPLITUDE_API_KEY: the live sink and the backfill's Batch API sink).
  */
 export function secretSource(config: AppConfig, setting: SecretSetting, value: string, log?: Logger): SecretSource {
   const ref = config.secretReferences[setting];

@@ -1,4 +1,4 @@
-export type WriteOp = 'appendBronze' | 'mergeSilver' | 'writeDeadLetters' | 'recordChecks' | 'writeTrackingViolations';
+export type WriteOp = 'appendBronze' | 'mergeSilver' | 'writeDeadLetters' | 'recordChecks' | 'writeTrackingViolations' | 'recordSchemaChanges';
 
 /**
  * Test seam of both adapters. `beforeCommit` runs once a write is fully staged and just before it

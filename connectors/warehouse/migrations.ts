@@ -1,6 +1,6 @@
 import { logger } from '../../config/logger';
 import type { Dialect, RawRow, Statement } from './dialect';
-import { ALERT_STATE, BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_MIGRATIONS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from './ops-tables';
+import { ALERT_STATE, BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_CHANGES, SCHEMA_MIGRATIONS, STREAM_SCHEMAS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from './ops-tables';
 import { createSchemaSql, createTableSql, upsertRowSql } from './sql';
 import type { PhysicalTable } from './table-defs';
 import { LAYERS } from './table-defs';
@@ -29,6 +29,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'ops.alert_state: open alerts and watched progress', steps: [{ kind: 'createTable', table: ALERT_STATE }] },
   { version: 3, name: 'ops.tracking_violations: calls off the tracking plan', steps: [{ kind: 'createTable', table: TRACKING_VIOLATIONS }] },
+  {
+    version: 4,
+    name: 'ops.schema_changes and ops.stream_schemas: source schema evolution',
+    steps: [
+      { kind: 'createTable', table: SCHEMA_CHANGES },
+      { kind: 'createTable', table: STREAM_SCHEMAS },
+    ],
+  },
 ];
 
 /** What the runner needs from an adapter. */

@@ -106,4 +106,31 @@ export const TRACKING_VIOLATIONS = ops('tracking_violations', ['id'], [
   col('recorded_at', 'timestamp'),
 ]);
 
-export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES, ALERT_STATE, TRACKING_VIOLATIONS];
+/**
+ * Source schema changes (migration 4): one row per change of a stream's fields (a field added,
+ * gone, or retyped) with what the platform did (column added and object re-read, column kept,
+ * stream stopped). The id is deterministic per stream schema version, so a retried run adds nothing.
+ */
+export const SCHEMA_CHANGES = ops('schema_changes', ['id'], [
+  col('id', 'varchar'),
+  col('stream', 'varchar'),
+  col('object_name', 'varchar'),
+  col('change', 'varchar'),
+  col('field', 'varchar'),
+  col('column_name', 'varchar'),
+  col('from_type', 'varchar', true),
+  col('to_type', 'varchar', true),
+  col('action', 'varchar'),
+  col('detail', 'varchar'),
+  col('detected_at', 'timestamp'),
+]);
+
+/** The fields last read per stream (migration 4): what the next describe is compared with. */
+export const STREAM_SCHEMAS = ops('stream_schemas', ['stream'], [
+  col('stream', 'varchar'),
+  col('version', 'bigint'),
+  col('fields', 'json'),
+  col('updated_at', 'timestamp'),
+]);
+
+export const OPS_TABLES: readonly PhysicalTable[] = [SCHEMA_MIGRATIONS, SYNC_STATE, SYNC_RUNS, DEAD_LETTERS, CHECK_RESULTS, BRONZE_BATCHES, ALERT_STATE, TRACKING_VIOLATIONS, SCHEMA_CHANGES, STREAM_SCHEMAS];

@@ -80,10 +80,20 @@ export function dedupedSilverSource(d: Dialect, def: SilverTableDef, from: strin
 }
 
 /**
+ * A re-read after a column was added (schema evolution): the same version of a row may update it
+ * when it brings a value to a column silver has empty. Only these columns can trigger it.
+ */
+function fillCondition(d: Dialect, v: string, fill: readonly string[] | undefined): string {
+  if (!fill || fill.length === 0) return '';
+  const q = d.quote;
+  return ` OR (s.${v} = t.${v} AND (${fill.map((c) => `(t.${q(c)} IS NULL AND s.${q(c)} IS NOT NULL)`).join(' OR ')}))`;
+}
+
+/**
  * Upsert into silver: insert new keys, update a key only when the incoming version is newer (a
  * re-delivered or out-of-order older batch changes nothing), deletes kept as the `_deleted` flag.
  */
-export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, mergedAt: string): string {
+export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, mergedAt: string, opts: { fill?: readonly string[] } = {}): string {
   const q = d.quote;
   const target = d.table('silver', def.name);
   const v = q(def.versionColumn);
@@ -94,7 +104,7 @@ export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, 
   const insertVals = [...def.columns.map((c) => `s.${q(c.name)}`), `s.${q(SYS.deleted)}`, mergedAt].join(', ');
   return (
     `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ` +
-    `WHEN MATCHED AND (s.${v} > t.${v} OR (t.${v} IS NULL AND s.${v} IS NOT NULL)) THEN UPDATE SET ${set} ` +
+    `WHEN MATCHED AND (s.${v} > t.${v} OR (t.${v} IS NULL AND s.${v} IS NOT NULL)${fillCondition(d, v, opts.fill)}) THEN UPDATE SET ${set} ` +
     `WHEN NOT MATCHED THEN INSERT (${insertCols}) VALUES (${insertVals})`
   );
 }

@@ -81,6 +81,11 @@ export interface MergeOptions {
    * `_deleted` (boolean, soft delete flag) and `_merged_at` (timestamp) exist in every silver table.
    */
   deleted?: (row: Row) => boolean;
+  /**
+   * Columns a row of the same version may fill where silver has them empty (a re-read after silver
+   * gained them). Without it a row only replaces an older version.
+   */
+  fill?: readonly string[];
 }
 
 export interface MergeResult {
@@ -184,6 +189,41 @@ export interface TrackingViolationSummary {
   detail: string | null;
 }
 
+/** A silver column of a stream as the platform last read it (ops.stream_schemas). */
+export interface KnownField {
+  /** Source API name, e.g. `Region__c`. */
+  field: string;
+  column: string;
+  /** How the value is checked (mappings/salesforce-fields.ts SfKind). */
+  kind: string;
+  type: ColumnType;
+}
+
+/** What the platform last read for a stream; `version` counts the schema changes applied. */
+export interface StreamSchema {
+  stream: string;
+  version: number;
+  fields: KnownField[];
+  updatedAt: Date;
+}
+
+/** A row of ops.schema_changes: one change of a stream's source schema and what was done about it. */
+export interface SchemaChangeRecord {
+  /** Deterministic: recording the same change again is a no-op. */
+  id: string;
+  stream: string;
+  object: string;
+  change: 'field_added' | 'field_gone' | 'type_changed';
+  field: string;
+  column: string;
+  fromType: string | null;
+  toType: string | null;
+  /** `column_added`, `column_kept`, `stream_stopped`, `compatible`, `column_recreated`. */
+  action: string;
+  detail: string;
+  detectedAt: Date;
+}
+
 /** A bronze record whose key has no silver row yet (organize merges it). */
 export interface UnmergedBronze {
   /** The key, as text. */
@@ -249,6 +289,15 @@ export interface Warehouse {
   writeTrackingViolations(violations: TrackingViolation[]): Promise<number>;
   /** Violations of calls received since `since`, per (event, type, path), most frequent first (at most `limit`, default 1,000). */
   summarizeTrackingViolations(since: Date, opts?: { limit?: number }): Promise<TrackingViolationSummary[]>;
+  /** The fields last read for a stream (ops.stream_schemas); undefined before the first. */
+  getStreamSchema(stream: string): Promise<StreamSchema | undefined>;
+  saveStreamSchema(schema: Omit<StreamSchema, 'updatedAt'>): Promise<void>;
+  /** Appends to ops.schema_changes the rows whose id is not there yet; answers how many were added. */
+  recordSchemaChanges(changes: SchemaChangeRecord[]): Promise<number>;
+  /** Recorded schema changes, newest first (at most `limit`, default 100). */
+  listSchemaChanges(opts?: { stream?: string; limit?: number }): Promise<SchemaChangeRecord[]>;
+  /** Column names of silver.<name> as they are in the warehouse; undefined when the table does not exist. */
+  silverColumnNames(name: string): Promise<string[] | undefined>;
   /** Compacts the tables where the engine supports it (OPTIMIZE on Databricks); answers the tables compacted. */
   compact(tables: { bronze?: BronzeTableDef[]; silver?: SilverTableDef[] }): Promise<string[]>;
 

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { SalesforceApiError } from './errors';
 import { KEY_PREFIX, sfId } from './ids';
 import { runQuery, type QueryResult } from './query-engine';
-import type { FieldValue } from './schema';
+import { isCompound, type FieldValue } from './schema';
 import { INTEGRATION_USER_ID, type SalesforceStore } from './store';
 import { toBulkDateTime, toSfDateTime } from './time';
 
@@ -79,6 +79,9 @@ export class BulkQueryJobs {
     if (lineEnding !== 'LF' && lineEnding !== 'CRLF') throw new SalesforceApiError(400, 'INVALIDJOB', `Invalid lineEnding: ${String(lineEnding)}`);
     const result = runQuery(this.store, input.query, { includeDeleted: operation === 'queryAll' });
     if (result.plan.countOnly) throw new SalesforceApiError(400, 'INVALIDJOB', 'Aggregate queries, including COUNT(), are not supported by Bulk API 2.0');
+    const compound = result.plan.fields.find(isCompound);
+    // Bulk answers CSV: a structured value has no column; components are selected one by one.
+    if (compound) throw new SalesforceApiError(400, 'INVALIDJOB', `Selecting compound data not supported in Bulk Query: ${compound.name}; select its components instead`);
     const job: BulkJob = {
       id: sfId(KEY_PREFIX.BulkJob, 1_000_000 + ++this.counter),
       operation,

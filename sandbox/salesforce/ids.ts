@@ -14,6 +14,8 @@ export const KEY_PREFIX = {
   Opportunity: '006',
   Organization: '00D',
   Lead: '00Q',
+  /** Custom objects get a prefix of their own when created; `a0P` is the seeded org's Project__c. */
+  Project__c: 'a0P',
   QueryLocator: '01g',
   BulkJob: '750',
 } as const;

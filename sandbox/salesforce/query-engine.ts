@@ -11,7 +11,7 @@ export interface QueryResult {
 
 /** Runs a SOQL query against the store: filter, order, OFFSET / LIMIT. */
 export function runQuery(store: SalesforceStore, soql: string, opts: { includeDeleted: boolean }): QueryResult {
-  const plan = planSoql(soql);
+  const plan = planSoql(soql, (name) => store.schema.find(name));
   const ctx = store.formulaContext();
   let rows = store.records(plan.object.name, { includeDeleted: opts.includeDeleted }).filter((r) => plan.matches(r, ctx));
   const compare = plan.compare;

@@ -2,11 +2,14 @@ import { compoundName, SEED_ID_BASE, type SalesforceSeed, type StagePlanStep } f
 import { person } from '../seed/people';
 import { SalesforceApiError } from './errors';
 import { KEY_PREFIX, sfId, toId18 } from './ids';
-import { OBJECT_NAMES, OBJECTS, stageFields, type FieldDef, type FieldValue, type FormulaContext, type SObjectName, type StoredRecord } from './schema';
+import { OrgSchema } from './org-schema';
+import { SOBJECT_NAMES, stageFields, type FieldDef, type FieldType, type FieldValue, type FormulaContext, type SObjectName, type StoredRecord } from './schema';
 import { isSfDate, parseSfDateTime, toSfDate, toSfDateTime, truncateToSecond } from './time';
 
+/** A compound field's REST value: `{ street, city, ... }` for an address, `{ latitude, longitude }` for a geolocation. */
+export type CompoundValue = Record<string, FieldValue>;
 /** A record as the REST API shows it (datetimes formatted), without `attributes`. */
-export type ApiRecord = Record<string, FieldValue>;
+export type ApiRecord = Record<string, FieldValue | CompoundValue>;
 export type FieldInput = Record<string, unknown>;
 
 export interface MutationOptions {
@@ -31,6 +34,7 @@ const REQUIRED: Record<SObjectName, string[]> = {
   Contact: ['LastName'],
   Lead: ['LastName', 'Company'],
   Opportunity: ['Name', 'StageName', 'CloseDate'],
+  Project__c: ['Name'],
 };
 
 /**
@@ -51,12 +55,14 @@ export class SalesforceStore {
   readonly startedAt: number;
   /** Every change since start, oldest first (for tests and the sandbox UI). */
   readonly changes: StoreChange[] = [];
+  /** The org's objects and fields, which tests may change at run time (see `addField`). */
+  readonly schema = new OrgSchema();
 
   constructor(
     private readonly seed: SalesforceSeed,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    for (const name of OBJECT_NAMES) {
+    for (const name of SOBJECT_NAMES) {
       this.tables[name] = new Map(seed.records[name].map((r) => [r.Id as string, r]));
       this.nextNumber[name] = SEED_ID_BASE + seed.records[name].length;
     }
@@ -125,7 +131,7 @@ export class SalesforceStore {
   /** The record with every field (formulas included), datetimes as the REST API writes them. */
   get(object: SObjectName, id: string): ApiRecord | undefined {
     const record = this.stored(object, id);
-    return record ? toApiRecord(record, OBJECTS[object].fields, this.formulaContext()) : undefined;
+    return record ? toApiRecord(record, this.schema.get(object).fields, this.formulaContext()) : undefined;
   }
 
   create(object: SObjectName, fields: FieldInput, opts: MutationOptions = {}): string {
@@ -172,6 +178,28 @@ export class SalesforceStore {
     this.changes.push({ object, id: current.Id as string, kind: 'update', systemModstamp: at });
   }
 
+  /**
+   * Lead conversion (Salesforce's convertLead): the one way IsConverted and the Converted* fields
+   * change, since the API refuses to update them.
+   */
+  convertLead(id: string, into: { contactId?: string | null; accountId?: string | null; opportunityId?: string | null }, opts: MutationOptions = {}): void {
+    const current = this.live('Lead', id);
+    if (current.IsConverted === true) throw new SalesforceApiError(400, 'INVALID_STATUS', 'This lead was already converted');
+    const at = this.stampOf(opts);
+    this.replace('Lead', {
+      ...current,
+      IsConverted: true,
+      Status: 'Closed - Converted',
+      ConvertedDate: toSfDate(at),
+      ConvertedContactId: into.contactId ?? null,
+      ConvertedAccountId: into.accountId ?? null,
+      ConvertedOpportunityId: into.opportunityId ?? null,
+      LastModifiedDate: at,
+      SystemModstamp: at,
+    });
+    this.changes.push({ object: 'Lead', id: current.Id as string, kind: 'update', systemModstamp: at });
+  }
+
   /** Moves the record to the recycle bin: visible only to queryAll, with IsDeleted = true. */
   delete(object: SObjectName, id: string, opts: MutationOptions = {}): void {
     const current = this.live(object, id);
@@ -201,12 +229,12 @@ export class SalesforceStore {
     const missing = REQUIRED[object].filter((name) => values[name] === undefined || values[name] === null || values[name] === '');
     if (missing.length > 0) throw new SalesforceApiError(400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
     const record: Record<string, FieldValue> = {};
-    for (const field of OBJECTS[object].fields) {
-      if (field.formula) continue;
+    for (const field of this.schema.storedFields(object)) {
+      if (field.formula || field.components) continue;
       record[field.name] = field.type === 'boolean' ? false : null;
     }
     Object.assign(record, values);
-    record.Id = sfId(OBJECTS[object].keyPrefix, this.nextNumber[object]++);
+    record.Id = sfId(this.schema.get(object).keyPrefix, this.nextNumber[object]++);
     record.OwnerId ??= INTEGRATION_USER_ID;
     record.IsDeleted = false;
     record.CreatedDate = record.LastModifiedDate = record.SystemModstamp = at;
@@ -227,12 +255,65 @@ export class SalesforceStore {
         return { FirstName: p.firstName, LastName: p.lastName.slice(0, 80), Email: p.email, Title: p.title, Company: p.company, Country: p.country };
       case 'Opportunity':
         return { Name: `${p.company} - Novade`, StageName: 'Prospecting', CloseDate: toSfDate(this.now() + 30 * DAY) };
+      case 'Project__c':
+        return { Name: `${p.company} - ${p.country} site`.slice(0, 80), Status__c: 'Planning' };
     }
+  }
+
+  /**
+   * Adds a field, as an admin does in Setup. Existing records hold null, unless `values` (by record
+   * id) gives theirs: set without moving SystemModstamp, as for a field that already held data
+   * before the integration user could see it, or a new formula.
+   */
+  addField(object: SObjectName, field: Omit<FieldDef, 'label' | 'nillable' | 'createable' | 'updateable'> & Partial<FieldDef>, values: Record<string, unknown> = {}): FieldDef {
+    const def: FieldDef = {
+      label: field.name.replace(/__c$/, '').replace(/_/g, ' '),
+      nillable: field.type !== 'boolean',
+      createable: field.formula === undefined,
+      updateable: field.formula === undefined,
+      ...field,
+    };
+    this.schema.addField(object, def);
+    for (const [id, raw] of Object.entries(values)) {
+      const current = this.live(object, id);
+      this.replace(object, { ...current, [def.name]: coerceValue(def, raw) });
+    }
+    return def;
+  }
+
+  /** Field-level security removes the integration user's read access: describe omits it, SOQL refuses it. */
+  hideField(object: SObjectName, name: string): FieldDef {
+    return this.schema.hideField(object, name);
+  }
+
+  showField(object: SObjectName, name: string): FieldDef {
+    return this.schema.showField(object, name);
+  }
+
+  /**
+   * Changes a field's type in Setup. Stored values are converted where they can be (a number to
+   * text, numeric text to a number) and cleared where they cannot, without moving SystemModstamp.
+   */
+  retypeField(object: SObjectName, name: string, type: FieldType, extra: Partial<FieldDef> = {}): FieldDef {
+    const wasDateTime = this.schema.storedFields(object).find((f) => f.name.toLowerCase() === name.toLowerCase())?.type === 'datetime';
+    const next = this.schema.retypeField(object, name, type, extra);
+    for (const record of this.tables[object].values()) {
+      const value = record[next.name];
+      if (value === undefined || value === null) continue;
+      let converted: FieldValue;
+      try {
+        converted = coerceValue({ ...next, nillable: true }, wasDateTime && typeof value === 'number' ? toSfDateTime(value) : value);
+      } catch {
+        converted = null;
+      }
+      if (converted !== value) this.replace(object, { ...record, [next.name]: converted });
+    }
+    return next;
   }
 
   /** Checks names, writability, types and lengths the way the sObject REST API does. */
   private coerce(object: SObjectName, fields: FieldInput, mode: 'create' | 'update'): Record<string, FieldValue> {
-    const def = OBJECTS[object];
+    const def = this.schema.get(object);
     const out: Record<string, FieldValue> = {};
     for (const [name, raw] of Object.entries(fields)) {
       if (name === 'attributes') continue;
@@ -305,8 +386,24 @@ function derive(object: SObjectName, record: Record<string, FieldValue>, changed
 export function toApiRecord(record: StoredRecord, fields: readonly FieldDef[], ctx: FormulaContext): ApiRecord {
   const out: ApiRecord = {};
   for (const field of fields) {
+    if (field.components) {
+      out[field.name] = compoundValue(record, field.components);
+      continue;
+    }
     const value = field.formula ? field.formula(record, ctx) : (record[field.name] ?? null);
     out[field.name] = field.type === 'datetime' && typeof value === 'number' ? toSfDateTime(value) : value;
   }
   return out;
+}
+
+/** A compound's structured value; null when every component is empty. */
+function compoundValue(record: StoredRecord, components: Readonly<Record<string, string>>): CompoundValue | null {
+  const out: CompoundValue = {};
+  let any = false;
+  for (const [name, key] of Object.entries(components)) {
+    const value = record[name] ?? null;
+    if (value !== null) any = true;
+    out[key] = value;
+  }
+  return any ? out : null;
 }

@@ -1,5 +1,5 @@
 import { KEY_PREFIX, sfId } from '../salesforce/ids';
-import { OPEN_STAGES, OBJECTS, LEAD_SOURCES, stageFields, type FieldValue, type SObjectName, type StoredRecord } from '../salesforce/schema';
+import { OPEN_STAGES, OBJECTS, JOB_ROLES, LEAD_SOURCES, PROJECT_STATUSES, stageFields, type FieldValue, type SObjectName, type StoredRecord } from '../salesforce/schema';
 import { toSfDate, truncateToSecond } from '../salesforce/time';
 import { companyName, COMPANY_COUNT, person } from './people';
 import { Rng } from './random';
@@ -15,7 +15,7 @@ import { Rng } from './random';
  * - Lead k is person LEAD_PERSON_OFFSET + k, except a converted lead: it is the person of the
  *   contact it was converted into (`convertedContactIndex`), so both carry the same name and email.
  */
-export const SALESFORCE_SEED_COUNTS = { Account: COMPANY_COUNT, Contact: 37_000, Lead: 20_000, Opportunity: 8_000 } as const;
+export const SALESFORCE_SEED_COUNTS = { Account: COMPANY_COUNT, Contact: 37_000, Lead: 20_000, Opportunity: 8_000, Project__c: 1_500 } as const;
 export const LEAD_PERSON_OFFSET = 37_000;
 /** The moment the seeded org was exported; every seeded timestamp is before it. */
 export const SEED_AS_OF = Date.UTC(2025, 11, 1, 0, 0, 0);
@@ -31,6 +31,22 @@ const CONTACT_IMPORTS = [
 ];
 /** Nightly system jobs (e.g. a managed package recalculation) bump SystemModstamp, not LastModifiedDate. */
 const SYSTEM_JOBS = [Date.UTC(2023, 5, 11, 2, 0, 0), Date.UTC(2024, 10, 3, 2, 0, 0), Date.UTC(2025, 9, 26, 2, 0, 0)];
+
+/** Billing cities and site coordinates per country (a site is somewhere within ~1° of its city). */
+const PLACES: Record<string, { city: string; lat: number; lon: number }> = {
+  Singapore: { city: 'Singapore', lat: 1.29, lon: 103.85 },
+  Malaysia: { city: 'Kuala Lumpur', lat: 3.14, lon: 101.69 },
+  France: { city: 'Paris', lat: 48.86, lon: 2.35 },
+  Germany: { city: 'Berlin', lat: 52.52, lon: 13.4 },
+  Vietnam: { city: 'Ho Chi Minh City', lat: 10.82, lon: 106.63 },
+  Indonesia: { city: 'Jakarta', lat: -6.2, lon: 106.85 },
+  Australia: { city: 'Sydney', lat: -33.87, lon: 151.21 },
+  'United Kingdom': { city: 'London', lat: 51.51, lon: -0.13 },
+  'Hong Kong': { city: 'Hong Kong', lat: 22.32, lon: 114.17 },
+  Thailand: { city: 'Bangkok', lat: 13.76, lon: 100.5 },
+};
+const STREETS = ['Marina Boulevard', 'Jalan Ampang', 'Rue de Rivoli', 'Friedrichstraße', 'Nguyễn Huệ', 'Jalan Sudirman', 'George Street', 'King\'s Road', 'Queen\'s Road Central', 'Sukhumvit Road'];
+const PROJECT_KINDS = ['Tower', 'Hospital', 'MRT Station', 'Warehouse', 'Campus', 'Data Centre', 'Bridge', 'Mall'];
 
 const INDUSTRIES = ['Construction', 'Construction', 'Engineering', 'Real Estate', 'Facilities Management', 'Government'];
 const PRODUCTS = ['Novade Quality', 'Novade Safety', 'Novade Site Diary', 'Novade Inspections', 'Novade Enterprise', 'Novade Lite'];
@@ -71,7 +87,13 @@ export const SEED_ID_BASE = 10_000_000;
 
 export function seedCounts(scale: number): Record<SObjectName, number> {
   const n = (full: number) => Math.max(1, Math.round(full * scale));
-  return { Account: Math.max(10, n(SALESFORCE_SEED_COUNTS.Account)), Contact: n(SALESFORCE_SEED_COUNTS.Contact), Lead: n(SALESFORCE_SEED_COUNTS.Lead), Opportunity: n(SALESFORCE_SEED_COUNTS.Opportunity) };
+  return {
+    Account: Math.max(10, n(SALESFORCE_SEED_COUNTS.Account)),
+    Contact: n(SALESFORCE_SEED_COUNTS.Contact),
+    Lead: n(SALESFORCE_SEED_COUNTS.Lead),
+    Opportunity: n(SALESFORCE_SEED_COUNTS.Opportunity),
+    Project__c: Math.max(5, n(SALESFORCE_SEED_COUNTS.Project__c)),
+  };
 }
 
 /** Contact index of the contact lead k was converted into (distinct for distinct leads while contacts ≥ leads). */
@@ -115,6 +137,27 @@ function audit(r: Rng, created: number, editChance: number): Audit {
   return { CreatedDate: createdS, LastModifiedDate: modified, SystemModstamp: stamp, IsDeleted: deleted };
 }
 
+/** Account's address components and Novade's custom fields (customer id, site geolocation). */
+function accountNovadeFields(r: Rng, account: StoredRecord, index: number): Record<string, FieldValue> {
+  const country = typeof account.BillingCountry === 'string' ? account.BillingCountry : null;
+  const place = country ? PLACES[country] : undefined;
+  const located = place !== undefined && account.Type !== 'Prospect' && r.chance(0.6);
+  const coordinate = (v: number) => Math.round((v + (r.next() - 0.5) * 2) * 1e6) / 1e6;
+  return {
+    BillingStreet: place && r.chance(0.8) ? `${r.int(1, 400)} ${r.pick(STREETS)}` : null,
+    BillingCity: place?.city ?? null,
+    BillingState: null,
+    BillingPostalCode: place && r.chance(0.7) ? String(r.int(10_000, 999_999)) : null,
+    // Salesforce does not geocode addresses by itself: latitude, longitude and accuracy stay empty.
+    BillingLatitude: null,
+    BillingLongitude: null,
+    BillingGeocodeAccuracy: null,
+    Novade_Customer_Id__c: account.Type === 'Customer' ? `NVD-${String(10_000 + index).padStart(6, '0')}` : null,
+    Site_Location__Latitude__s: located ? coordinate(place.lat) : null,
+    Site_Location__Longitude__s: located ? coordinate(place.lon) : null,
+  };
+}
+
 export function generateSalesforceSeed(opts: SalesforceSeedOptions = {}): SalesforceSeed {
   const seed = opts.seed ?? 42;
   const scale = opts.scale ?? 1;
@@ -145,6 +188,7 @@ export function generateSalesforceSeed(opts: SalesforceSeedOptions = {}): Salesf
       OwnerId: r.pick(ownerIds),
       ...audit(r, created, 0.4),
     });
+    Object.assign(accounts[i], accountNovadeFields(root.fork(`account-novade:${i}`), accounts[i], i));
   }
   const accountFor = (company: string, r: Rng): string | null => {
     if (r.chance(0.05)) return null; // private contacts
@@ -177,6 +221,9 @@ export function generateSalesforceSeed(opts: SalesforceSeedOptions = {}): Salesf
       OwnerId: r.pick(ownerIds),
       ...a,
     });
+    // Custom fields come from a generator of their own: the standard fields above stay what they were.
+    const custom = root.fork(`contact-novade:${i}`);
+    Object.assign(contacts[i], { Job_Role__c: custom.chance(0.3) ? null : custom.pick(JOB_ROLES) });
   }
 
   // Leads; converted ones point at the contact they became, created some weeks before it.
@@ -286,12 +333,33 @@ export function generateSalesforceSeed(opts: SalesforceSeedOptions = {}): Salesf
   }
   stagePlan.sort((x, y) => x.afterMs - y.afterMs || (x.opportunityId < y.opportunityId ? -1 : 1));
 
+  // Projects (custom object Project__c): construction sites of accounts created before them.
+  const projects: StoredRecord[] = [];
+  for (let i = 0; i < counts.Project__c; i++) {
+    const r = root.fork(`project:${i}`);
+    const created = sec(WORLD_START + span * 0.1 + Math.floor((i / counts.Project__c) * span * 0.9) + between(r, 0, DAY));
+    const known = Math.max(1, Math.min(accounts.length, Math.floor(((created - WORLD_START - DAY) / (span * 0.6)) * accounts.length)));
+    const account = accounts[r.int(0, known - 1)];
+    const status = r.pick(PROJECT_STATUSES);
+    projects.push({
+      Id: sfId(KEY_PREFIX.Project__c, SEED_ID_BASE + i),
+      Name: clip('Project__c', 'Name', `${String(account.Name)} ${r.pick(PROJECT_KINDS)} ${r.int(1, 40)}`),
+      Account__c: r.chance(0.03) ? null : account.Id,
+      Status__c: status,
+      Contract_Value__c: r.chance(0.2) ? null : r.int(200, 80_000) * 50,
+      Site_Count__c: r.chance(0.1) ? null : r.int(1, 30),
+      Start_Date__c: status === 'Planning' && r.chance(0.5) ? null : toSfDate(created + between(r, 0, 120 * DAY)),
+      OwnerId: r.pick(ownerIds),
+      ...audit(r, created, 0.5),
+    });
+  }
+
   return {
     seed,
     scale,
     asOf: SEED_AS_OF,
     ownerIds,
-    records: { Account: accounts, Contact: contacts, Lead: leads, Opportunity: opportunities },
+    records: { Account: accounts, Contact: contacts, Lead: leads, Opportunity: opportunities, Project__c: projects },
     stagePlan,
   };
 }

@@ -172,13 +172,26 @@ describe('npx novade doctor', () => {
     expect(ns.fix).toContain('temporal operator namespace create --namespace no-such-namespace');
   });
 
-  it('a field the integration user cannot see fails that object, naming the field', async () => {
+  it('a field the integration user cannot see fails on its own line, naming the field and the permission to grant', async () => {
     const r = await runDoctor(configOf({ SALESFORCE_USER_ID_FIELD: 'Login_Email__c' }), { only: ['salesforce'] });
-    expect(r.failed.map((c) => c.check).sort()).toEqual(['read Contact', 'read Lead']);
-    const contact = find(r.checks, 'salesforce', 'read Contact');
-    expect(contact.detail).toBe('fields not visible: Login_Email__c');
-    expect(contact.fix).toContain('Contact.Login_Email__c, or change SALESFORCE_USER_ID_FIELD');
+    expect(r.failed.map((c) => c.check).sort()).toEqual(['read Contact.Login_Email__c', 'read Lead.Login_Email__c']);
+    const contact = find(r.checks, 'salesforce', 'read Contact.Login_Email__c');
+    expect(contact.detail).toMatch(/^Contact\.Login_Email__c is not visible to the integration user/);
+    expect(contact.fix).toContain('Object Manager > Contact > Fields & Relationships > Login_Email__c > Set Field-Level Security');
+    expect(contact.fix).toContain('or change SALESFORCE_USER_ID_FIELD');
+    expect(find(r.checks, 'salesforce', 'read Contact').ok).toBe(true);
     expect(find(r.checks, 'salesforce', 'read Account').ok).toBe(true);
+  });
+
+  it('a field hidden by field-level security at run time is named by doctor', async () => {
+    sf.store.hideField('Contact', 'Title');
+    try {
+      const r = await runDoctor(configOf({}), { only: ['salesforce'] });
+      expect(r.failed.map((c) => c.check)).toEqual(['read Contact.Title']);
+      expect(find(r.checks, 'salesforce', 'read Contact.Title').fix).toContain('Set Field-Level Security');
+    } finally {
+      sf.store.showField('Contact', 'Title');
+    }
   });
 
   it('a daily API allowance nearly spent is a warning with the numbers, not a failure', async () => {

@@ -11,6 +11,8 @@ import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { handleDriftWebhook, type DriftWebhookDeps } from '../../webhook/drift';
+import { driftRoute } from '../../webhook/drift-route';
+import { TemporalIngest } from '../../webhook/temporal-ingest';
 import type { DriftWebhookSummary } from '../../workflows/drift-webhook';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
 
@@ -135,6 +137,60 @@ describe('Drift webhooks through Temporal', () => {
       expect(w.amp.store.count()).toBe(before);
       expect(w.amp.store.violations()).toEqual([]);
     });
+  });
+
+  it('a request refused with a 400 after its token matched is dead-lettered once, without the token; one with a wrong or no token is not', async () => {
+    const w = await makeWorld();
+    const deadLetters = new TemporalIngest({ client: env.client, taskQueue: w.hook.taskQueue, source: 'drift', shards: 1, lingerMs: 0, settings: { maxAgeMs: 200 } });
+    const hook: DriftWebhookDeps = { ...w.hook, deadLetters };
+    const route = driftRoute(hook);
+    type Letter = { record_key: string; stream: string; reason: string; payload: string };
+    const letters = () => w.deps.warehouse.query<Letter>("SELECT record_key, stream, reason, CAST(payload AS VARCHAR) AS payload FROM ops.dead_letters WHERE flow = 'drift' ORDER BY record_key");
+    const token = SANDBOX.drift.verificationToken;
+    try {
+      await w.worker.runUntil(async () => {
+        // Right token, data without the conversation it names: 400, and the answer names its letter.
+        const noConversation = { type: 'new_message', token, orgId: 21000, data: { body: 'no conversation' } };
+        const refused = await handleDriftWebhook(hook, noConversation);
+        expect(refused.status).toBe(400);
+        const key = (refused.body as { deadLettered?: string }).deadLettered;
+        expect(key).toMatch(/^new_message:[0-9a-f]{32}$/);
+        // Drift delivers it again: the same key, no second letter.
+        expect(((await handleDriftWebhook(hook, noConversation)).body as { deadLettered?: string }).deadLettered).toBe(key);
+        // Right token, bad orgId: the envelope is refused, and recorded.
+        const badOrg = await handleDriftWebhook(hook, { type: 'new_conversation', token, orgId: 'not an org!', data: { id: 1 } });
+        expect(badOrg.status).toBe(400);
+        // Over the depth limit, through the HTTP route: the raw body is kept (bounded), the token cut out of it.
+        const deep = `{"type":"new_message","token":${JSON.stringify(token)},"orgId":21000,"data":{"conversationId":1,"x":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}}`;
+        const over = await route.handler({ headers: {}, body: Buffer.from(deep) });
+        expect(over.status).toBe(400);
+        expect(over.body).toMatchObject({ limit: 'WEBHOOK_EVENT_MAX_DEPTH' });
+        // Not dead-lettered: a wrong token, no token, a body that is not JSON.
+        expect((await handleDriftWebhook(hook, { ...noConversation, token: 'guess' })).status).toBe(401);
+        const anonymous = await handleDriftWebhook(hook, { type: 'new_message', orgId: 21000, data: {} });
+        expect(anonymous.status).toBe(400);
+        expect(anonymous.body).not.toHaveProperty('deadLettered');
+        expect((await route.handler({ headers: {}, body: Buffer.from('{not json') })).status).toBe(400);
+
+        const deadline = Date.now() + 30_000;
+        let rows: Letter[] = [];
+        while (Date.now() < deadline && (await w.deps.warehouse.countDeadLetters({ flow: 'drift' })) < 3) await new Promise((r) => setTimeout(r, 200));
+        // A moment more, so that a duplicate or an anonymous letter would have landed too.
+        await new Promise((r) => setTimeout(r, 1_000));
+        rows = await letters();
+        expect(rows).toHaveLength(3);
+        expect(new Set(rows.map((r) => r.stream))).toEqual(new Set(['drift_webhook']));
+        const byKey = new Map(rows.map((r) => [r.record_key, r]));
+        expect(byKey.get(key!)?.reason).toMatch(/conversationId/);
+        expect(JSON.parse(byKey.get(key!)!.payload)).toMatchObject({ type: 'new_message', token: '[verification token]', data: { body: 'no conversation' } });
+        expect(rows.some((r) => r.record_key.startsWith('new_conversation:') && /orgId/.test(r.reason))).toBe(true);
+        const deepLetter = rows.find((r) => /WEBHOOK_EVENT_MAX_DEPTH/.test(r.reason));
+        expect(deepLetter?.payload).toContain('{\\"a\\":');
+        for (const r of rows) expect(r.payload).not.toContain(token);
+      });
+    } finally {
+      await deadLetters.close();
+    }
   });
 
   it('refuses a wrong token, a malformed body, ignores unused types, and answers 503 when Temporal does not accept the event', async () => {

@@ -10,6 +10,7 @@ import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/am
 import { AmplitudeSink } from '../../connectors/amplitude';
 import { secretSource } from '../../config/keyvault/secret-sources';
 import { PermanentError } from '../../lib/errors';
+import { backfillSink } from '../../activities/backfill';
 import { freePort } from '../helpers/ports';
 
 /**
@@ -150,6 +151,23 @@ describe('a rotated secret is read again when the service refuses it', () => {
     // The new key is kept: no further reads.
     expect(await sink.send([event(2)])).toEqual({ sent: 1, rejected: [] });
     expect(reads() - before).toBe(1);
+  });
+
+  it("the backfill's Batch API sink re-reads a rotated key too", async () => {
+    kv.store.set('amplitude-backfill-key', OLD_AMP_KEY);
+    const config = await loadConfig(dir, { raw: { ...base(), AMPLITUDE_API_KEY: kv.reference('amplitude-backfill-key'), AMPLITUDE_SERVER_URL: amp.url, AMPLITUDE_MIN_ID_LENGTH: '1' } });
+    kv.store.set('amplitude-backfill-key', NEW_AMP_KEY);
+    const reads = () => kv.requests.filter((r) => r.path === '/secrets/amplitude-backfill-key' && r.status === 200).length;
+    const before = reads();
+    const batchCalls = () => amp.store.requests().filter((r) => r.endpoint === 'POST /batch').length;
+    const batchBefore = batchCalls();
+    const sink = backfillSink(config);
+    const event = (n: number) => ({ user_id: `user-${n}`, event_type: 'backfill rotation test', insert_id: `bf-rot-${n}-${Date.now()}`, time: Date.now() });
+    expect(await sink.send([event(1)])).toEqual({ sent: 1, rejected: [] });
+    expect(await sink.send([event(2)])).toEqual({ sent: 1, rejected: [] });
+    // One re-read for the refused key, then the new key is kept; every call went to the Batch API.
+    expect(reads() - before).toBe(1);
+    expect(batchCalls() - batchBefore).toBe(3);
   });
 
   it('a key refused again after the re-read fails for good, after exactly one re-read', async () => {

@@ -36,7 +36,7 @@ describe('Temporal platform on the real dev server', () => {
   it('runs a workflow on a worker and reports a bad request as a non-retryable failure', async () => {
     const config = configFor('platform-test');
     const warehouse = await createWarehouse({ kind: 'duckdb', path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'novade-platform-')), 'w.duckdb') });
-    const deps: ActivityDeps = { config, log: createLogger({ level: 'silent' }), warehouse, streams: new Map(), readers: {}, sink: { send: async () => ({ sent: 0, rejected: [] }) } };
+    const deps: ActivityDeps = { config, log: createLogger({ level: 'silent' }), warehouse, streamsFile: { version: 1 }, streams: new Map(), readers: {}, sink: { send: async () => ({ sent: 0, rejected: [] }) } };
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'platform-test', workflowBundle: bundle, activities: createActivities(deps) });
     const [err, streamErr] = await worker.runUntil(
       Promise.all([

@@ -11,7 +11,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import type { AmplitudeEmulator } from '../../sandbox/amplitude';
 import { startSalesforceEmulator, SALESFORCE_ROUTES, type SalesforceEmulator, type SObjectName } from '../../sandbox/salesforce';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
-import { SALESFORCE_FIELDS } from '../../mappings/salesforce';
+import { SALESFORCE_FIELDS } from '../../mappings/salesforce-known-fields';
 import { columnName } from '../../mappings/salesforce-fields';
 import { resolveUserId } from '../../mappings/identity';
 import type { SyncSourceSummary } from '../../workflows/sync-source';

@@ -119,7 +119,8 @@ describe('@amplitude/analytics-node against the Amplitude emulator', () => {
 
   it('daily quota exceeded (429 exceeded_daily_quota_users) on Batch: the SDK drops those events', async () => {
     emu.setRateLimits({ batchDailyQuotaPerId: 2 });
-    const client = await sdk({ serverUrl: `${emu.url}/batch`, useBatch: true });
+    // One request for the three (the quota counts per request): a flush interval long enough that a loaded machine cannot split them.
+    const client = await sdk({ serverUrl: `${emu.url}/batch`, useBatch: true, flushIntervalMillis: 1_000 });
     const results = await Promise.all(Array.from({ length: 3 }, () => client.track('Backfilled', undefined, { user_id: 'user-00009' }).promise));
     expect(results.map((r) => r.code)).toEqual([429, 429, 429]);
     expect(emu.store.requests()[0].answer).toMatchObject({ code: 429, exceeded_daily_quota_users: { 'user-00009': 3 } });

@@ -182,12 +182,12 @@ describe('Salesforce describe and versions', () => {
     expect(body).toMatchObject({ name: 'Contact', keyPrefix: '003' });
     const field = (name: string) => body.fields.find((f) => f.name === name);
     expect(field('Id')).toMatchObject({ type: 'id', nillable: false, updateable: false });
-    expect(field('SystemModstamp')).toMatchObject({ type: 'dateTime', updateable: false });
+    expect(field('SystemModstamp')).toMatchObject({ type: 'datetime', soapType: 'xsd:dateTime', updateable: false });
     expect(field('AccountId')).toMatchObject({ type: 'reference', referenceTo: ['Account'] });
     expect(field('Email')).toMatchObject({ type: 'email', nillable: true, updateable: true });
     expect(field('Full_Name__c')).toMatchObject({ calculated: true, updateable: false });
     const global = (await (await api(`${V}/sobjects`)).json()) as { sobjects: { name: string }[] };
-    expect(global.sobjects.map((s) => s.name)).toEqual(['Account', 'Contact', 'Lead', 'Opportunity']);
+    expect(global.sobjects.map((s) => s.name)).toEqual(['Account', 'Contact', 'Lead', 'Opportunity', 'Project__c']);
   });
 
   it('/services/data lists the API versions without a session', async () => {

@@ -225,10 +225,15 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     const first = await spawnActivityWorker();
     const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO_KILLED });
     const h = env.client.workflow.getHandle(workflowId);
-    // Mid-step: the running step has heartbeated pages the workflow has not absorbed yet.
-    await until(() => backfillProgress(h), (p) => (p.step?.pages ?? 0) >= 2 && p.pages >= 4, 240_000);
+    await until(() => backfillProgress(h), (p) => p.pages >= 4, 240_000);
+    // Mid-step: the running step has heartbeated a page the workflow has not absorbed yet. Steps are a
+    // second or two and only a step's first heartbeat reaches the server before the throttle (80 % of
+    // the heartbeat timeout), so Amplitude slows down until the kill: the moment lasts a page's latency.
+    w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 2_500 } });
+    await until(() => backfillProgress(h), (p) => (p.step?.pages ?? 0) >= 1 && (p.step?.sent ?? 0) > 0, 240_000);
     first.kill('SIGKILL');
     await new Promise<void>((r) => (first.exitCode !== null || first.signalCode !== null ? r() : first.once('exit', () => r())));
+    w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 100 } });
     const second = await spawnActivityWorker();
     // The killed attempt is given up after the production heartbeat timeout (1 minute); the next resumes from its heartbeat.
     const summary = (await h.result()) as BackfillSummary;

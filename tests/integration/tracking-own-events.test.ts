@@ -13,7 +13,8 @@ import { SEGMENT_TABLES, segmentRows } from '../../sandbox/seed/segment';
 import { syncPage } from '../../streams/pipeline';
 import type { EventSink } from '../../ports/event-sink';
 import type { Cursor, ReadMode, SourceReader } from '../../ports/source-reader';
-import { buildStreamDeclarations } from '../../streams/registry';
+import { buildStreamDeclarations, DEFAULT_STREAMS_FILE } from '../../streams/registry';
+import { loadStreamsFile } from '../../streams/config/load';
 import type { StreamDeclaration } from '../../streams/types';
 import { mapSegmentRow } from '../../mappings/segment';
 import type { AmplitudeEvent } from '../../mappings/amplitude-types';
@@ -69,7 +70,7 @@ async function syncAll(wh: DuckDBWarehouse, reader: SourceReader, sink: EventSin
   throw new Error(`${decl.name} did not finish in 500 pages`);
 }
 
-const streams = buildStreamDeclarations({ salesforce: { userIdField: 'Email' } });
+const streams = buildStreamDeclarations(loadStreamsFile(DEFAULT_STREAMS_FILE));
 const decl = (name: string) => streams.get(name)!;
 
 describe("the platform's own Amplitude events against the tracking plan", () => {

@@ -3,13 +3,15 @@ import { resolveUserId, isPlausibleEmail } from '../../mappings/identity';
 import { columnName } from '../../mappings/salesforce-fields';
 import { amplitudeEventSchema, identifyToEvent } from '../../mappings/amplitude-types';
 import { salesforceDeclarations } from '../../streams/salesforce';
-import { STREAM_DECLARATIONS } from '../../streams/registry';
+import { DEFAULT_STREAMS_FILE, STREAM_DECLARATIONS } from '../../streams/registry';
+import { loadStreamsFile } from '../../streams/config/load';
 import { STREAMS_BY_SOURCE } from '../../streams/names';
 import type { Row } from '../../connectors/warehouse/types';
 import type { MappingContext } from '../../mappings/types';
 import type { StreamDeclaration } from '../../streams/types';
 
 const ctx: MappingContext = { minIdLength: 5, userIdField: 'Email' };
+const DEFAULT_FILE = loadStreamsFile(DEFAULT_STREAMS_FILE);
 const decl = (name: string) => STREAM_DECLARATIONS.get(name) as StreamDeclaration;
 
 /** Validates like the pipeline does, then maps. */
@@ -135,7 +137,7 @@ describe('Salesforce declarations', () => {
   });
 
   it('selects a configured user-id field that is not in the standard list', () => {
-    const [, c, l, o] = salesforceDeclarations({ userIdField: 'Work_Email__c' });
+    const [, c, l, o] = salesforceDeclarations(DEFAULT_FILE.salesforce, { userIdField: 'Work_Email__c' });
     expect(c.fields).toContain('Work_Email__c');
     expect(l.fields).toContain('Work_Email__c');
     expect(o.fields).not.toContain('Work_Email__c');
@@ -245,7 +247,7 @@ describe('Contact events', () => {
 
   it('uses the configured user-id field', () => {
     const c: MappingContext = { minIdLength: 5, userIdField: 'Work_Email__c' };
-    const [, d] = salesforceDeclarations({ userIdField: 'Work_Email__c' });
+    const [, d] = salesforceDeclarations(DEFAULT_FILE.salesforce, { userIdField: 'Work_Email__c' });
     const record = d.schema.parse({ ...contact(), Work_Email__c: 'Chloe@Work.example' });
     expect(d.toEvents(record, undefined, c).identify?.user_id).toBe('chloe@work.example');
   });

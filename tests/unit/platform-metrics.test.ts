@@ -11,6 +11,7 @@ function activities(): SyncActivities & { finished: StreamRunSummary[] } {
   const finished: StreamRunSummary[] = [];
   return {
     finished,
+    streamsOfSource: async () => ['salesforce_contact'],
     beginStreamRun: async () => ({ cursor: null, mode: 'rest', startedAt: new Date().toISOString() }),
     syncStreamPage: async () => page,
     finishStreamRun: async (s) => {

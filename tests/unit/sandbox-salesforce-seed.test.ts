@@ -24,7 +24,7 @@ describe('Salesforce seed generator', () => {
     const other = generateSalesforceSeed({ seed: 43, scale: 0.05 });
     expect(digest(again)).toBe(digest(same));
     expect(digest(again.records.Contact)).not.toBe(digest(other.records.Contact));
-    expect(seedCounts(0.02)).toEqual({ Account: 60, Contact: 740, Lead: 400, Opportunity: 160 });
+    expect(seedCounts(0.02)).toEqual({ Account: 60, Contact: 740, Lead: 400, Opportunity: 160, Project__c: 30 });
   });
 
   it('gives 18-character ids with the object key prefix (001, 003, 00Q, 006) and a valid case-safe suffix, unique', () => {

@@ -1,4 +1,5 @@
-import { STREAMS_BY_SOURCE, type SyncSource } from '../../../streams/names';
+import type { SyncSource } from '../../../streams/names';
+import { syncStreamsOf } from '../../../streams/sources';
 import type { SyncSourceSummary } from '../../../workflows/sync-source';
 import { amplitudeStats, judge, silverStats, type Reconciliation } from '../reconcile';
 import type { DemoStack } from '../stack';
@@ -16,7 +17,7 @@ export async function runSyncFlow(stack: DemoStack, source: SyncSource, opts: { 
   const failed = summary.streams.filter((s) => s.status !== 'succeeded').map((s) => `${s.stream} ${s.status}`);
   let silver = 0;
   let duplicates = 0;
-  for (const name of STREAMS_BY_SOURCE[source]) {
+  for (const name of syncStreamsOf(stack.deps.streamsFile, source)) {
     const decl = stack.deps.streams.get(name);
     if (!decl) throw new Error(`stream ${name} is not declared`);
     const s = await silverStats(stack.deps.warehouse, decl.silver);

@@ -8,8 +8,9 @@ import type { Dialect, RawRow, Statement } from '../dialect';
 import { databricksDialect } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_CHANGES, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
 import * as organizeOps from '../organize-ops';
+import * as schemaOps from '../schema-ops';
 import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells, trackingViolationCells } from '../records';
 import {
   Params,
@@ -40,7 +41,9 @@ import type {
   MergeOptions,
   MergeResult,
   Row,
+  SchemaChangeRecord,
   SilverTableDef,
+  StreamSchema,
   SyncRun,
   TrackingViolation,
   TrackingViolationSummary,
@@ -296,7 +299,7 @@ export class DatabricksWarehouse implements Warehouse {
     if (cells.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
     const result = await this.withSource(
       { purpose: `silver_${def.name}`, columns, ordinal: SYS.ord, rows: cells, reserved: 1, op: 'mergeSilver', table: def.name },
-      (p, from) => silverMergeSql(this.d, def, dedupedSilverSource(this.d, def, from), p.cast('timestamp', new Date().toISOString())),
+      (p, from) => silverMergeSql(this.d, def, dedupedSilverSource(this.d, def, from), p.cast('timestamp', new Date().toISOString()), { fill: opts.fill }),
     );
     const inserted = metric(result, 'num_inserted_rows');
     const updated = metric(result, 'num_updated_rows');
@@ -421,6 +424,30 @@ export class DatabricksWarehouse implements Warehouse {
 
   writeTrackingViolations(violations: TrackingViolation[]): Promise<number> {
     return this.insertMissing('writeTrackingViolations', TRACKING_VIOLATIONS, trackingViolationCells(violations, new Date()));
+  }
+
+  async getStreamSchema(stream: string): Promise<StreamSchema | undefined> {
+    await this.ready();
+    return schemaOps.getStreamSchema(this.opsTarget(), stream);
+  }
+
+  async saveStreamSchema(schema: Omit<StreamSchema, 'updatedAt'>): Promise<void> {
+    await this.ready();
+    await schemaOps.saveStreamSchema(this.opsTarget(), schema);
+  }
+
+  recordSchemaChanges(changes: SchemaChangeRecord[]): Promise<number> {
+    return this.insertMissing('recordSchemaChanges', SCHEMA_CHANGES, schemaOps.schemaChangeCells(changes));
+  }
+
+  async listSchemaChanges(opts: { stream?: string; limit?: number } = {}): Promise<SchemaChangeRecord[]> {
+    await this.ready();
+    return schemaOps.listSchemaChanges(this.opsTarget(), opts);
+  }
+
+  async silverColumnNames(name: string): Promise<string[] | undefined> {
+    await this.ready();
+    return schemaOps.silverColumnNames(this.opsTarget(), name);
   }
 
   async summarizeTrackingViolations(since: Date, opts: { limit?: number } = {}): Promise<TrackingViolationSummary[]> {

@@ -10,10 +10,11 @@ import { duckdbDialect as d } from '../dialect';
 import type { WarehouseHooks, WriteOp } from '../hooks';
 import { ensureTable, migrate } from '../migrations';
 import type { SchemaTarget } from '../migrations';
-import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
+import { BRONZE_BATCHES, CHECK_RESULTS, DEAD_LETTERS, SCHEMA_CHANGES, SYNC_RUNS, SYNC_STATE, TRACKING_VIOLATIONS } from '../ops-tables';
 import { deadLetterCells, recordPayloadText, syncRunCells, syncRunOf, syncStateCells, trackingViolationCells } from '../records';
 import { SerialQueue } from '../serial-queue';
 import * as organizeOps from '../organize-ops';
+import * as schemaOps from '../schema-ops';
 import {
   Params,
   columnDefs,
@@ -41,7 +42,9 @@ import type {
   MergeOptions,
   MergeResult,
   Row,
+  SchemaChangeRecord,
   SilverTableDef,
+  StreamSchema,
   SyncRun,
   TrackingViolation,
   TrackingViolationSummary,
@@ -353,7 +356,7 @@ export class DuckDBWarehouse implements Warehouse {
         const before = await count();
         const p = new Params(d);
         const mergedAt = p.cast('timestamp', new Date().toISOString());
-        const merge = await DuckDBWarehouse.exec(this.main.conn, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt)));
+        const merge = await DuckDBWarehouse.exec(this.main.conn, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt, { fill: opts.fill })));
         const inserted = (await count()) - before;
         await this.main.conn.run(`DROP TABLE temp.main.${d.quote(staging)}`);
         await this.beforeCommit('mergeSilver', def.name);
@@ -518,6 +521,30 @@ export class DuckDBWarehouse implements Warehouse {
 
   writeTrackingViolations(violations: TrackingViolation[]): Promise<number> {
     return this.insertMissing('writeTrackingViolations', TRACKING_VIOLATIONS, trackingViolationCells(violations, new Date()));
+  }
+
+  async getStreamSchema(stream: string): Promise<StreamSchema | undefined> {
+    await this.ready();
+    return schemaOps.getStreamSchema(this.opsTarget(), stream);
+  }
+
+  async saveStreamSchema(schema: Omit<StreamSchema, 'updatedAt'>): Promise<void> {
+    await this.ready();
+    await schemaOps.saveStreamSchema(this.opsTarget(), schema);
+  }
+
+  recordSchemaChanges(changes: SchemaChangeRecord[]): Promise<number> {
+    return this.insertMissing('recordSchemaChanges', SCHEMA_CHANGES, schemaOps.schemaChangeCells(changes));
+  }
+
+  async listSchemaChanges(opts: { stream?: string; limit?: number } = {}): Promise<SchemaChangeRecord[]> {
+    await this.ready();
+    return schemaOps.listSchemaChanges(this.opsTarget(), opts);
+  }
+
+  async silverColumnNames(name: string): Promise<string[] | undefined> {
+    await this.ready();
+    return schemaOps.silverColumnNames(this.opsTarget(), name);
   }
 
   async summarizeTrackingViolations(since: Date, opts: { limit?: number } = {}): Promise<TrackingViolationSummary[]> {

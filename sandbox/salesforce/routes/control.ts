@@ -1,13 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { EmulatorContext } from '../context';
-import { OBJECT_NAMES } from '../schema';
+import { FIELD_TYPES, SOBJECT_NAMES } from '../schema';
 import { toSfDateTime } from '../time';
 
 const sessionExpiry = z.object({ afterCalls: z.number().int().min(0).nullable() });
 const advance = z.object({ ms: z.number().int().min(0) });
 const apiLimit = z.object({ max: z.number().int().min(0), used: z.number().int().min(0).optional() });
-const bulkImport = z.object({ object: z.enum(OBJECT_NAMES), count: z.number().int().min(1).max(200_000), at: z.string().optional() });
+const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'an API name such as Region__c');
+const fieldRef = z.object({ object: z.enum(SOBJECT_NAMES), field: fieldName });
+const addField = z.object({
+  object: z.enum(SOBJECT_NAMES),
+  name: fieldName,
+  type: z.enum(FIELD_TYPES).exclude(['id', 'address', 'location']),
+  label: z.string().optional(),
+  length: z.number().int().min(1).max(131_072).optional(),
+  precision: z.number().int().min(1).max(18).optional(),
+  scale: z.number().int().min(0).max(17).optional(),
+  picklistValues: z.array(z.string()).optional(),
+  referenceTo: z.enum([...SOBJECT_NAMES, 'User']).optional(),
+  /** Values of existing records by id, set without moving their SystemModstamp. */
+  values: z.record(z.string(), z.unknown()).optional(),
+});
+const retypeField = fieldRef.extend({
+  type: z.enum(FIELD_TYPES).exclude(['id', 'address', 'location']),
+  length: z.number().int().min(1).max(131_072).optional(),
+  precision: z.number().int().min(1).max(18).optional(),
+  scale: z.number().int().min(0).max(17).optional(),
+  picklistValues: z.array(z.string()).optional(),
+});
+const bulkImport = z.object({ object: z.enum(SOBJECT_NAMES), count: z.number().int().min(1).max(200_000), at: z.string().optional() });
 
 /**
  * Test and demo knobs over HTTP, for processes that do not hold the emulator object (the
@@ -24,7 +46,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
     const now = ctx.store.now();
     return {
       now: toSfDateTime(now),
-      counts: Object.fromEntries(OBJECT_NAMES.map((o) => [o, ctx.store.count(o)])),
+      counts: Object.fromEntries(SOBJECT_NAMES.map((o) => [o, ctx.store.count(o)])),
       apiUsage: { used: ctx.usage.used(now), max: ctx.usage.max },
       sessionExpiresAfterCalls: ctx.sessions.expiry ?? null,
       openSessions: ctx.sessions.openCount,
@@ -58,6 +80,29 @@ export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext
       ctx.usage.fill(used, ctx.store.now());
     }
     return { max, used: ctx.usage.used(ctx.store.now()) };
+  });
+
+  // Setup changes at run time: a new field, field-level security, a field type change.
+  app.post('/__sandbox/salesforce/fields/add', async (request) => {
+    const { object, values, ...field } = parse(addField, request.body);
+    const added = ctx.store.addField(object, field, values);
+    return { object, field: added.name, type: added.type };
+  });
+
+  app.post('/__sandbox/salesforce/fields/hide', async (request) => {
+    const { object, field } = parse(fieldRef, request.body);
+    return { object, field: ctx.store.hideField(object, field).name, hidden: true };
+  });
+
+  app.post('/__sandbox/salesforce/fields/show', async (request) => {
+    const { object, field } = parse(fieldRef, request.body);
+    return { object, field: ctx.store.showField(object, field).name, hidden: false };
+  });
+
+  app.post('/__sandbox/salesforce/fields/retype', async (request) => {
+    const { object, field, type, ...extra } = parse(retypeField, request.body);
+    const next = ctx.store.retypeField(object, field, type, extra);
+    return { object, field: next.name, type: next.type };
   });
 
   app.post('/__sandbox/salesforce/bulk-import', async (request) => {

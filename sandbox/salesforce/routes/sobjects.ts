@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { apiVersion, type EmulatorContext } from '../context';
 import { notFound, SalesforceApiError } from '../errors';
-import { findObject, OBJECTS, soapTypeName, valueKind, type FieldDef, type ObjectDef } from '../schema';
+import { describeObject, objectSummary } from '../describe';
+import type { ObjectDef } from '../schema';
 import { splitRoute, SALESFORCE_ROUTES, type SalesforceRoute } from '../routes';
 import { toApiRecord, type FieldInput } from '../store';
 import { parseSfDateTime, toSfDateTime } from '../time';
@@ -18,62 +19,10 @@ interface RecordParams extends ObjectParams {
 
 export const versionOf = (params: VersionParams): string => apiVersion(params.version) ?? '62.0';
 
-export function objectOf(params: ObjectParams): ObjectDef {
-  const object = findObject(params.object);
+export function objectOf(ctx: EmulatorContext, params: ObjectParams): ObjectDef {
+  const object = ctx.store.schema.find(params.object);
   if (!object) throw notFound();
   return object;
-}
-
-const SOAP_TYPES: Record<string, string> = { id: 'tns:ID', reference: 'tns:ID', boolean: 'xsd:boolean', datetime: 'xsd:dateTime', date: 'xsd:date', int: 'xsd:int', currency: 'xsd:double', percent: 'xsd:double', double: 'xsd:double' };
-
-function describeField(field: FieldDef) {
-  const kind = valueKind(field.type);
-  return {
-    name: field.name,
-    label: field.label,
-    type: soapTypeName(field.type),
-    soapType: SOAP_TYPES[field.type] ?? 'xsd:string',
-    length: field.length ?? 0,
-    byteLength: (field.length ?? 0) * 3,
-    precision: kind === 'number' ? 18 : 0,
-    scale: field.type === 'currency' || field.type === 'double' || field.type === 'percent' ? 2 : 0,
-    digits: field.type === 'int' ? 9 : 0,
-    nillable: field.nillable,
-    createable: field.createable,
-    updateable: field.updateable,
-    calculated: field.formula !== undefined,
-    custom: field.name.endsWith('__c'),
-    filterable: field.type !== 'textarea',
-    sortable: field.type !== 'textarea',
-    groupable: field.type !== 'textarea' && kind !== 'number' && kind !== 'datetime',
-    unique: false,
-    externalId: false,
-    idLookup: field.type === 'id',
-    defaultedOnCreate: field.type === 'boolean' || field.system === true || field.name === 'OwnerId',
-    referenceTo: field.referenceTo ? [field.referenceTo] : [],
-    relationshipName: field.referenceTo && field.name.endsWith('Id') ? field.name.slice(0, -2) : null,
-    picklistValues: (field.picklistValues ?? []).map((value, i) => ({ value, label: value, active: true, defaultValue: i === 0 && field.name === 'Status' })),
-  };
-}
-
-function objectSummary(object: ObjectDef, version: string) {
-  const base = `/services/data/v${version}/sobjects/${object.name}`;
-  return {
-    name: object.name,
-    label: object.label,
-    labelPlural: object.labelPlural,
-    keyPrefix: object.keyPrefix,
-    custom: false,
-    queryable: true,
-    retrieveable: true,
-    searchable: true,
-    createable: true,
-    updateable: true,
-    deletable: true,
-    undeletable: true,
-    replicateable: true,
-    urls: { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}` },
-  };
 }
 
 function route<P>(app: FastifyInstance, name: SalesforceRoute, handler: (params: P, query: Record<string, string | undefined>, body: unknown) => unknown, status = 200) {
@@ -125,15 +74,12 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
   route<VersionParams>(app, SALESFORCE_ROUTES.describeGlobal, (params) => ({
     encoding: 'UTF-8',
     maxBatchSize: 200,
-    sobjects: Object.values(OBJECTS).map((o) => objectSummary(o, versionOf(params))),
+    sobjects: store.schema.objects().map((o) => objectSummary(o, versionOf(params))),
   }));
 
-  route<ObjectParams>(app, SALESFORCE_ROUTES.sobjectInfo, (params) => ({ objectDescribe: objectSummary(objectOf(params), versionOf(params)), recentItems: [] }));
+  route<ObjectParams>(app, SALESFORCE_ROUTES.sobjectInfo, (params) => ({ objectDescribe: objectSummary(objectOf(ctx, params), versionOf(params)), recentItems: [] }));
 
-  route<ObjectParams>(app, SALESFORCE_ROUTES.describe, (params) => {
-    const object = objectOf(params);
-    return { ...objectSummary(object, versionOf(params)), fields: object.fields.map(describeField), childRelationships: [], recordTypeInfos: [] };
-  });
+  route<ObjectParams>(app, SALESFORCE_ROUTES.describe, (params) => describeObject(objectOf(ctx, params), versionOf(params)));
 
   const replicationRange = (query: Record<string, string | undefined>) => {
     const start = parseSfDateTime(query.start ?? '');
@@ -144,7 +90,7 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
   };
 
   route<ObjectParams>(app, SALESFORCE_ROUTES.deleted, (params, query) => {
-    const object = objectOf(params);
+    const object = objectOf(ctx, params);
     const { start, end } = replicationRange(query);
     // getDeleted covers the recycle bin, which Salesforce empties after 15 days.
     const earliest = store.now() - 15 * 86_400_000;
@@ -156,7 +102,7 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
   });
 
   route<ObjectParams>(app, SALESFORCE_ROUTES.updated, (params, query) => {
-    const object = objectOf(params);
+    const object = objectOf(ctx, params);
     const { start, end } = replicationRange(query);
     const ids = store
       .records(object.name)
@@ -169,7 +115,7 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
     app,
     SALESFORCE_ROUTES.createRecord,
     (params, _query, body) => {
-      const object = objectOf(params);
+      const object = objectOf(ctx, params);
       const id = store.create(object.name, asFields(body));
       return { id, success: true, errors: [] };
     },
@@ -177,7 +123,7 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
   );
 
   route<RecordParams>(app, SALESFORCE_ROUTES.retrieveRecord, (params, query) => {
-    const object = objectOf(params);
+    const object = objectOf(ctx, params);
     const record = store.stored(object.name, params.id);
     if (!record || record.IsDeleted) throw notFound();
     let fields = object.fields;
@@ -192,9 +138,9 @@ export function registerSObjectRoutes(app: FastifyInstance, ctx: EmulatorContext
     return { attributes: { type: object.name, url: `/services/data/v${version}/sobjects/${object.name}/${record.Id as string}` }, ...toApiRecord(record, fields, store.formulaContext()) };
   });
 
-  route<RecordParams>(app, SALESFORCE_ROUTES.updateRecord, (params, _query, body) => store.update(objectOf(params).name, params.id, asFields(body)), 204);
+  route<RecordParams>(app, SALESFORCE_ROUTES.updateRecord, (params, _query, body) => store.update(objectOf(ctx, params).name, params.id, asFields(body)), 204);
 
-  route<RecordParams>(app, SALESFORCE_ROUTES.deleteRecord, (params) => store.delete(objectOf(params).name, params.id), 204);
+  route<RecordParams>(app, SALESFORCE_ROUTES.deleteRecord, (params) => store.delete(objectOf(ctx, params).name, params.id), 204);
 }
 
 function asFields(body: unknown): FieldInput {

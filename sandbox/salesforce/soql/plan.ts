@@ -1,5 +1,5 @@
 import { toId18 } from '../ids';
-import { findObject, soapTypeName, valueKind, type FieldDef, type FieldValue, type FormulaContext, type ObjectDef, type StoredRecord, type ValueKind } from '../schema';
+import { findObject, isCompound, soapTypeName, valueKind, type FieldDef, type FieldValue, type FormulaContext, type ObjectDef, type StoredRecord, type ValueKind } from '../schema';
 import type { Condition, FieldRef, Literal, SoqlQuery } from './ast';
 import { soqlError } from './errors';
 import { parseSoql } from './parser';
@@ -30,9 +30,10 @@ const getter = (field: FieldDef): Getter => {
   return (r) => r[name] ?? null;
 };
 
-export function planSoql(soql: string): QueryPlan {
+/** `find` resolves an object name as the org's schema has it now (fields the user may not read are absent). */
+export function planSoql(soql: string, find: (name: string) => ObjectDef | undefined = findObject): QueryPlan {
   const query = parseSoql(soql);
-  const object = findObject(query.from.name);
+  const object = find(query.from.name);
   if (!object) {
     throw soqlError('INVALID_TYPE', soql, query.from.pos, `sObject type '${query.from.name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`);
   }
@@ -56,7 +57,7 @@ export function planSoql(soql: string): QueryPlan {
     if (plan.countOnly) throw soqlError('MALFORMED_QUERY', soql, query.orderBy[0].field.pos, 'ORDER BY is not supported with COUNT()');
     const keys = query.orderBy.map((item) => {
       const field = resolve(item.field);
-      if (field.type === 'textarea') throw soqlError('INVALID_FIELD', soql, item.field.pos, `field '${field.name}' can not be sorted in a query call`);
+      if (field.type === 'textarea' || isCompound(field)) throw soqlError('INVALID_FIELD', soql, item.field.pos, `field '${field.name}' can not be sorted in a query call`);
       return { get: getter(field), kind: valueKind(field.type), descending: item.descending, nullsFirst: item.nullsFirst };
     });
     plan.compare = (a, b, ctx) => {
@@ -130,7 +131,7 @@ function bindLiteral(query: SoqlQuery, field: FieldDef, literal: Literal): Field
 
 function filterableField(query: SoqlQuery, object: ObjectDef, ref: FieldRef): FieldDef {
   const field = resolveField(query, object, ref);
-  if (field.type === 'textarea') throw soqlError('INVALID_FIELD', query.soql, ref.pos, `field '${field.name}' can not be filtered in query call`);
+  if (field.type === 'textarea' || isCompound(field)) throw soqlError('INVALID_FIELD', query.soql, ref.pos, `field '${field.name}' can not be filtered in query call`);
   return field;
 }
 
