@@ -119,7 +119,9 @@ export async function pushIngestWorkflow(input: IngestInput): Promise<void> {
    * batch locally since SEGMENT_LOCAL_BATCHING; runs started before it flush with a timer and regular
    * activities (a workflow task per signal, each flush's calls crossing the history a second time).
    */
-  const localBatching = (input.source ?? 'amplitude') === 'amplitude' ? patched(LOCAL_BATCHING) : patched(SEGMENT_LOCAL_BATCHING);
+  // Drift's shard carries only refused requests, a few a day: it keeps the timer.
+  const source = input.source ?? 'amplitude';
+  const localBatching = source === 'amplitude' ? patched(LOCAL_BATCHING) : source === 'segment' ? patched(SEGMENT_LOCAL_BATCHING) : false;
   // No maximumAttempts: never give up on acknowledged events, a warehouse outage only delays them.
   const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
   const flushes = localBatching

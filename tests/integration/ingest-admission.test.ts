@@ -53,7 +53,7 @@ function flushActivities(): { activities: PushIngestActivities; flushed: Set<str
   };
   return {
     flushed,
-    activities: { flushAmplitudeEvents: flush, flushSegmentCalls: flush, gatherSignals: (ms: number) => new Promise((r) => setTimeout(r, ms)) },
+    activities: { flushAmplitudeEvents: flush, flushSegmentCalls: flush, flushDriftRefusals: flush, gatherSignals: (ms: number) => new Promise((r) => setTimeout(r, ms)) },
   };
 }
 
