@@ -5,6 +5,7 @@ import { syncPage } from '../streams/pipeline';
 import { isSyncSource } from '../streams/names';
 import { syncStreamsOf } from '../streams/sources';
 import { syncStreamSchema } from '../streams/schema-sync';
+import { fullReadSalt, recordFullRead, startFullRereadIfDue } from '../streams/full-reread';
 import type { StreamDeclaration } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
@@ -17,6 +18,13 @@ import type { SyncActivities } from './sync-types';
  */
 function withBatchSalt<D extends StreamDeclaration>(decl: D, schemaVersion: number | undefined): D {
   return schemaVersion ? { ...decl, batchSalt: `schema-v${schemaVersion}` } : decl;
+}
+
+/** A periodic full re-read's pages repeat the first read's cursors: its start is part of their batch ids. */
+async function withFullReadSalt<D extends StreamDeclaration>(warehouse: ActivityDeps['warehouse'], decl: D): Promise<D> {
+  if (decl.fullRereadMs === undefined) return decl;
+  const salt = await fullReadSalt(warehouse, decl.name);
+  return salt ? { ...decl, batchSalt: decl.batchSalt ? `${decl.batchSalt}:${salt}` : salt } : decl;
 }
 
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
@@ -36,14 +44,14 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   };
   const declaration = async (stream: string) => {
     const { decl, reader } = declared(stream);
-    if (!decl.fromDescribe) return { decl, reader };
+    if (!decl.fromDescribe) return { decl: await withFullReadSalt(deps.warehouse, decl), reader };
     let current = resolved.get(stream);
     if (!current) {
       const [described, schema] = await Promise.all([describer().describe(decl.fromDescribe.config.object), deps.warehouse.getStreamSchema(stream)]);
       current = withBatchSalt(decl.fromDescribe.build(resolveFields(decl.fromDescribe.config, described).specs), schema?.version);
       resolved.set(stream, current);
     }
-    return { decl: current, reader };
+    return { decl: await withFullReadSalt(deps.warehouse, current), reader };
   };
 
   return {
@@ -72,6 +80,13 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
             deps.log.warn({ stream: decl.name, unreadable: fields.unreadable }, `${from.config.object}: fields of the streams file the integration user cannot read are left out (npx novade doctor names the permission to grant)`);
         }
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
+        if (decl.fullRereadMs !== undefined) {
+          // Formula fields change without the cursor moving: a due re-read starts from the beginning.
+          const now = new Date();
+          if (input.full) await recordFullRead(deps.warehouse, decl.name, now);
+          else if (await startFullRereadIfDue(deps.warehouse, decl.name, decl.fullRereadMs, now))
+            deps.log.info({ stream: decl.name }, `${decl.object}: its last full read is older than full_reread, so this run re-reads it from the start (formula values refreshed, no events)`);
+        }
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
         const plan = await reader.plan(decl, stored, input.full);
         const startedAt = new Date();

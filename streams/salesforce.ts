@@ -3,6 +3,7 @@ import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec,
 import { compileObjectRules, ruleEvents, targetState } from '../mappings/salesforce-rules';
 import type { Row } from '../connectors/warehouse/types';
 import { defaultSalesforceStreamName, type SalesforceObjectConfig, type SalesforceSection } from './config/schema';
+import { durationMs } from './full-reread';
 import type { StreamDeclaration } from './types';
 
 /**
@@ -129,6 +130,7 @@ export function buildSalesforceDeclaration(config: SalesforceObjectConfig, specs
     toRow,
     isDeleted: (record) => deletes && record.IsDeleted === true,
     toEvents: (record, previous, ctx) => ruleEvents(rules, record, toRow(record), previous, ctx),
+    ...(config.full_reread ? { fullRereadMs: durationMs(config.full_reread) } : {}),
   };
 }
 

@@ -37,6 +37,12 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    * re-read's pages are new batches rather than repeats of the first read's (activities/sync.ts).
    */
   batchSalt?: string;
+  /**
+   * config/streams.yaml `full_reread`: how often the whole object is read again (streams/full-reread.ts).
+   * Set, a record read again at the version silver holds refreshes the row's values (formula fields
+   * change without the version moving), with no events.
+   */
+  fullRereadMs?: number;
 }
 
 export interface DescribedFields<R> {
