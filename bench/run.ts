@@ -13,11 +13,11 @@ interface Row {
   error?: string;
 }
 
-function runOne(name: string): Promise<Row> {
+function runOne(name: string, env: Record<string, string> = {}, label = name): Promise<Row> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'run-one.ts'), name], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -27,8 +27,8 @@ function runOne(name: string): Promise<Row> {
     });
     child.on('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('@@bench '));
-      if (code === 0 && line) resolve({ name, result: JSON.parse(line.slice(8)) });
-      else resolve({ name, error: `exit ${code}` });
+      if (code === 0 && line) resolve({ name: label, result: JSON.parse(line.slice(8)) });
+      else resolve({ name: label, error: `exit ${code}` });
     });
   });
 }
@@ -54,8 +54,20 @@ function table(rows: Row[]): string {
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(fmt)].join('\n');
 }
 
+/** `--parallel 1,2,4`: each chosen scenario once per value, with BENCH_BACKFILL_PARALLEL set (the backfill scenarios read it). */
+function parallelValues(args: string[]): { filters: string[]; values: string[] } {
+  const i = args.indexOf('--parallel');
+  if (i < 0) return { filters: args, values: process.env.BENCH_BACKFILL_PARALLEL ? process.env.BENCH_BACKFILL_PARALLEL.split(',') : [] };
+  const values = (args[i + 1] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  if (values.length === 0 || values.some((v) => !/^\d+$/.test(v))) {
+    process.stderr.write('--parallel takes a comma-separated list of window counts, e.g. --parallel 1,2,4\n');
+    process.exit(2);
+  }
+  return { filters: [...args.slice(0, i), ...args.slice(i + 2)], values };
+}
+
 async function main() {
-  const filters = process.argv.slice(2);
+  const { filters, values } = parallelValues(process.argv.slice(2));
   const all = await loadScenarios(path.join(__dirname, 'scenarios'));
   const chosen = filters.length ? all.filter((s) => filters.some((f) => s.name.startsWith(f))) : all;
   if (chosen.length === 0) {
@@ -65,7 +77,11 @@ async function main() {
   const rows: Row[] = [];
   for (const s of chosen) {
     process.stderr.write(`running ${s.name}: ${s.description}\n`);
-    rows.push(await runOne(s.name));
+    if (values.length === 0) rows.push(await runOne(s.name));
+    for (const v of values) {
+      process.stderr.write(`  --parallel ${v}\n`);
+      rows.push(await runOne(s.name, { BENCH_BACKFILL_PARALLEL: v }, `${s.name} --parallel ${v}`));
+    }
   }
   process.stdout.write(`\n${table(rows)}\n`);
   process.exit(rows.some((r) => r.error) ? 1 : 0);

@@ -5,7 +5,9 @@ import { backfillRange } from '../ports/backfill-cursor';
 import {
   BACKFILL_HANDLERS,
   BACKFILL_WORKFLOW_TYPE,
+  MAX_PARALLEL,
   SEGMENT_BACKFILL_TABLES,
+  backfillIoTaskQueue,
   backfillWorkflowId,
   type BackfillInput,
   type BackfillOptions,
@@ -25,6 +27,8 @@ export interface StartBackfillRequest {
   tables?: string[];
   dryRun?: boolean;
   rate?: number;
+  /** Windows at once (default 1). */
+  parallel?: number;
   options?: BackfillOptions;
   taskQueue?: string;
 }
@@ -46,20 +50,36 @@ export function parseRate(value: string | undefined): number | undefined {
   return n;
 }
 
+export function parseParallel(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PARALLEL)
+    throw new BackfillUsageError(`--parallel "${value}" is not valid: give a whole number of windows to read at once, from 1 to ${MAX_PARALLEL} (e.g. --parallel 4)`);
+  return n;
+}
+
 export async function startBackfill(client: Client, config: AppConfig, req: StartBackfillRequest): Promise<{ workflowId: string; input: BackfillInput }> {
   const range = backfillRange(req.from, req.to);
   if (typeof range === 'string') throw new BackfillUsageError(range);
   const tables = parseTables(req.tables, config.bigquery.tables);
   const workflowId = backfillWorkflowId(req.from, req.to, tables);
+  const parallel = req.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) throw new BackfillUsageError(`parallel ${parallel} is not valid: from 1 to ${MAX_PARALLEL} windows at once`);
+  const taskQueue = req.taskQueue ?? config.temporal.taskQueue;
   const input: BackfillInput = { from: req.from, to: req.to, tables, dryRun: req.dryRun === true, rate: req.rate ?? null, options: req.options };
+  if (parallel > 1) {
+    input.parallel = parallel;
+    // DuckDB has one writer: the lanes read and send on every worker, and the owner writes (see docs/deployment.md).
+    if (config.warehouse.kind === 'duckdb') input.ioTaskQueue = backfillIoTaskQueue(taskQueue);
+  }
   try {
     await client.workflow.start(BACKFILL_WORKFLOW_TYPE, {
-      taskQueue: req.taskQueue ?? config.temporal.taskQueue,
+      taskQueue,
       workflowId,
       args: [input],
       // A finished backfill is not started again by mistake: Amplitude would only dedupe the last 7 days of it.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `Segment backfill ${req.from} → ${req.to} (${tables.join(', ')})${input.dryRun ? ', dry run' : ''}`,
+      staticSummary: `Segment backfill ${req.from} → ${req.to} (${tables.join(', ')})${parallel > 1 ? `, ${parallel} windows at once` : ''}${input.dryRun ? ', dry run' : ''}`,
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new BackfillUsageError(await alreadyStartedMessage(client, workflowId));
@@ -146,6 +166,14 @@ export function formatProgress(p: BackfillProgress): string {
     `rows      read ${p.rowsRead}, sent ${p.sent}, written ${p.written}, rejected ${p.rejected}`,
     `rate      ${p.ratePerSec} rows/s over wall-clock time, waits included (limit: ${p.rateLimit === null ? 'none' : `${p.rateLimit} events/s`}), ETA ${duration(p.etaSeconds)}`,
   ];
+  if (p.lanes) {
+    lines.push(`windows   ${p.windowsDone ?? 0} of ${p.windowsTotal ?? '?'} done, ${p.parallel ?? p.lanes.length} at once`);
+    for (const l of p.lanes) {
+      const where = l.window ? `${l.window.start.slice(0, 16)}Z ${l.table ?? ''}` : '-';
+      const retry = l.retry ? `, retry ${l.retry.errorKind}` : '';
+      lines.push(`  lane ${String(l.lane).padEnd(2)} ${l.state.padEnd(7)} ${where.padEnd(28)} read ${l.rowsRead}, sent ${l.sent}, written ${l.written}, rejected ${l.rejected}; ${l.windowsDone} window(s) done${l.lastWorker ? `; worker ${l.lastWorker}` : ''}${retry}`);
+    }
+  }
   if (p.step && p.state === 'running') lines.push(`step      read ${p.step.rowsRead} in ${p.step.pages} page(s) so far${p.step.lastHeartbeatAt ? ` (heartbeat ${p.step.lastHeartbeatAt})` : ''}`);
   if (p.retry && !p.lastError) lines.push(...retryLines(p.retry));
   if (p.lastError) lines.push(`error     ${p.lastError}`, '          fix the cause, then `npx novade backfill resume`');

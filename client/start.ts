@@ -5,7 +5,7 @@ import { defaultTemporalBinary, startDevServer } from '../lib/dev-server';
 import { Stack } from '../lib/stack';
 import { connectTemporal } from '../lib/temporal';
 import { installRuntime } from '../workers/runtime';
-import { createWorker, openWorkerConnection } from '../workers/worker';
+import { createBackfillIoWorker, createWorker, openWorkerConnection } from '../workers/worker';
 import { buildDeps } from '../workers/deps';
 import { startAppMetrics } from '../workers/app-metrics';
 import { startSandbox } from '../sandbox/start';
@@ -36,13 +36,16 @@ async function main(): Promise<void> {
   // Ctrl-C reaches every process of the terminal's group, often twice (tsx relays it): the first
   // one drains the worker and stops the rest in order; later ones must not cut that short.
   let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let ioWorker: Awaited<ReturnType<typeof createWorker>> | undefined;
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = true;
     log.info(`${signal}: stopping novade-sync...`);
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    else void stop(130);
+    if (worker && worker.getState() === 'RUNNING') {
+      worker.shutdown();
+      if (ioWorker?.getState() === 'RUNNING') ioWorker.shutdown();
+    } else void stop(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
     const connection = await openWorkerConnection(config);
     stack.add({ name: 'worker connection', stop: () => connection.close() });
     worker = await createWorker({ config, deps, connection });
+    ioWorker = await createBackfillIoWorker({ config, log, connection });
     const webhook = await startWebhookServer({ config, log, client: temporal.client });
     stack.add({ name: 'webhook server', stop: webhook.close });
     urls['Amplitude webhook'] = webhook.amplitudeUrl;
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
       await pointSandboxStreamAt({ emulatorUrl: SANDBOX.amplitude.url, webhookUrl: webhook.amplitudeUrl, secretHeader: config.webhook.secretHeader, secret: config.webhook.secret });
     process.stderr.write(`\n${readyMessage(config, urls)}\n\n`);
     // run() resolves once a signal has shut the worker down and it has drained.
-    await worker.run();
+    await Promise.all([worker.run(), ioWorker.run()]);
     await stop(0);
   } catch (err) {
     log.error({ err }, err instanceof Error ? err.message : String(err));

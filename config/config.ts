@@ -53,6 +53,8 @@ export interface AppConfig {
     metricsBind: string;
     /** --max-old-space-size the worker process runs under (workers/heap-cap.ts); 0 leaves V8's default. */
     workerMaxHeapMb: number;
+    /** Parallel backfill steps one worker runs at once (workers/worker.ts createBackfillIoWorker). */
+    backfillLanesPerWorker: number;
     /** Payload encryption (TEMPORAL_CODEC_KEYS); absent, payloads are stored as they are. */
     codec?: CodecSettings;
   };
@@ -174,6 +176,7 @@ export function buildConfig(raw: NodeJS.ProcessEnv, cwd = process.cwd()): AppCon
       uiPort: env.TEMPORAL_UI_PORT,
       metricsBind: env.WORKER_METRICS_BIND,
       workerMaxHeapMb: env.WORKER_MAX_HEAP_MB,
+      backfillLanesPerWorker: env.BACKFILL_LANES_PER_WORKER,
       codec: env.TEMPORAL_CODEC_KEYS ? { keys: env.TEMPORAL_CODEC_KEYS, compressAboveBytes: env.TEMPORAL_CODEC_COMPRESS_ABOVE_BYTES } : undefined,
     },
     codecServer: {

@@ -160,6 +160,7 @@ export const envSchema = z.object({
   KEY_VAULT_CA_CERT_PATH: str().describe("Extra CA certificate (PEM) trusted for Key Vault: the sandbox emulator's, or a TLS-inspecting proxy's."),
   KEY_VAULT_DNS_SUFFIX: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a DNS suffix such as vault.azure.net').default('vault.azure.net').describe('DNS suffix of vaults named by `VaultName=...` references (vault.azure.cn, vault.usgovcloudapi.net in other clouds).'),
   WORKER_MAX_HEAP_MB: int(256, 0, 65_536).refine((v) => v === 0 || v >= 128, 'expected 0 (no cap) or at least 128').describe("V8 heap cap of `npm run worker` in MiB: the worker restarts itself under `--max-old-space-size` (a cap already in NODE_OPTIONS wins). 0: V8's default, which lets page garbage pile up. 192 suits a long backfill."),
+  BACKFILL_LANES_PER_WORKER: int(2, 1, 64).describe('Steps of parallel backfills (`backfill start --parallel`) one worker process runs at once. Each holds a page (about 40-60 MiB of heap at 5,000 rows): with more than 2, raise WORKER_MAX_HEAP_MB (4 lanes ran in 512). Lanes beyond what the workers take wait for a free slot.'),
 
   SYNC_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 5m, 30s or 1h').default('5m').describe('How often the `salesforce-sync` and `drift-sync` schedules run (`30s`, `5m`, `1h`).'),
   ORGANIZE_INTERVAL: z.string().regex(/^\d+[smh]$/, 'expected a duration such as 1h').default('1h').describe('How often the `organize` schedule runs (catch-up, checks, dead-letter and backfill watch, compaction).'),

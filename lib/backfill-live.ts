@@ -31,13 +31,24 @@ const failureDetails = z.array(z.looseObject({ kind: z.string() })).optional();
 
 const STATES: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED', 4: 'PAUSED', 5: 'PAUSE_REQUESTED' };
 
+/** The activities that run a step: one window at a time, or a lane's (with its writes staged or not). */
+const STEP_ACTIVITIES = ['backfillStep', 'backfillFetchStep'];
+
 /** The pending backfillStep of a describe, decoded with the client's data converter (codecs included). */
 export async function pendingStepOf(
   pending: temporal.api.workflow.v1.IPendingActivityInfo[] | null | undefined,
   converter: LoadedDataConverter,
 ): Promise<PendingStep | undefined> {
   const info = (pending ?? []).find((a) => a.activityType?.name === 'backfillStep');
-  if (!info) return undefined;
+  return info ? decodePendingStep(info, converter) : undefined;
+}
+
+/** Every pending step of a parallel backfill's lanes. */
+export async function pendingStepsOf(pending: temporal.api.workflow.v1.IPendingActivityInfo[] | null | undefined, converter: LoadedDataConverter): Promise<PendingStep[]> {
+  return Promise.all((pending ?? []).filter((a) => STEP_ACTIVITIES.includes(a.activityType?.name ?? '')).map((a) => decodePendingStep(a, converter)));
+}
+
+async function decodePendingStep(info: temporal.api.workflow.v1.IPendingActivityInfo, converter: LoadedDataConverter): Promise<PendingStep> {
   const step: PendingStep = {
     state: STATES[Number(info.state ?? 0)] ?? String(info.state ?? 'UNSPECIFIED'),
     attempt: info.attempt ?? 1,
@@ -104,21 +115,55 @@ export function liveProgress(p: BackfillProgress, step: PendingStep | undefined,
     if (typeof range !== 'string' && p.windowHours) out.fraction = Math.max(p.fraction, fractionDone(beat.cursor, range, p.tables.length, p.windowHours));
   } else out.step = step ? { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0, cursor: p.cursor, lastHeartbeatAt: iso(step.lastHeartbeatAt) } : null;
 
-  if (step && step.attempt > 1 && step.lastFailure) {
-    // Attempts that fail before any progress: Temporal's retry policy, its waits growing.
-    const retry: BackfillRetry = {
-      attempt: step.attempt,
-      interruptedSteps: p.retry?.interruptedSteps ?? 0,
-      errorKind: step.lastFailure.kind,
-      lastError: step.lastFailure.message,
-      retryAfterSeconds: step.lastFailure.retryAfterMs === undefined ? null : Math.round(step.lastFailure.retryAfterMs / 100) / 10,
-      failedAt: iso(step.lastAttemptCompleteAt) ?? new Date(now).toISOString(),
-      nextTryAt: step.state === 'SCHEDULED' ? iso(step.nextAttemptAt) : null,
-      progressing: false,
-    };
-    out.retry = retry;
-  }
+  const retry = step ? retryOf(step, p.retry, now) : undefined;
+  if (retry) out.retry = retry;
+  return withRate(out, now);
+}
 
+/** Attempts that fail before any progress: Temporal's retry policy, its waits growing. */
+function retryOf(step: PendingStep, previous: BackfillRetry | null | undefined, now: number): BackfillRetry | undefined {
+  if (step.attempt <= 1 || !step.lastFailure) return undefined;
+  return {
+    attempt: step.attempt,
+    interruptedSteps: previous?.interruptedSteps ?? 0,
+    errorKind: step.lastFailure.kind,
+    lastError: step.lastFailure.message,
+    retryAfterSeconds: step.lastFailure.retryAfterMs === undefined ? null : Math.round(step.lastFailure.retryAfterMs / 100) / 10,
+    failedAt: iso(step.lastAttemptCompleteAt) ?? new Date(now).toISOString(),
+    nextTryAt: step.state === 'SCHEDULED' ? iso(step.nextAttemptAt) : null,
+    progressing: false,
+  };
+}
+
+/**
+ * A parallel backfill brought up to `now`: each lane's running step (the pending step whose
+ * heartbeat started from the lane's cursor) added to the lane and to the totals.
+ */
+export function liveLanesProgress(p: BackfillProgress, steps: PendingStep[], now: number): BackfillProgress {
+  if (p.state === 'completed' || p.state === 'paused' || !p.lanes) return p;
+  const out: BackfillProgress = { ...p, lanes: [] };
+  for (const lane of p.lanes) {
+    const l = { ...lane, step: null as BackfillProgress['step'] };
+    for (const step of steps) {
+      const beat = parseStepProgress(step.heartbeat);
+      if (!beat || !lane.cursor || JSON.stringify(beat.stepCursor) !== JSON.stringify(lane.cursor)) continue;
+      const c = beat.counts;
+      l.step = { rowsRead: c.rowsRead, sent: c.sent, written: c.written, rejected: c.rejected, pages: c.pages, cursor: beat.cursor, lastHeartbeatAt: iso(step.lastHeartbeatAt) };
+      for (const k of ['rowsRead', 'sent', 'written', 'rejected', 'pages'] as const) {
+        l[k] += c[k];
+        out[k] += c[k];
+      }
+      l.retry = retryOf(step, lane.retry, now) ?? l.retry;
+      break;
+    }
+    out.lanes!.push(l);
+  }
+  out.retry = out.lanes!.find((l) => l.retry)?.retry ?? null;
+  return withRate(out, now);
+}
+
+function withRate(out: BackfillProgress, now: number): BackfillProgress {
+  const p = out;
   if (p.wallMs !== undefined) {
     const wallMs = p.wallMs + (p.runningSince ? Math.max(0, now - Date.parse(p.runningSince)) : 0);
     const s = wallMs / 1000;
@@ -131,6 +176,10 @@ export function liveProgress(p: BackfillProgress, step: PendingStep | undefined,
 /** Query plus describe, merged at the client's clock. A backfill that cannot be described still answers with its query. */
 export async function fetchLiveProgress(handle: WorkflowHandle, now: () => number = Date.now): Promise<BackfillProgress> {
   const [p, description] = await Promise.all([handle.query<BackfillProgress>(BACKFILL_HANDLERS.progress), handle.describe().catch(() => undefined)]);
+  if (p.lanes) {
+    const steps = description ? await pendingStepsOf(description.raw.pendingActivities, handle.client.options.loadedDataConverter) : [];
+    return liveLanesProgress(p, steps, now());
+  }
   const step = description ? await pendingStepOf(description.raw.pendingActivities, handle.client.options.loadedDataConverter) : undefined;
   return liveProgress(p, step, now());
 }

@@ -1,4 +1,4 @@
-import type { BackfillCursor, BackfillTotals } from './backfill';
+import type { BackfillCursor, BackfillTotals, IdHistory } from './backfill';
 
 /** What crosses the workflow/activity boundary of a backfill step: a cursor and counts, never rows. */
 export interface BackfillStepInput {
@@ -21,6 +21,12 @@ export interface BackfillStepInput {
    */
   firstAttemptAt: number;
   allowLateResend?: boolean;
+  /**
+   * A lane of a parallel backfill: the range is its window, the stored cursor is the lane's, and
+   * each id gets `idShare` of Amplitude's per-id throughput, counted with the lane's recent sends
+   * (`idHistory`) whichever worker made them.
+   */
+  lane?: { index: number; idShare: number; idHistory: IdHistory };
 }
 
 export type StepCounts = Omit<BackfillTotals, 'activeMs'> & { activeMs: number };
@@ -49,4 +55,19 @@ export interface BackfillStepResult {
   rejectedSamples: { table: string; id: string; reason: string }[];
   /** Set when the step ended early on a retryable failure after progress. */
   interruption?: StepInterruption;
+  /** Lanes: the lane's recent sends of its busiest ids, for its next step. */
+  idHistory?: IdHistory;
+  /** Lanes: the worker that ran the step (its Temporal identity). */
+  worker?: string;
+}
+
+/** A lane's step on the reading and sending queue: its warehouse writes wait in a journal for the owner. */
+export interface BackfillFetchResult extends BackfillStepResult {
+  /** The journal's name in the staging directory, for `backfillStoreStep`. */
+  journal: string;
+}
+
+export interface BackfillStoreInput {
+  runId: string;
+  journal: string;
 }

@@ -114,6 +114,34 @@ export interface BackfillProgress extends BackfillTotals {
   rejectedSamples: { table: string; id: string; reason: string }[];
   /** Continue-as-new generations so far. */
   generation: number;
+  /** Windows processed at once (`--parallel`); unset for one at a time. */
+  parallel?: number;
+  /** Each lane of a parallel backfill: the window it reads and its own counts. Unset for one at a time. */
+  lanes?: BackfillLaneProgress[];
+  /** Windows of the range, and how many are done (parallel backfills). */
+  windowsTotal?: number;
+  windowsDone?: number;
+}
+
+/** One lane of a parallel backfill: it takes the next window nobody has taken, reads it to its end, and takes another. */
+export interface BackfillLaneProgress {
+  lane: number;
+  /** running: a step is in flight; waiting: for a Retry-After or paused; idle: no window left for it. */
+  state: 'running' | 'waiting' | 'idle';
+  window: { start: string; end: string } | null;
+  table: string | null;
+  cursor: BackfillCursor | null;
+  rowsRead: number;
+  sent: number;
+  written: number;
+  rejected: number;
+  pages: number;
+  windowsDone: number;
+  /** The worker (Temporal identity) that ran this lane's last step. */
+  lastWorker: string | null;
+  retry: BackfillRetry | null;
+  /** The running step's part, from its heartbeat (client side). */
+  step?: BackfillStepLive | null;
 }
 
 export interface BackfillOptions {
@@ -145,9 +173,36 @@ export interface BackfillInput {
   /** Events per second; unset or null for no limit. */
   rate?: number | null;
   options?: BackfillOptions;
+  /**
+   * Windows processed at once (`--parallel`, default 1). Above 1 the range is read by that many
+   * lanes, each taking the next untaken window, with the rate limit and Amplitude's per-id
+   * throughput shared among them.
+   */
+  parallel?: number;
+  /**
+   * With a warehouse only one worker may write (DuckDB): the task queue of the lanes' reading and
+   * sending steps, polled by every worker, the warehouse writes staying with the owner. Unset: each
+   * step does it all on the workflow's queue (Databricks: every worker writes).
+   */
+  ioTaskQueue?: string;
   /** Set by continue-as-new (or a resume of a failed run): where to go on from. */
   carry?: BackfillCarry;
 }
+
+/** A lane's state carried across continue-as-new. */
+export interface BackfillLaneCarry {
+  cursor: BackfillCursor | null;
+  firstAttemptAt: number | null;
+  retry: BackfillRetry | null;
+  counts: { rowsRead: number; sent: number; written: number; rejected: number; pages: number };
+  windowsDone: number;
+  lastWorker: string | null;
+  /** Recent sends of the ids that came near the lane's per-id share (see IdThroughputBudget). */
+  idHistory?: IdHistory;
+}
+
+/** Hashed id → sends within Amplitude's 30 s throughput window: [epoch ms, events]. */
+export type IdHistory = Record<string, [number, number][]>;
 
 export interface BackfillCarry {
   cursor: BackfillCursor | null;
@@ -167,6 +222,10 @@ export interface BackfillCarry {
   wallMs?: number;
   /** The retry in progress, if any; unset in carries of older versions. */
   retry?: BackfillRetry | null;
+  /** Parallel backfills: each lane, and the next window no lane has taken yet (null: all taken). */
+  lanes?: BackfillLaneCarry[];
+  nextWindow?: string | null;
+  windowsDone?: number;
 }
 
 export interface BackfillSummary {
@@ -180,6 +239,14 @@ export const BACKFILL_WORKFLOW_TYPE = 'segmentBackfillWorkflow';
 export function backfillWorkflowId(from: string, to: string, tables: string[]): string {
   return `segment-backfill-${from}-${to}-${tables.join('+')}`;
 }
+
+/** The task queue of a parallel backfill's reading and sending steps, beside the worker's own queue. */
+export function backfillIoTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-backfill-io`;
+}
+
+/** Lanes at most: each holds a page in memory and a step slot on a worker. */
+export const MAX_PARALLEL = 16;
 
 /** Names of the workflow's handlers, for clients that must not import workflow code. */
 export const BACKFILL_HANDLERS = { progress: 'progress', pause: 'pause', resume: 'resume', cancel: 'cancel', setRate: 'setRate' } as const;

@@ -6,7 +6,7 @@
  *
  *   npx tsx scripts/record-history.ts [flow...] [--out <dir>]
  *
- * Flows: salesforce-sync, drift-sync, segment-backfill, amplitude-ingest, amplitude-ingest-history-bytes,
+ * Flows: salesforce-sync, drift-sync, segment-backfill, segment-backfill-parallel, amplitude-ingest, amplitude-ingest-history-bytes,
  * segment-ingest, organize (default: all).
  * Files are named `<flow>[.<part>]@<commit>.json`: record from an older commit (a `git worktree` of it,
  * with this script copied in) to keep a history of runs the current code must still replay.
@@ -127,6 +127,26 @@ async function segmentBackfillInterrupted(stack: DemoStack): Promise<Recorded[]>
     throw new Error('the 429 did not land inside a step after its first page (no backfill-step-interruptions marker): record again');
   return runs;
 }
+
+/** Two lanes over the two days of all three tables (journals replayed by the owner), continue-as-new, a pause, a rate change and a resume. */
+const segmentBackfillParallel: Flow = async (stack) => {
+  const { workflowId } = await startBackfill(stack.client, stack.config, {
+    from: '2024-01-01',
+    to: '2024-01-02',
+    tables: ['tracks', 'identifies', 'pages'],
+    parallel: 2,
+    options: { pageSize: 10, pagesPerStep: 2, stepsPerRun: 5 },
+  });
+  const handle = stack.client.workflow.getHandle(workflowId);
+  const firstRunId = (await handle.describe()).runId;
+  await until('both lanes to take a window', async () => ((await backfillProgress(handle)).lanes ?? []).every((l) => l.cursor !== null || l.windowsDone > 0));
+  await pauseBackfill(handle);
+  await until('the backfill to pause', async () => (await backfillProgress(handle)).state === 'paused');
+  await setBackfillRate(handle, 1_000);
+  await resumeBackfill(handle);
+  await handle.result();
+  return runChain(stack.client, workflowId, firstRunId, 'segment-backfill-parallel');
+};
 
 function ingestEvents(n: number): IngestSignal['events'] {
   return Array.from({ length: n }, (_, i) => ({
@@ -253,6 +273,7 @@ const FLOWS: Record<string, Flow> = {
   'salesforce-sync': sourceSync('salesforce'),
   'drift-sync': sourceSync('drift'),
   'segment-backfill': segmentBackfill,
+  'segment-backfill-parallel': segmentBackfillParallel,
   'amplitude-ingest': amplitudeIngest('amplitude-ingest', { maxHistoryEvents: 60 }, 3),
   // A small byte limit: the run continues as new on history bytes, which records that patch's marker mid-run.
   'amplitude-ingest-history-bytes': amplitudeIngest('amplitude-ingest-history-bytes', { maxHistoryBytes: 60_000 }, 2),

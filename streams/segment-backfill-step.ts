@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../config/logger';
 import type { ReadPageRequest, SegmentPage } from '../connectors/bigquery/segment-reader';
 import type { SegmentReadTable } from '../connectors/bigquery/segment-rows';
-import type { DeadLetter, JsonValue, Warehouse } from '../connectors/warehouse/types';
+import type { DeadLetter, JsonValue } from '../connectors/warehouse/types';
+import type { BackfillWarehouse } from './backfill-journal';
 import type { AmplitudeEvent } from '../mappings/amplitude-types';
 import { mapSegmentRow, type SegmentRecord, type SegmentTableName } from '../mappings/segment';
 import { segmentBronzeDef, segmentSilverDef, segmentSilverRow } from '../mappings/segment-warehouse';
@@ -33,7 +34,8 @@ export interface SegmentPageSource {
 export interface BackfillStepDeps {
   reader: SegmentPageSource;
   sink: EventSink;
-  warehouse: Warehouse;
+  /** The warehouse, or a journal of its writes that the warehouse's owner replays (backfill-journal.ts). */
+  warehouse: BackfillWarehouse;
   minIdLength: number;
   log?: Logger;
   /** Tables already ensured by this process. */
@@ -78,6 +80,11 @@ function resumed(input: BackfillStepInput, details: unknown): StepProgress | und
 export function bronzeBatchId(runId: string, table: string, cursor: BackfillCursor, pageSize: number): string {
   const position = cursor.after ? `${cursor.after.timestamp}|${cursor.after.id}` : 'start';
   return `segment_${table}:${createHash('sha256').update(`${runId}|${cursor.windowStart}|${position}|${pageSize}`).digest('hex').slice(0, 24)}`;
+}
+
+/** The stored cursor's key: the backfill's, or each lane's own for a parallel one (their windows differ). */
+export function backfillStateKey(input: Pick<BackfillStepInput, 'runId' | 'lane'>): string {
+  return input.lane ? `segment_backfill:${input.runId}#lane${input.lane.index}` : `segment_backfill:${input.runId}`;
 }
 
 export function addReason(map: Record<string, number>, reason: string, n = 1): void {
@@ -214,7 +221,7 @@ export async function runBackfillStep(deps: BackfillStepDeps, input: BackfillSte
         }
         if (dead.length > 0) await deps.warehouse.writeDeadLetters(dead);
         // Last: the stored cursor moves only once Amplitude and the warehouse have the page.
-        await deps.warehouse.setSyncState(`segment_backfill:${input.runId}`, next as JsonValue);
+        await deps.warehouse.setSyncState(backfillStateKey(input), next as JsonValue);
         counts.warehouseMs += now() - t;
       }
 

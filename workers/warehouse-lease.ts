@@ -15,7 +15,8 @@ export interface WarehouseWaitOptions {
 /**
  * Opens the warehouse this worker writes. DuckDB allows one writing process, and every flow writes
  * the warehouse (the ingest flush as a local activity, in the workflow's own worker), so with DuckDB
- * one worker runs the flows and any other waits as a standby: it polls nothing, and opens the file
+ * one worker runs the flows and any other waits as a standby: it polls no task of the flows (only the
+ * reading and sending steps of parallel backfills, workers/worker.ts), and opens the file
  * as soon as the owner is gone. The owner's end, even a SIGKILL, releases the file's lock (the
  * operating system drops it with the process) and DuckDB replays its write-ahead log on open, so
  * the standby takes over within `retryMs`; Temporal hands it the dead worker's tasks once their
@@ -40,7 +41,7 @@ export async function openWarehouseWhenFree(config: WarehouseConfig, log: Logger
         loggedAt = now;
         log.warn(
           { path: err.file, waitingSeconds: Math.round((now - waitingSince) / 1000) },
-          'standby: another worker holds the DuckDB warehouse (one writer at a time); this one polls no tasks until the file is free, then takes over',
+          'standby: another worker holds the DuckDB warehouse (one writer at a time); this one runs no flow until the file is free (only the reading and sending steps of parallel backfills), then takes over',
         );
       }
       await pause(retryMs, opts.signal);

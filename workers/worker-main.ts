@@ -8,8 +8,8 @@ async function main(): Promise<void> {
   if (relaunchUnderHeapCap(config.temporal.workerMaxHeapMb)) return;
   // Loaded only in the worker process itself: the relay that started it under the heap cap stays small.
   const { createLogger } = await import('../config/logger');
-  const { installRuntime, releaseRuntime } = await import('./runtime');
-  const { createWorker, openWorkerConnection } = await import('./worker');
+  const { installRuntime } = await import('./runtime');
+  const { createBackfillIoWorker, createWorker, openWorkerConnection } = await import('./worker');
   const { buildDeps } = await import('./deps');
   const { startAppMetrics } = await import('./app-metrics');
   const { openWarehouseWhenFree } = await import('./warehouse-lease');
@@ -27,25 +27,34 @@ async function main(): Promise<void> {
   const abortWait = () => waiting.abort();
   process.once('SIGINT', abortWait);
   process.once('SIGTERM', abortWait);
+  // Every worker, a DuckDB standby too, reads and sends for parallel backfills: that work needs no warehouse.
+  const connection = await openWorkerConnection(config);
+  const ioWorker = await createBackfillIoWorker({ config, log, connection });
+  const ioRun = ioWorker.run();
+  const stopIo = async () => {
+    if (ioWorker.getState() === 'RUNNING') ioWorker.shutdown();
+    await ioRun;
+  };
   const warehouse = await openWarehouseWhenFree(config.warehouse, log, { signal: waiting.signal });
   process.off('SIGINT', abortWait);
   process.off('SIGTERM', abortWait);
   if (!warehouse) {
+    await stopIo();
+    await connection.close();
     await stopMetrics();
-    await releaseRuntime();
     log.info('worker stopped (it was waiting for the warehouse)');
     return;
   }
   metrics.warehouseOwner.set(1);
   const deps = await buildDeps(config, log, { warehouse, metrics, streamsFile });
-  const connection = await openWorkerConnection(config);
   const worker = await createWorker({ config, deps, connection });
   const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 1048576);
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, heapLimitMiB }, 'worker started');
   try {
     // run() resolves once a shutdown signal has stopped polling and in-flight tasks have drained.
-    await worker.run();
+    await Promise.all([worker.run(), ioRun]);
   } finally {
+    await stopIo();
     metrics.warehouseOwner.set(0);
     await connection.close();
     await stopMetrics();

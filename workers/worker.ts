@@ -4,6 +4,9 @@ import type { AppConfig } from '../config/config';
 import { connectionOptions } from '../lib/temporal';
 import { dataConverterFor } from '../lib/codec/data-converter';
 import { createActivities } from '../activities';
+import { createBackfillIoActivities } from '../activities/backfill';
+import { backfillIoTaskQueue } from '../ports/backfill';
+import type { Logger } from '../config/logger';
 import { WORKFLOWS_PATH } from './workflows-path';
 import type { ActivityDeps } from '../activities/deps';
 
@@ -40,6 +43,26 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     shutdownGraceTime: '30 seconds' as Duration,
     // Heartbeat details reach the server at most this often (the SDK's default is up to 80 % of the
     // heartbeat timeout, 48 s for a backfill step): `backfill status` reads the running step from them.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+  });
+}
+
+/**
+ * The second worker of every process: the reading and sending steps of parallel backfills
+ * (ports/backfill.ts backfillIoTaskQueue), which need no warehouse. A DuckDB standby runs it while it
+ * waits for the file, so that a parallel backfill's lanes spread over every worker while the owner
+ * alone writes the warehouse. No workflows: it only polls activities.
+ */
+export async function createBackfillIoWorker(opts: { config: AppConfig; log: Logger; connection: NativeConnection; taskQueue?: string }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: backfillIoTaskQueue(opts.taskQueue ?? opts.config.temporal.taskQueue),
+    activities: createBackfillIoActivities({ config: opts.config, log: opts.log }),
+    dataConverter: dataConverterFor(opts.config.temporal.codec),
+    // Each lane's step holds a page: the worker's heap bounds how many it runs (BACKFILL_LANES_PER_WORKER).
+    maxConcurrentActivityTaskExecutions: opts.config.temporal.backfillLanesPerWorker,
+    shutdownGraceTime: '30 seconds' as Duration,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

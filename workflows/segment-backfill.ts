@@ -3,9 +3,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   patched,
@@ -18,49 +15,28 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { BackfillActivities } from '../activities/backfill-types';
 import type { BackfillStepResult } from '../ports/backfill-step';
 import { backfillRange, firstCursor, fractionDone, windowOf } from '../ports/backfill-cursor';
+import { MAX_PARALLEL, type BackfillCarry, type BackfillInput, type BackfillProgress, type BackfillSummary, type ResumeArgs } from '../ports/backfill';
 import {
-  BACKFILL_HANDLERS,
-  SEGMENT_BACKFILL_TABLES,
-  type BackfillCarry,
-  type BackfillInput,
-  type BackfillOptions,
-  type BackfillProgress,
-  type BackfillRetry,
-  type BackfillSummary,
-  type BackfillTotals,
-  type ResumeArgs,
-} from '../ports/backfill';
+  DEFAULTS,
+  absorbStep,
+  cancelSignal,
+  failureText,
+  pageSizeFor,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  retryText,
+  setRateUpdate,
+  validRate,
+  validTables,
+  zeroTotals,
+} from './segment-backfill-common';
+import { segmentBackfillLanes } from './segment-backfill-lanes';
 
-export const progressQuery = defineQuery<BackfillProgress>(BACKFILL_HANDLERS.progress);
-export const pauseSignal = defineSignal(BACKFILL_HANDLERS.pause);
-export const resumeSignal = defineSignal<[ResumeArgs?]>(BACKFILL_HANDLERS.resume);
-export const cancelSignal = defineSignal(BACKFILL_HANDLERS.cancel);
-export const setRateUpdate = defineUpdate<number | null, [number | null]>(BACKFILL_HANDLERS.setRate);
+export { progressQuery, pauseSignal, resumeSignal, cancelSignal, setRateUpdate };
 
-const DEFAULTS: Required<Omit<BackfillOptions, 'activity'>> = { windowHours: 24, pageSize: 5_000, pagesPerStep: 10, stepBudgetMs: 20_000, stepsPerRun: 1_000 };
-const MAX_SAMPLES = 20;
-const MAX_REASONS = 50;
 /** Steps that end early on a failure after progress, then wait for the Retry-After (if any) before the next step. */
 export const STEP_INTERRUPTIONS_PATCH = 'backfill-step-interruptions';
-
-function zeroTotals(): BackfillTotals {
-  return { rowsRead: 0, sent: 0, written: 0, rejected: 0, pages: 0, activeMs: 0, bigqueryMs: 0, amplitudeMs: 0, warehouseMs: 0, pacedMs: 0 };
-}
-
-function validRate(rate: unknown): string | undefined {
-  if (rate === null || rate === undefined) return undefined;
-  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) return `rate ${JSON.stringify(rate)} is not valid: give a positive number of events per second, or nothing for no limit`;
-  return undefined;
-}
-
-function validTables(tables: unknown): string | undefined {
-  const known: readonly string[] = SEGMENT_BACKFILL_TABLES;
-  if (!Array.isArray(tables) || tables.length === 0) return `no tables: give one or more of ${known.join(', ')}`;
-  const unknown = tables.filter((t) => !known.includes(t as string));
-  if (unknown.length) return `unknown Segment table(s) ${unknown.join(', ')}: the backfill reads ${known.join(', ')}`;
-  if (new Set(tables).size !== tables.length) return `a table is listed twice in ${tables.join(',')}`;
-  return undefined;
-}
 
 /**
  * The Segment backfill: walks [from, to] in windows and, in each window, each table with keyset
@@ -74,6 +50,11 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
   if (typeof range === 'string') throw ApplicationFailure.nonRetryable(range, 'InvalidRequest');
   const problem = validTables(input.tables) ?? validRate(input.rate);
   if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidRequest');
+  const parallel = input.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)
+    throw ApplicationFailure.nonRetryable(`parallel ${JSON.stringify(input.parallel)} is not valid: give a whole number of windows from 1 to ${MAX_PARALLEL}`, 'InvalidRequest');
+  // Several windows at once: lanes sharing the rate and the per-id throughput (segment-backfill-lanes.ts).
+  if (parallel > 1) return segmentBackfillLanes(input, range);
   const opts = { ...DEFAULTS, ...input.options };
   const dryRun = input.dryRun === true;
 
@@ -202,15 +183,7 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
     );
   }
 
-  const absorb = (r: BackfillStepResult) => {
-    for (const k of Object.keys(carry.totals) as (keyof BackfillTotals)[]) carry.totals[k] += r.counts[k];
-    for (const [t, n] of Object.entries(r.perEventType)) carry.perEventType[t] = (carry.perEventType[t] ?? 0) + n;
-    for (const [reason, n] of Object.entries(r.rejectedByReason)) {
-      const key = carry.rejectedByReason[reason] !== undefined || Object.keys(carry.rejectedByReason).length < MAX_REASONS ? reason : 'other reasons';
-      carry.rejectedByReason[key] = (carry.rejectedByReason[key] ?? 0) + n;
-    }
-    for (const s of r.rejectedSamples) if (carry.rejectedSamples.length < MAX_SAMPLES) carry.rejectedSamples.push(s);
-  };
+  const absorb = (r: BackfillStepResult) => absorbStep(carry, r);
 
   const { recordBackfillRun } = proxyActivities<BackfillActivities>({
     startToCloseTimeout: '1 minute',
@@ -323,23 +296,3 @@ export async function segmentBackfillWorkflow(input: BackfillInput): Promise<Bac
   const p = progress();
   return { outcome: p.outcome ?? 'finished', progress: p };
 }
-
-/** With a rate limit, a page must fit in a step's time budget, so that pause and cancel stay prompt. */
-function pageSizeFor(pageSize: number, rate: number | null, budgetMs: number): number {
-  if (rate === null) return pageSize;
-  return Math.max(10, Math.min(pageSize, Math.floor((rate * budgetMs) / 1000)));
-}
-
-function retryText(r: BackfillRetry): string {
-  const next = r.nextTryAt ? `next try at ${r.nextTryAt}` : 'trying again now';
-  return `Retrying (attempt ${r.attempt}${r.interruptedSteps ? `, ${r.interruptedSteps} step(s) in a row ended early after progress` : ''}): ${r.errorKind}: ${r.lastError} — ${next}.`;
-}
-
-function failureText(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? cause.message : err.message;
-  }
-  return String(err);
-}
-

@@ -36,6 +36,11 @@ import { MemoryPeaks, type MemorySample } from '../memory-sampler';
  * BENCH_AMPLITUDE_FAULTS=<percent> makes the Amplitude emulator fail that share of its batch requests
  * (429 and 503 with a 1 s Retry-After, 500/502/504 and dropped connections without), to measure the
  * backfill under a flaky destination with the production retry policy.
+ * BENCH_BACKFILL_PARALLEL=<n> (or `npm run bench segment-backfill-100k -- --parallel 1,2,4`, a row per value)
+ * reads n windows at once; with DuckDB their reading and sending steps run on the worker's second
+ * queue and its warehouse writes are replayed from journals, so `warehouse` includes both. The bench
+ * worker runs every lane (BACKFILL_LANES_PER_WORKER defaults to n here); 4 lanes need
+ * WORKER_MAX_HEAP_MB=512. The shares are of the time spent in steps, summed over the lanes.
  * The notes split the worker's memory: V8 heap, buffers outside it, and DuckDB (duckdb_memory()).
  */
 const FROM = '2024-01-01T00:00:00Z';
@@ -51,6 +56,8 @@ function backfillScenario(name: string, rows: number): BenchScenario {
       // A shorter range of the same dataset (e.g. 1 day of the 1M rows) for quick memory experiments.
       const days = Number(process.env.BENCH_BACKFILL_DAYS ?? 7);
       if (!Number.isInteger(days) || days < 1 || days > 7) throw new Error('BENCH_BACKFILL_DAYS is a whole number of days from 1 to 7');
+      const parallel = Number(process.env.BENCH_BACKFILL_PARALLEL ?? 1);
+      if (!Number.isInteger(parallel) || parallel < 1) throw new Error('BENCH_BACKFILL_PARALLEL is a whole number of windows at once, e.g. 4');
       const faultPercent = Number(process.env.BENCH_AMPLITUDE_FAULTS ?? 0);
       if (!Number.isFinite(faultPercent) || faultPercent < 0 || faultPercent > 100) throw new Error('BENCH_AMPLITUDE_FAULTS is the percentage of Amplitude requests to fail, 0 to 100 (e.g. 16)');
       const root = path.resolve(__dirname, '../..');
@@ -101,6 +108,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           to: new Date(Date.parse(FROM) + (days - 1) * DAY_MS).toISOString().slice(0, 10),
           tables: ['tracks', 'identifies', 'pages'],
           options: { pageSize: Number(process.env.BENCH_BACKFILL_PAGE ?? 5_000) },
+          parallel,
         });
         // A worker that dies mid-run (e.g. its heap cap too low) fails the bench instead of leaving it waiting forever.
         const died = new Promise<never>((_, reject) => worker.once('exit', (code, signal) => reject(new Error(`bench worker exited mid-run (${signal ?? code}): see its stderr above`))));
@@ -121,6 +129,7 @@ function backfillScenario(name: string, rows: number): BenchScenario {
           seconds,
           peakRssMiB: mem.peak.rssMiB,
           extra: {
+            parallel,
             physical_rows: rows,
             days,
             amplitude_faults: `${faultPercent}%`,

@@ -4,6 +4,7 @@ import {
   backfillProgress,
   cancelBackfill,
   formatProgress,
+  parseParallel,
   parseRate,
   pauseBackfill,
   resolveBackfill,
@@ -53,10 +54,12 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
     .option('--tables <list>', 'comma-separated Segment tables (default: SEGMENT_TABLES)')
     .option('--dry-run', 'read and map without sending or writing; report what would be sent')
     .option('--rate <events/s>', 'at most this many events per second to Amplitude (change it later with `backfill rate`)')
+    .option('--parallel <windows>', 'read this many windows at once, on any worker, sharing --rate (default 1)')
     .option('--watch', 'show a live progress bar until it ends')
-    .action(async (opts: { from: string; to: string; tables?: string; dryRun?: boolean; rate?: string; watch?: boolean }) => {
-      const { workflowId } = await startBackfill(await ctx.client(), ctx.config, { from: opts.from, to: opts.to, tables: opts.tables?.split(','), dryRun: opts.dryRun, rate: parseRate(opts.rate) });
-      ctx.print(`Started ${workflowId}${opts.dryRun ? ' (dry run)' : ''}`);
+    .action(async (opts: { from: string; to: string; tables?: string; dryRun?: boolean; rate?: string; parallel?: string; watch?: boolean }) => {
+      const parallel = parseParallel(opts.parallel);
+      const { workflowId } = await startBackfill(await ctx.client(), ctx.config, { from: opts.from, to: opts.to, tables: opts.tables?.split(','), dryRun: opts.dryRun, rate: parseRate(opts.rate), parallel });
+      ctx.print(`Started ${workflowId}${parallel && parallel > 1 ? ` (${parallel} windows at once)` : ''}${opts.dryRun ? ' (dry run)' : ''}`);
       ctx.print(`Web UI: ${ctx.config.temporal.uiUrl}/namespaces/${ctx.config.temporal.namespace}/workflows/${workflowId}`);
       if (opts.watch) await watch({ id: workflowId }, 2_000);
     });

@@ -12,7 +12,7 @@ import { Stack } from '../../lib/stack';
 import { connectTemporal } from '../../lib/temporal';
 import type { ActivityDeps } from '../../activities/deps';
 import { buildDeps } from '../../workers/deps';
-import { createWorker, openWorkerConnection } from '../../workers/worker';
+import { createBackfillIoWorker, createWorker, openWorkerConnection } from '../../workers/worker';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../sandbox/salesforce';
 import { startDriftEmulator, type DriftEmulator } from '../../sandbox/drift';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
@@ -150,11 +150,13 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
     const connection = await openWorkerConnection(config);
     stack.add({ name: 'worker connection', stop: () => connection.close() });
     const worker: Worker = await createWorker({ config, deps, connection });
-    const running = worker.run();
+    // The reading and sending steps of parallel backfills, as every worker process runs them.
+    const ioWorker: Worker = await createBackfillIoWorker({ config, log, connection });
+    const running = Promise.all([worker.run(), ioWorker.run()]);
     stack.add({
       name: 'worker',
       stop: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of [worker, ioWorker]) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       },
     });

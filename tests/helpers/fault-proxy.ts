@@ -7,14 +7,17 @@ import type { AddressInfo } from 'node:net';
  */
 export interface FaultProxy {
   url: string;
-  /** Share of requests answered with an error, 0..1; `failNext` fails exactly the next N. */
-  set(rule: { errorRate?: number; failNext?: number; status?: number }): void;
+  /**
+   * Share of requests answered with an error, 0..1; `failNext` fails exactly the next N. With
+   * `match`, only requests whose body matches it can fail (e.g. the queries of one window).
+   */
+  set(rule: { errorRate?: number; failNext?: number; status?: number; match?: RegExp }): void;
   injected(): number;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(target: string, seed = 1): Promise<FaultProxy> {
-  let rule = { errorRate: 0, failNext: 0, status: 503 };
+  let rule: { errorRate: number; failNext: number; status: number; match?: RegExp } = { errorRate: 0, failNext: 0, status: 503 };
   let injected = 0;
   let x = seed;
   const random = () => {
@@ -25,7 +28,8 @@ export async function startFaultProxy(target: string, seed = 1): Promise<FaultPr
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const fail = rule.failNext > 0 || random() < rule.errorRate;
+      const eligible = !rule.match || rule.match.test(Buffer.concat(chunks).toString());
+      const fail = eligible && (rule.failNext > 0 || random() < rule.errorRate);
       if (fail) {
         if (rule.failNext > 0) rule.failNext--;
         injected++;
@@ -53,7 +57,7 @@ export async function startFaultProxy(target: string, seed = 1): Promise<FaultPr
   return {
     url: `http://127.0.0.1:${port}`,
     set: (r) => {
-      rule = { errorRate: r.errorRate ?? 0, failNext: r.failNext ?? 0, status: r.status ?? 503 };
+      rule = { errorRate: r.errorRate ?? 0, failNext: r.failNext ?? 0, status: r.status ?? 503, match: r.match };
     },
     injected: () => injected,
     close: () => new Promise<void>((r) => server.close(() => r())),

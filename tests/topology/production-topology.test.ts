@@ -34,7 +34,8 @@ import { amplitudeMismatch, driftTruth, salesforceTruth, segmentTruth, silverMis
  * built from their Go modules and configured from deploy/temporal/ (as docker-compose.yml runs
  * them), two `npm run worker` and two `npm run webhook` processes, and Prometheus with deploy/'s
  * configuration scraping them. The emulators stand in for Salesforce, Drift, BigQuery and Amplitude.
- * A Salesforce sync, a Drift sync, a Segment backfill and webhook traffic run at the same time
+ * A Salesforce sync, a Drift sync, a Segment backfill (two windows at once, so that its reading and
+ * sending steps run on both workers while the owner writes) and webhook traffic run at the same time
  * while the worker running the flows is SIGKILLed (the standby takes over, a new worker joins) and
  * the Temporal server restarts; silver and Amplitude must then hold every record exactly once.
  */
@@ -209,7 +210,9 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const { sfHandle, driftHandle, backfill } = await phase('flows started', async () => {
         const sfHandle = await client.workflow.start('syncSourceWorkflow', { taskQueue: platform.taskQueue, workflowId: 'topology-salesforce', args: [{ source: 'salesforce', activityOverrides: SYNC_OVERRIDES }] });
         const driftHandle = await client.workflow.start('syncSourceWorkflow', { taskQueue: platform.taskQueue, workflowId: 'topology-drift', args: [{ source: 'drift', activityOverrides: SYNC_OVERRIDES }] });
-        const { workflowId } = await startBackfill(client, config, { from: '2024-01-01', to: '2024-01-31', options: BACKFILL_OPTIONS, taskQueue: platform.taskQueue });
+        const { workflowId, input } = await startBackfill(client, config, { from: '2024-01-01', to: '2024-01-31', options: BACKFILL_OPTIONS, taskQueue: platform.taskQueue, parallel: 2 });
+        // DuckDB: the lanes' steps go to the queue every worker polls, their writes to the owner.
+        expect(input.ioTaskQueue).toBe(`${platform.taskQueue}-backfill-io`);
         traffic.start();
         return { sfHandle, driftHandle, backfill: client.workflow.getHandle(workflowId) };
       });
@@ -232,6 +235,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
         await waitUntil(`${standby.name} to take over the warehouse`, () => standby.owner(), (o) => o, 60_000);
       });
       expect(runningAtKill).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+      const standbyPid = standby.workerPid();
       // A replacement joins (as a standby, since worker-b holds the warehouse now) while the flows go on.
       const joining = startWorkerProc('worker-c', platform, logDir);
 
@@ -245,6 +249,7 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const joined = await phase('a third worker joins (standby)', () => joining);
       workers.push(joined);
       expect(await joined.owner()).toBe(false);
+      const joinedPid = joined.workerPid();
 
       const [sfSummary, driftSummary, backfillSummary] = await phase('flows finish', () =>
         Promise.all([resultOf<SyncSourceSummary>(sfHandle, 300_000), resultOf<SyncSourceSummary>(driftHandle, 300_000), resultOf<BackfillSummary>(backfill, 300_000)]),
@@ -307,9 +312,19 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
       const want = new Set([...sfTruth.insertIds, ...driftTruthNow.insertIds, ...segTruth.insertIds]);
       const got = amp.store.list().map((e) => e.insertId as string);
       expect(amplitudeMismatch(got, want)).toEqual({ count: want.size, distinct: want.size, missing: [], extra: [], missingCount: 0, extraCount: 0 });
-      expect(backfillSummary.progress).toMatchObject({ state: 'completed', outcome: 'finished', rowsRead: segTruth.distinct, sent: segTruth.insertIds.size, rejected: segTruth.rejected });
+      expect(backfillSummary.progress).toMatchObject({ state: 'completed', outcome: 'finished', rowsRead: segTruth.distinct, sent: segTruth.insertIds.size, rejected: segTruth.rejected, windowsDone: 31 });
+      expect(backfillSummary.progress.lanes?.map((l) => l.windowsDone > 0)).toEqual([true, true]);
+      // Both workers read and sent windows (Temporal's history names the worker of every step), the standby included.
+      const stepWorkers = await stepWorkersOf(client, backfill.workflowId);
+      process.stdout.write(`[topology] backfill steps per worker: ${JSON.stringify(stepWorkers)}; lanes: ${JSON.stringify(backfillSummary.progress.lanes?.map((l) => ({ lane: l.lane, windows: l.windowsDone, rows: l.rowsRead })))}\n`);
+      expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${standbyPid}@`))).toBe(true);
+      expect(Object.keys(stepWorkers.backfillFetchStep ?? {}).some((id) => id.startsWith(`${killedPid}@`))).toBe(true);
+      // The worker that joined stayed a standby to the end, and read and sent windows all the same.
+      expect(stepWorkers.backfillFetchStep?.[Object.keys(stepWorkers.backfillFetchStep ?? {}).find((id) => id.startsWith(`${joinedPid}@`)) ?? '']).toBeGreaterThan(0);
+      // The warehouse writes stayed with whichever worker held the file.
+      expect(Object.keys(stepWorkers.backfillStoreStep ?? {}).every((id) => id.startsWith(`${killedPid}@`) || id.startsWith(`${standbyPid}@`))).toBe(true);
       process.stdout.write(
-        `[topology] exactly once: ${want.size} Amplitude events (${amp.store.duplicates().length} resends absorbed by insert_id), ${traffic.sent.size} webhook events, ${Object.values({ ...sfTruth.silver, ...driftTruthNow.silver, ...segTruth.silver }).reduce((n, s) => n + s.size, 0)} synced silver rows\n`,
+        `[topology] exactly once: ${want.size} Amplitude events (${amp.store.duplicates().length} resends absorbed by insert_id: ${JSON.stringify(resendsByFlow())}), ${traffic.sent.size} webhook events, ${Object.values({ ...sfTruth.silver, ...driftTruthNow.silver, ...segTruth.silver }).reduce((n, s) => n + s.size, 0)} synced silver rows\n`,
       );
       // The standby said why it waited and when it took over.
       expect(fs.readFileSync(standby.proc.log, 'utf8')).toContain('this worker takes over the flows');
@@ -318,6 +333,36 @@ describe('production topology: Temporal on PostgreSQL, two workers, two webhooks
     }
   }, 900_000);
 });
+
+/** Resends Amplitude deduplicated, per insert_id prefix (sf, drift, seg, ...). */
+function resendsByFlow(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of amp.store.duplicates()) {
+    const flow = d.insertId.split(':')[0];
+    out[flow] = (out[flow] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Activity type → worker identity → steps started, over every run of a workflow (it continues as new). */
+async function stepWorkersOf(client: Client, workflowId: string): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  const first = (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  for (let runId: string | undefined = first; runId; ) {
+    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    const types = new Map<string, string>();
+    for (const e of events) if (e.activityTaskScheduledEventAttributes) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    for (const e of events) {
+      const started = e.activityTaskStartedEventAttributes;
+      if (!started) continue;
+      const type = types.get(String(started.scheduledEventId)) ?? '?';
+      const who = started.identity ?? '?';
+      out[type] = { ...out[type], [who]: (out[type]?.[who] ?? 0) + 1 };
+    }
+    runId = events.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return out;
+}
 
 /** SIGTERM to the worker itself (not its npm/relay group: a second signal would cut its drain short). */
 async function stopWorker(w: WorkerProc): Promise<void> {

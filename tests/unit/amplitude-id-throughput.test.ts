@@ -22,4 +22,23 @@ describe('per-id throughput budget', () => {
     // A batch bigger than a whole window for one id is not delayed forever.
     expect(b.delayFor(ev(500, { user_id: 'heavy@example.com' }))).toBe(0);
   });
+
+  it("hands a lane's busy ids to its next step, hashed, so that a step on another worker keeps the lane's share", () => {
+    let now = 1_000_000;
+    // A lane of two: half of 10 events/s per id, 50 per 10 s.
+    const first = new IdThroughputBudget({ perIdPerSecond: 5, windowMs: 10_000, now: () => now, hashIds: true });
+    first.record(ev(40, { user_id: 'heavy@example.com' }));
+    first.record(ev(1, { user_id: 'light@example.com' }));
+    const carried = first.exportHot();
+    // Only the id that used a real part of its share travels, and never in clear.
+    expect(Object.keys(carried)).toHaveLength(1);
+    expect(JSON.stringify(carried)).not.toContain('example.com');
+    now += 2_000;
+    const next = new IdThroughputBudget({ perIdPerSecond: 5, windowMs: 10_000, now: () => now, hashIds: true }).importSends(JSON.parse(JSON.stringify(carried)));
+    // 40 sent 2 s ago: 20 more wait until they leave the window; the light id goes at once.
+    expect(next.delayFor(ev(20, { user_id: 'heavy@example.com' }))).toBe(8_000);
+    expect(next.delayFor(ev(20, { user_id: 'light@example.com' }))).toBe(0);
+    now += 8_000;
+    expect(next.exportHot()).toEqual({});
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { liveProgress, type PendingStep } from '../../lib/backfill-live';
-import type { BackfillProgress } from '../../ports/backfill';
+import { liveLanesProgress, liveProgress, type PendingStep } from '../../lib/backfill-live';
+import type { BackfillLaneProgress, BackfillProgress } from '../../ports/backfill';
 import type { StepProgress } from '../../ports/backfill-step-progress';
 
 const cursor = { windowStart: '2024-01-11T00:00:00.000Z', table: 0 };
@@ -64,5 +64,26 @@ describe('live backfill progress (query + pending step)', () => {
   it('a paused or finished backfill is shown as the workflow says', () => {
     const paused = { ...base, state: 'paused' as const, runningSince: null };
     expect(liveProgress(paused, { state: 'STARTED', attempt: 2, heartbeat: [beat()] }, now)).toBe(paused);
+  });
+
+  it('a parallel backfill: each lane gets the heartbeat of the step that started from its cursor, and the totals all of them', () => {
+    const other = { windowStart: '2024-01-12T00:00:00.000Z', table: 0 };
+    const lane = (i: number, c: typeof cursor | null): BackfillLaneProgress => ({
+      lane: i, state: c ? 'running' : 'idle', window: null, table: null, cursor: c, rowsRead: 10, sent: 10, written: 10, rejected: 0, pages: 1, windowsDone: 2, lastWorker: 'w@h', retry: null,
+    });
+    const p: BackfillProgress = { ...base, parallel: 3, lanes: [lane(0, cursor), lane(1, other), lane(2, null)] };
+    const steps: PendingStep[] = [
+      { state: 'STARTED', attempt: 1, heartbeat: [beat()], lastHeartbeatAt: now - 1_000 },
+      // The other lane's step fails before moving: Temporal retries it.
+      { state: 'SCHEDULED', attempt: 3, heartbeat: [{ ...beat({ rowsRead: 7, sent: 7, written: 7, rejected: 0, pages: 1 }), stepCursor: other }], lastFailure: { message: 'BigQuery 503', kind: 'TransientError' }, nextAttemptAt: now + 4_000 },
+    ];
+    const live = liveLanesProgress(p, steps, now);
+    expect(live.lanes?.map((l) => l.rowsRead)).toEqual([60, 17, 10]);
+    expect({ rowsRead: live.rowsRead, sent: live.sent, pages: live.pages }).toEqual({ rowsRead: 157, sent: 145, pages: 16 });
+    expect(live.lanes?.[1].retry).toMatchObject({ attempt: 3, errorKind: 'TransientError', nextTryAt: new Date(now + 4_000).toISOString() });
+    expect(live.retry).toMatchObject({ attempt: 3 });
+    expect(live.lanes?.[2].step).toBeNull();
+    // Paused: the query's answer as it is.
+    expect(liveLanesProgress({ ...p, state: 'paused' }, steps, now).rowsRead).toBe(100);
   });
 });
