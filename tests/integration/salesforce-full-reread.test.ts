@@ -2,6 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDevServer } from '../helpers/temporal';
+import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld } from '../helpers/flow-world';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
+import { DEFAULT_STREAMS_FILE } from '../../streams/registry';
 import { buildConfig, type AppConfig } from '../../config/config';
 import { SalesforceReader } from '../../connectors/salesforce';
 import { createSalesforceDescriber } from '../../connectors/salesforce/describe';
@@ -13,6 +20,7 @@ import { fullReadSalt, startFullRereadIfDue } from '../../streams/full-reread';
 import { syncPage } from '../../streams/pipeline';
 import { salesforceDeclarations } from '../../streams/salesforce';
 import { syncStreamSchema } from '../../streams/schema-sync';
+import { FULL_READ_SUFFIX } from '../../streams/full-reread';
 
 /**
  * `full_reread` end to end on the Salesforce emulator and DuckDB: Contact.Account_Name__c is a
@@ -25,6 +33,8 @@ let emu: SalesforceEmulator;
 let cfg: AppConfig['salesforce'];
 let dir: string;
 let wh: DuckDBWarehouse;
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
 
 const DAY = 86_400_000;
 const config = salesforceObjectConfig.parse({
@@ -41,8 +51,11 @@ beforeAll(async () => {
   cfg = { ...buildConfig({}, os.tmpdir()).salesforce, loginUrl: emu.url };
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'full-reread-'));
   wh = await openDuckDBWarehouse({ path: path.join(dir, 'w.duckdb') });
-}, 60_000);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
+}, 180_000);
 afterAll(async () => {
+  await env?.teardown();
   await wh?.close();
   await emu?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -84,6 +97,8 @@ async function run(now: Date) {
 
 const accountNameOf = async (id: string) => (await wh.query<{ account_name: string | null }>(`SELECT account_name FROM silver.${stream} WHERE id = ?`, [id]))[0]?.account_name;
 const bronzeCopies = async (id: string) => Number((await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM bronze.${stream} WHERE id = ?`, [id]))[0].n);
+
+closeFlowWorldsAfterEach();
 
 describe('full_reread', () => {
   it('refreshes a formula value that changed without SystemModstamp moving, after the interval and not before, with no events', async () => {
@@ -132,4 +147,51 @@ describe('full_reread', () => {
     expect(again.sent).toEqual([]);
     expect(await bronzeCopies(id)).toBe(2);
   }, 120_000);
+
+  it('through the sync workflow and activities: the default file with `full_reread: 7d` on Contact', async () => {
+    const clock = { t: SEED_AS_OF + 10 * 60_000 };
+    const sf = await startSalesforceEmulator({ port: 0, scale: 0.01, now: () => new Date(clock.t) });
+    const fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'full-reread-file-'));
+    const file = path.join(fileDir, 'streams.yaml');
+    const text = fs.readFileSync(DEFAULT_STREAMS_FILE, 'utf8').replace('    - object: Contact\n', '    - object: Contact\n      full_reread: 7d\n');
+    expect(text).toContain('full_reread: 7d');
+    fs.writeFileSync(file, text);
+    const w = await startFlowWorld({
+      name: 'sf-full-reread',
+      temporalAddress: env.address,
+      env: { STREAMS_FILE: file },
+      configure: (config) => (config.salesforce.loginUrl = sf.url),
+      closeFirst: [() => sf.close(), () => fs.rmSync(fileDir, { recursive: true, force: true })],
+    });
+    const run = async () => {
+      const summary = await runSourceSync(env, bundle, w, { source: 'salesforce' });
+      expect(summary.failed).toEqual([]);
+      return summary;
+    };
+    const whf = w.deps.warehouse;
+    const company = async (id: string) => (await whf.query<{ account_name: string | null }>('SELECT account_name FROM silver.salesforce_contact WHERE id = ?', [id]))[0]?.account_name;
+    const marker = async () => whf.getSyncState(`salesforce_contact${FULL_READ_SUFFIX}`);
+
+    await run();
+    const recorded = (await marker()) as { startedAt: string };
+    expect(Date.parse(recorded.startedAt)).not.toBeNaN();
+    const contact = sf.store.records('Contact').find((r) => typeof r.AccountId === 'string' && typeof r.Email === 'string')!;
+    const before = await company(contact.Id as string);
+    expect(before).not.toBeNull();
+    sf.store.update('Account', contact.AccountId as string, { Name: 'Renamed Through Temporal Ltd' }, { at: clock.t + 1000 });
+    clock.t += 30_000;
+
+    await run();
+    expect(await company(contact.Id as string)).toBe(before);
+    expect(await marker()).toEqual(recorded);
+    const sentBefore = w.amp.store.count();
+
+    // As if the week had passed: the next run re-reads Contact and refreshes the formula, sending nothing.
+    await whf.setSyncState(`salesforce_contact${FULL_READ_SUFFIX}`, { startedAt: new Date(Date.parse(recorded.startedAt) - 8 * DAY).toISOString() });
+    clock.t += 30_000;
+    await run();
+    expect(await company(contact.Id as string)).toBe('Renamed Through Temporal Ltd');
+    expect(w.amp.store.count()).toBe(sentBefore);
+    expect(Date.parse(((await marker()) as { startedAt: string }).startedAt)).toBeGreaterThan(Date.parse(recorded.startedAt) - DAY);
+  }, 240_000);
 });
