@@ -1,3 +1,4 @@
+import { FULL_READ_SUFFIX } from '../streams/full-reread';
 import { syncStreamsBySource } from '../streams/sources';
 import { cursorTime } from '../streams/cursor-time';
 import type { CellValue } from '../connectors/warehouse/types';
@@ -54,6 +55,8 @@ export function createStatusActivities(deps: ActivityDeps): StatusActivities {
         }
         for (const row of successes) entry(String(row.stream), flowOf(String(row.stream))).lastSuccessAt = iso(row.at);
         for (const row of states) {
+          // A full re-read's start time (streams/full-reread.ts) shares the table; it is no stream.
+          if (String(row.stream).endsWith(FULL_READ_SUFFIX)) continue;
           const s = entry(String(row.stream), flowOf(String(row.stream)));
           s.cursorStoredAt = iso(row.updated_at);
           s.cursorAt = cursorTime(await w.getSyncState(s.stream))?.toISOString();

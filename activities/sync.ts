@@ -5,7 +5,10 @@ import { syncPage } from '../streams/pipeline';
 import { isSyncSource } from '../streams/names';
 import { syncStreamsOf } from '../streams/sources';
 import { syncStreamSchema } from '../streams/schema-sync';
-import type { StreamDeclaration } from '../streams/types';
+import { needsDescribe, rememberedSpecs, syncListedSchema, type ListedSchemaStream } from '../streams/listed-schema-sync';
+import { isUnreadableFieldError } from '../connectors/salesforce/errors';
+import { fullReadSalt, recordFullRead, startFullRereadIfDue } from '../streams/full-reread';
+import type { ListedFields, StreamDeclaration } from '../streams/types';
 import type { ActivityDeps } from './deps';
 import { translated } from './failures';
 import type { SyncActivities } from './sync-types';
@@ -17,6 +20,17 @@ import type { SyncActivities } from './sync-types';
  */
 function withBatchSalt<D extends StreamDeclaration>(decl: D, schemaVersion: number | undefined): D {
   return schemaVersion ? { ...decl, batchSalt: `schema-v${schemaVersion}` } : decl;
+}
+
+/** A periodic full re-read's pages repeat the first read's cursors: its start is part of their batch ids. */
+async function withFullReadSalt<D extends StreamDeclaration>(warehouse: ActivityDeps['warehouse'], decl: D): Promise<D> {
+  if (decl.fullRereadMs === undefined) return decl;
+  const salt = await fullReadSalt(warehouse, decl.name);
+  return salt ? { ...decl, batchSalt: decl.batchSalt ? `${decl.batchSalt}:${salt}` : salt } : decl;
+}
+
+function listedStream<R>(decl: StreamDeclaration<R>, listed: ListedFields<R>): ListedSchemaStream {
+  return { stream: decl.name, object: listed.object, cursor: listed.cursor, specs: listed.specs, bronze: decl.bronze, silver: (s) => listed.build(s).silver };
 }
 
 export function createSyncActivities(deps: ActivityDeps): SyncActivities {
@@ -36,14 +50,24 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   };
   const declaration = async (stream: string) => {
     const { decl, reader } = declared(stream);
-    if (!decl.fromDescribe) return { decl, reader };
+    if (decl.listedFields) {
+      // Fields left out since they became unreadable stay out until a run's describe sees them back.
+      let current = resolved.get(stream);
+      if (!current) {
+        const schema = await deps.warehouse.getStreamSchema(stream);
+        current = schema ? withBatchSalt(decl.listedFields.build(rememberedSpecs(decl.listedFields.specs, schema)), schema.version) : decl;
+        resolved.set(stream, current);
+      }
+      return { decl: await withFullReadSalt(deps.warehouse, current), reader };
+    }
+    if (!decl.fromDescribe) return { decl: await withFullReadSalt(deps.warehouse, decl), reader };
     let current = resolved.get(stream);
     if (!current) {
       const [described, schema] = await Promise.all([describer().describe(decl.fromDescribe.config.object), deps.warehouse.getStreamSchema(stream)]);
       current = withBatchSalt(decl.fromDescribe.build(resolveFields(decl.fromDescribe.config, described).specs), schema?.version);
       resolved.set(stream, current);
     }
-    return { decl: current, reader };
+    return { decl: await withFullReadSalt(deps.warehouse, current), reader };
   };
 
   return {
@@ -59,6 +83,17 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
         const reader = base.reader;
         let decl = base.decl;
         const from = decl.fromDescribe;
+        const listed = decl.listedFields;
+        if (listed) {
+          const schema = await deps.warehouse.getStreamSchema(decl.name);
+          if (needsDescribe(listed.specs, schema)) {
+            // Fields were left out as unreadable: describe says whether they are back.
+            const r = await syncListedSchema({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(decl, listed));
+            for (const c of r.plan.changes) deps.log.warn({ stream: decl.name, change: c.change, field: c.field, action: c.action }, c.detail);
+            decl = withBatchSalt(listed.build(r.specs), r.plan.next.version);
+          } else if (schema) decl = withBatchSalt(listed.build(rememberedSpecs(listed.specs, schema)), schema.version);
+          resolved.set(input.stream, decl);
+        }
         if (from) {
           // Schema evolution before reading: new columns, a re-read, or a stop on a type change.
           const { specs, plan, resolved: fields } = await syncStreamSchema(
@@ -72,6 +107,13 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
             deps.log.warn({ stream: decl.name, unreadable: fields.unreadable }, `${from.config.object}: fields of the streams file the integration user cannot read are left out (npx novade doctor names the permission to grant)`);
         }
         await deps.warehouse.ensureSchema({ bronze: [decl.bronze], silver: [decl.silver] });
+        if (decl.fullRereadMs !== undefined) {
+          // Formula fields change without the cursor moving: a due re-read starts from the beginning.
+          const now = new Date();
+          if (input.full) await recordFullRead(deps.warehouse, decl.name, now);
+          else if (await startFullRereadIfDue(deps.warehouse, decl.name, decl.fullRereadMs, now))
+            deps.log.info({ stream: decl.name }, `${decl.object}: its last full read is older than full_reread, so this run re-reads it from the start (formula values refreshed, no events)`);
+        }
         const stored = input.full ? null : ((await deps.warehouse.getSyncState(decl.name)) ?? null);
         const plan = await reader.plan(decl, stored, input.full);
         const startedAt = new Date();
@@ -93,18 +135,34 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
     syncStreamPage: (input) =>
       translated(async () => {
         const { decl, reader } = await declaration(input.stream);
-        const result = await syncPage(
-          {
-            warehouse: deps.warehouse,
-            reader,
-            sink: deps.sink,
-            mapping: { minIdLength: deps.config.amplitude.minIdLength, userIdField: deps.config.salesforce.userIdField },
-            apiUsageStopShare: decl.source === 'salesforce' ? deps.config.salesforce.apiUsageStopShare : undefined,
-          },
-          decl,
-          input,
-          { runId: input.runId, progress: (d) => heartbeat(d), resumeFrom: activityInfo().heartbeatDetails },
-        );
+        const page = (d: StreamDeclaration) =>
+          syncPage(
+            {
+              warehouse: deps.warehouse,
+              reader,
+              sink: deps.sink,
+              mapping: { minIdLength: deps.config.amplitude.minIdLength, userIdField: deps.config.salesforce.userIdField },
+              apiUsageStopShare: d.source === 'salesforce' ? deps.config.salesforce.apiUsageStopShare : undefined,
+            },
+            d,
+            input,
+            { runId: input.runId, progress: (p) => heartbeat(p), resumeFrom: activityInfo().heartbeatDetails },
+          );
+        let result;
+        try {
+          result = await page(decl);
+        } catch (err) {
+          const listed = decl.listedFields;
+          if (!listed || !isUnreadableFieldError(err)) throw err;
+          // A listed field became unreadable: leave it out (its column stays) and read the page again.
+          const reading = listed.specs.filter((s) => decl.fields.includes(s.field));
+          const r = await syncListedSchema({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(decl, listed), reading);
+          if (r.specs.length === reading.length) throw err;
+          for (const c of r.plan.changes) deps.log.warn({ stream: decl.name, change: c.change, field: c.field, action: c.action }, c.detail);
+          const next = withBatchSalt(listed.build(r.specs), r.plan.next.version);
+          resolved.set(input.stream, next);
+          result = await page(await withFullReadSalt(deps.warehouse, next));
+        }
         deps.log.info({ stream: input.stream, page: input.page, read: result.read, written: result.written, sent: result.sent, rejected: result.rejected }, 'page synced');
         return result;
       }),

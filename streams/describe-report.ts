@@ -55,7 +55,7 @@ export function yamlSnippet(describe: SObjectDescribe): string {
   const fields = describe.fields.filter((f) => !isCompoundField(f) && 'kind' in fieldKind(f)).map((f) => f.name);
   const formulas = describe.fields.filter((f) => f.calculated).map((f) => f.name);
   const header = [
-    `# ${describe.name}: ${fields.length} readable fields${formulas.length ? `; formulas ${formulas.join(', ')} change without SystemModstamp moving (silver sees a new value with the record's next change)` : ''}.`,
+    `# ${describe.name}: ${fields.length} readable fields${formulas.length ? `; formulas ${formulas.join(', ')} change without SystemModstamp moving (silver sees a new value with the record's next change, or at each \`full_reread\`)` : ''}.`,
     '# Paste under salesforce.objects in config/streams.yaml; `fields: all` follows fields added later.',
   ];
   const body = [
@@ -105,7 +105,11 @@ export function checkObject(config: SalesforceObjectConfig, describe: SObjectDes
       });
   }
   const notes = [
-    ...resolved.formulas.map((f) => `${config.object}.${f} is a formula: its changes do not move SystemModstamp, so silver sees them with the record's next change`),
+    ...resolved.formulas.map(
+      (f) =>
+        `${config.object}.${f} is a formula: its changes do not move SystemModstamp, so silver sees them with the record's next change` +
+        (config.full_reread ? ` and at each full re-read (full_reread: ${config.full_reread})` : ' (set `full_reread: 7d` on the object to re-read it periodically)'),
+    ),
     ...resolved.skipped.filter((s) => !s.reason.startsWith('excluded')).map((s) => `${config.object}.${s.field} not read: ${s.reason}`),
   ];
   return { problems, notes };

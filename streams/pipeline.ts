@@ -94,6 +94,7 @@ export async function syncPage(
 
   const fresh: { key: string; record: Record<string, unknown>; row: Row }[] = [];
   const fills: Row[] = [];
+  const refreshes: Row[] = [];
   const fillColumns = new Set<string>();
   for (const [key, { record, row }] of newest) {
     const before = previous.get(key);
@@ -101,7 +102,11 @@ export async function syncPage(
       const order = compareVersions(row[version], before[version]);
       // Same version bringing values silver lacks: a re-read after silver gained columns (schema
       // evolution). The record did not change, so it fills those columns and says nothing.
-      if (order === 0) {
+      if (order === 0 && decl.fullRereadMs !== undefined) {
+        // A re-read of an object whose formula fields change without the version moving: the
+        // same version may bring new values. Silver takes them; the record did not change, so no events.
+        if (decl.silver.columns.some((c) => !sameValue(row[c.name], before[c.name]))) refreshes.push(row);
+      } else if (order === 0) {
         const filled = decl.silver.columns.filter((c) => (before[c.name] === null || before[c.name] === undefined) && row[c.name] !== null && row[c.name] !== undefined);
         if (filled.length > 0) {
           fills.push(row);
@@ -133,6 +138,7 @@ export async function syncPage(
 
   const merge = changed.length > 0 ? await warehouse.mergeSilver(decl.silver, changed, { deleted: (row) => row._deleted === true }) : undefined;
   const filled = fills.length > 0 ? await warehouse.mergeSilver(decl.silver, fills, { deleted: (row) => row._deleted === true, fill: [...fillColumns] }) : undefined;
+  const refreshed = refreshes.length > 0 ? await warehouse.mergeSilver(decl.silver, refreshes, { deleted: (row) => row._deleted === true, refresh: true }) : undefined;
   if (deadLetters.length > 0) await warehouse.writeDeadLetters(deadLetters);
 
   // Last: the cursor moves only once every destination has the page. A targeted read (a webhook's
@@ -148,7 +154,7 @@ export async function syncPage(
 
   return {
     read: page.records.length,
-    written: (merge ? merge.inserted + merge.updated : 0) + (filled ? filled.updated : 0),
+    written: (merge ? merge.inserted + merge.updated : 0) + (filled ? filled.updated : 0) + (refreshed ? refreshed.updated : 0),
     sent: delivery.sent,
     rejected: deadLetters.length,
     apiCalls: page.apiCalls,
@@ -172,6 +178,23 @@ async function lookupRelated(warehouse: Warehouse, decl: StreamDeclaration, reco
     found.set(lookup.name, new Map(rows.map((row) => [String(row[lookup.table.primaryKey[0]]), row])));
   }
   return { get: (lookup, key) => (key === null || key === undefined ? undefined : found.get(lookup)?.get(key)) };
+}
+
+/**
+ * Whether a value read now equals the one silver holds, across the shapes the two sides take
+ * (timestamps as Date or ISO text, numbers as number, bigint or decimal text).
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  const none = (v: unknown) => v === null || v === undefined;
+  if (none(a) || none(b)) return none(a) && none(b);
+  if (a instanceof Date || b instanceof Date) {
+    const t = (v: unknown) => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
+    return t(a) === t(b);
+  }
+  const numeric = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  if (numeric(a) || numeric(b)) return Number(a) === Number(b);
+  if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return String(a) === String(b);
 }
 
 /** Versions are timestamps (ISO text or Date) or numbers (epoch ms). */

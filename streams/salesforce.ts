@@ -3,7 +3,8 @@ import { columnName, recordSchema, silverColumns, toSilverRow, type SfFieldSpec,
 import { compileObjectRules, ruleEvents, targetState } from '../mappings/salesforce-rules';
 import type { Row } from '../connectors/warehouse/types';
 import { defaultSalesforceStreamName, type SalesforceObjectConfig, type SalesforceSection } from './config/schema';
-import type { StreamDeclaration } from './types';
+import { durationMs } from './full-reread';
+import type { ListedFields, StreamDeclaration } from './types';
 
 /**
  * The Salesforce streams of config/streams.yaml. Each is keyed on Id and ordered by (cursor field,
@@ -129,6 +130,7 @@ export function buildSalesforceDeclaration(config: SalesforceObjectConfig, specs
     toRow,
     isDeleted: (record) => deletes && record.IsDeleted === true,
     toEvents: (record, previous, ctx) => ruleEvents(rules, record, toRow(record), previous, ctx),
+    ...(config.full_reread ? { fullRereadMs: durationMs(config.full_reread) } : {}),
   };
 }
 
@@ -145,9 +147,23 @@ function describedDeclaration(config: SalesforceObjectConfig, opts: SalesforceSt
   return { ...build([]), fromDescribe: { config: selection, build } };
 }
 
+/**
+ * A declaration whose fields are all of the built-in list: it runs as is, and keeps what it needs
+ * to leave out a field that becomes unreadable (activities/sync.ts, streams/listed-schema-sync.ts).
+ */
+function listedDeclaration(config: SalesforceObjectConfig, specs: readonly SfFieldSpec[], opts: SalesforceStreamOptions): StreamDeclaration<SfRecord> {
+  const listed: ListedFields<SfRecord> = {
+    object: config.object,
+    cursor: config.cursor ?? 'SystemModstamp',
+    specs,
+    build: (s) => ({ ...buildSalesforceDeclaration(config, s, opts.userIdField), listedFields: listed }),
+  };
+  return listed.build(specs);
+}
+
 export function salesforceDeclarations(section: SalesforceSection | undefined, opts: SalesforceStreamOptions = {}): StreamDeclaration<SfRecord>[] {
   return (section?.objects ?? []).map((config) => {
     const specs = staticSpecs(config, opts.userIdField);
-    return specs ? buildSalesforceDeclaration(config, specs, opts.userIdField) : describedDeclaration(config, opts);
+    return specs ? listedDeclaration(config, specs, opts) : describedDeclaration(config, opts);
   });
 }

@@ -35,18 +35,22 @@ export interface SchemaSyncResult {
   plan: EvolutionPlan;
 }
 
+/** Without Id and the cursor field a stream cannot read incrementally: it stops, saying what to grant. */
+export function keyUnreadable(object: string, stream: string, cursor: string, missing: readonly string[]): PermanentError {
+  return new PermanentError(
+    'PermissionError',
+    `${object} has no readable ${[...new Set(['Id', ...missing])].join(' / ')} for the integration user: stream ${stream} cannot read it incrementally. ` +
+      `Grant read access on the field (field-level security on the integration user's profile or permission set)${cursor === 'SystemModstamp' ? ', or set `cursor: LastModifiedDate` for an object without SystemModstamp' : ''}.`,
+  );
+}
+
 export async function syncStreamSchema(deps: SchemaSyncDeps, s: SchemaSyncStream): Promise<SchemaSyncResult> {
   const { warehouse } = deps;
   const describe = await deps.describe(s.config.object);
   const resolved = resolveFields(s.config, describe);
   const cursor = s.config.cursor ?? 'SystemModstamp';
   const missingKey = resolved.unreadable.filter((f) => f === 'Id' || f === cursor);
-  if (missingKey.length > 0 || !resolved.specs.some((f) => f.field === 'Id'))
-    throw new PermanentError(
-      'PermissionError',
-      `${s.config.object} has no readable ${[...new Set(['Id', ...missingKey])].join(' / ')} for the integration user: stream ${s.stream} cannot read it incrementally. ` +
-        `Grant read access on the field (field-level security on the integration user's profile or permission set)${cursor === 'SystemModstamp' ? ', or set `cursor: LastModifiedDate` for an object without SystemModstamp' : ''}.`,
-    );
+  if (missingKey.length > 0 || !resolved.specs.some((f) => f.field === 'Id')) throw keyUnreadable(s.config.object, s.stream, cursor, missingKey);
 
   const silverName = s.silver(resolved.specs).name;
   const [known, silverColumns] = await Promise.all([warehouse.getStreamSchema(s.stream), warehouse.silverColumnNames(silverName)]);

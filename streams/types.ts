@@ -33,10 +33,21 @@ export interface StreamDeclaration<R = Record<string, unknown>> extends SourceSt
    */
   fromDescribe?: DescribedFields<R>;
   /**
+   * Fields all of the built-in list (no describe to start): kept so that a field that becomes
+   * unreadable can be left out at run time (streams/listed-schema-sync.ts).
+   */
+  listedFields?: ListedFields<R>;
+  /**
    * Part of the bronze batch ids of a cursor-paged stream: set after a schema change, so the
    * re-read's pages are new batches rather than repeats of the first read's (activities/sync.ts).
    */
   batchSalt?: string;
+  /**
+   * config/streams.yaml `full_reread`: how often the whole object is read again (streams/full-reread.ts).
+   * Set, a record read again at the version silver holds refreshes the row's values (formula fields
+   * change without the version moving), with no events.
+   */
+  fullRereadMs?: number;
 }
 
 export interface DescribedFields<R> {
@@ -52,5 +63,10 @@ export interface Lookup<R> {
   key(record: R): string | null;
 }
 
-
-
+export interface ListedFields<R> {
+  object: string;
+  cursor: string;
+  /** Every field the stream reads when all are readable, with its built-in kind. */
+  specs: readonly SfFieldSpec[];
+  build(specs: readonly SfFieldSpec[]): StreamDeclaration<R>;
+}

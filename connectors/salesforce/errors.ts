@@ -74,6 +74,14 @@ const firstLine = (s: string) =>
     .filter((l) => l && !l.startsWith('^') && !l.startsWith('ERROR at Row'))
     .pop() ?? s;
 
+/**
+ * A query refused for a field the integration user cannot read (INVALID_FIELD: deleted, or hidden
+ * by field-level security): a stream with a field list may leave the field out and go on.
+ */
+export function isUnreadableFieldError(err: unknown): boolean {
+  return err instanceof PermanentError && err.kind === 'PermissionError' && err.cause !== undefined && errorCodeOf(err.cause) === 'INVALID_FIELD';
+}
+
 export function toSalesforceError(err: unknown, ctx: ErrorContext): Error {
   if (err instanceof PermanentError || err instanceof TransientError) return err;
   const e = asErrorLike(err);

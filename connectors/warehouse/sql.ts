@@ -93,7 +93,7 @@ function fillCondition(d: Dialect, v: string, fill: readonly string[] | undefine
  * Upsert into silver: insert new keys, update a key only when the incoming version is newer (a
  * re-delivered or out-of-order older batch changes nothing), deletes kept as the `_deleted` flag.
  */
-export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, mergedAt: string, opts: { fill?: readonly string[] } = {}): string {
+export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, mergedAt: string, opts: { fill?: readonly string[]; refresh?: boolean } = {}): string {
   const q = d.quote;
   const target = d.table('silver', def.name);
   const v = q(def.versionColumn);
@@ -104,7 +104,7 @@ export function silverMergeSql(d: Dialect, def: SilverTableDef, source: string, 
   const insertVals = [...def.columns.map((c) => `s.${q(c.name)}`), `s.${q(SYS.deleted)}`, mergedAt].join(', ');
   return (
     `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ` +
-    `WHEN MATCHED AND (s.${v} > t.${v} OR (t.${v} IS NULL AND s.${v} IS NOT NULL)${fillCondition(d, v, opts.fill)}) THEN UPDATE SET ${set} ` +
+    `WHEN MATCHED AND (s.${v} > t.${v} OR (t.${v} IS NULL AND s.${v} IS NOT NULL)${opts.refresh ? ` OR s.${v} = t.${v}` : fillCondition(d, v, opts.fill)}) THEN UPDATE SET ${set} ` +
     `WHEN NOT MATCHED THEN INSERT (${insertCols}) VALUES (${insertVals})`
   );
 }

@@ -86,6 +86,11 @@ export interface MergeOptions {
    * gained them). Without it a row only replaces an older version.
    */
   fill?: readonly string[];
+  /**
+   * A row of the same version replaces silver's values (a periodic full re-read of an object whose
+   * formula fields change without the version moving). Without it a row only replaces an older version.
+   */
+  refresh?: boolean;
 }
 
 export interface MergeResult {

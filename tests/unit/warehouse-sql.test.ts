@@ -75,6 +75,11 @@ describe('warehouse merge statements', () => {
     expect(sql).not.toContain('UPDATE SET *');
   });
 
+  it('with refresh, lets a row of the same version replace the stored values (a periodic full re-read)', () => {
+    const sql = silverMergeSql(dbx, contact, 'SELECT 1', ':now', { refresh: true, fill: ['Email'] });
+    expect(sql).toContain('WHEN MATCHED AND (s.`SystemModstamp` > t.`SystemModstamp` OR (t.`SystemModstamp` IS NULL AND s.`SystemModstamp` IS NOT NULL) OR s.`SystemModstamp` = t.`SystemModstamp`) THEN UPDATE SET `Email` = s.`Email`');
+  });
+
   it('loads bronze by MERGE on (batch, row), pruned to the batch', () => {
     const b = bronzeTable({ name: 'c', keyColumns: [{ name: 'Id', type: 'varchar' }] });
     const sql = bronzeMergeSql(dbx, b, bronzeStagingColumns({ name: 'c', keyColumns: [{ name: 'Id', type: 'varchar' }] }), 'src', ':ts', ':b');

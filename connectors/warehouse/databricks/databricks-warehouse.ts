@@ -299,7 +299,7 @@ export class DatabricksWarehouse implements Warehouse {
     if (cells.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
     const result = await this.withSource(
       { purpose: `silver_${def.name}`, columns, ordinal: SYS.ord, rows: cells, reserved: 1, op: 'mergeSilver', table: def.name },
-      (p, from) => silverMergeSql(this.d, def, dedupedSilverSource(this.d, def, from), p.cast('timestamp', new Date().toISOString()), { fill: opts.fill }),
+      (p, from) => silverMergeSql(this.d, def, dedupedSilverSource(this.d, def, from), p.cast('timestamp', new Date().toISOString()), { fill: opts.fill, refresh: opts.refresh }),
     );
     const inserted = metric(result, 'num_inserted_rows');
     const updated = metric(result, 'num_updated_rows');

@@ -356,7 +356,7 @@ export class DuckDBWarehouse implements Warehouse {
         const before = await count();
         const p = new Params(d);
         const mergedAt = p.cast('timestamp', new Date().toISOString());
-        const merge = await DuckDBWarehouse.exec(this.main.conn, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt, { fill: opts.fill })));
+        const merge = await DuckDBWarehouse.exec(this.main.conn, p.statement(silverMergeSql(d, def, dedupedSilverSource(d, def, `temp.main.${d.quote(staging)}`), mergedAt, { fill: opts.fill, refresh: opts.refresh })));
         const inserted = (await count()) - before;
         await this.main.conn.run(`DROP TABLE temp.main.${d.quote(staging)}`);
         await this.beforeCommit('mergeSilver', def.name);
