@@ -170,8 +170,9 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
   });
 
   it('lets signals gather while a flush is due: far fewer workflow tasks than signals, every event once', async () => {
-    // One shard and a 1.5 s batch age: requests sent one after another are each their own signal.
-    const own = await makeStack(env, { shards: 1, settings: { maxAgeMs: 1_500 } });
+    // One shard and a 1.5 s batch age: requests sent one after another are each their own signal. More
+    // than the default admission budget (64 signals per 10 s) on a fast machine: this is about the workflow.
+    const own = await makeStack(env, { shards: 1, settings: { maxAgeMs: 1_500 }, ingest: { admission: { maxSignals: 1_000 } } });
     const ownWorker = await startWorker(env, bundle, own);
     try {
       const sent: string[] = [];
@@ -363,7 +364,8 @@ describe('Amplitude webhook when Temporal is unreachable', () => {
 
 describe('Amplitude webhook under worker restarts and continue-as-new', () => {
   it('keeps every acknowledged event exactly once when the worker is killed while events flow', async () => {
-    const stack = await makeStack(env, { settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 100, flushTimeout: '3 seconds' } });
+    // Four shards and short runs: admission groups the senders into fewer, larger signals, and the histories must still continue as new.
+    const stack = await makeStack(env, { shards: 4, settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 60, flushTimeout: '3 seconds' } });
     try {
       let worker = await startWorker(env, bundle, stack, 1);
       const acked = new Set<string>();
@@ -424,7 +426,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       client: new Client({ connection }),
       shards: 1,
       ingest: { timeoutMs: 1_300 },
-      settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
+      settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 15_000, maxHistoryEvents: 100_000 },
     });
     try {
       const worker = await startWorker(env, bundle, stack);

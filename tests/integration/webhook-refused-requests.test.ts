@@ -48,7 +48,7 @@ describe('webhook: a request Temporal cannot take', () => {
   let worker: Awaited<ReturnType<typeof startWorker>>;
   beforeAll(async () => {
     // One shard, 300 ms between signals: requests sent together travel in one signal.
-    stack = await makeStack(env, { shards: 1, ingest: { lingerMs: 300, maxSignalBytes: 4 << 20 }, limits: { maxEventBytes: 4 << 20 }, env: { WEBHOOK_BODY_LIMIT_BYTES: String(4 << 20) } });
+    stack = await makeStack(env, { shards: 1, ingest: { lingerMs: 300, maxSignalBytes: 4 << 20, admission: { maxBytes: 8 << 20 } }, limits: { maxEventBytes: 4 << 20 }, env: { WEBHOOK_BODY_LIMIT_BYTES: String(4 << 20) } });
     worker = await startWorker(env, bundle, stack);
     // Starts the shard and spends the pacer's token, so the next requests wait for company.
     expect((await stack.post(exportEvent())).status).toBe(200);
