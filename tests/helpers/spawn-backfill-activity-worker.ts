@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ROOT } from './paths';
 
 /** Where the child activity worker (tests/helpers/backfill-activity-worker.ts) finds Temporal and the emulators. */
@@ -40,4 +41,27 @@ export async function spawnBackfillActivityWorker(t: BackfillActivityWorkerTarge
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return child;
+}
+
+/** Sends `signal` to the child and resolves once it has exited. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  child.kill(signal);
+  await new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+}
+
+/**
+ * The backfill's workflows on an in-process worker and its activities in child processes that a test
+ * can SIGKILL: starts the workflow worker and returns how to spawn an activity worker.
+ */
+export async function startSplitBackfillWorkers(
+  opts: { connection: NativeConnection; bundle: WorkflowBundleWithSourceMap; targets: BackfillActivityWorkerTargets },
+  onCleanup: (fn: () => Promise<void>) => void,
+): Promise<() => Promise<ChildProcess>> {
+  const workflowWorker = await Worker.create({ connection: opts.connection, taskQueue: opts.targets.taskQueue, workflowBundle: opts.bundle });
+  const running = workflowWorker.run();
+  onCleanup(async () => {
+    workflowWorker.shutdown();
+    await running;
+  });
+  return () => spawnBackfillActivityWorker(opts.targets, onCleanup);
 }

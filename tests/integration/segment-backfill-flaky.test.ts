@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
 import { startDevServer } from '../helpers/temporal';
-import { spawnBackfillActivityWorker } from '../helpers/spawn-backfill-activity-worker';
+import { startSplitBackfillWorkers, stopChild } from '../helpers/spawn-backfill-activity-worker';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { buildConfig, type AppConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
@@ -210,18 +210,10 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     const w = await makeWorld();
     const want = expected(FROM, TO_KILLED);
     w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 100 } });
-    // Workflows on an in-process worker; activities in a child process we can SIGKILL.
-    const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: bundle });
-    const wfRunning = workflowWorker.run();
-    cleanup.push(async () => {
-      workflowWorker.shutdown();
-      await wfRunning;
-    });
-    const spawnActivityWorker = () =>
-      spawnBackfillActivityWorker(
-        { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url },
-        (fn) => cleanup.push(fn),
-      );
+    const spawnActivityWorker = await startSplitBackfillWorkers(
+      { connection: env.nativeConnection, bundle, targets: { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url } },
+      (fn) => cleanup.push(fn),
+    );
     const first = await spawnActivityWorker();
     const { workflowId } = await startBackfill(env.client, w.config, { from: FROM, to: TO_KILLED });
     const h = env.client.workflow.getHandle(workflowId);
@@ -231,15 +223,13 @@ describe('Segment backfill under a flaky Amplitude (production retry policy)', (
     // the heartbeat timeout), so Amplitude slows down until the kill: the moment lasts a page's latency.
     w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 2_500 } });
     await until(() => backfillProgress(h), (p) => (p.step?.pages ?? 0) >= 1 && (p.step?.sent ?? 0) > 0, 240_000);
-    first.kill('SIGKILL');
-    await new Promise<void>((r) => (first.exitCode !== null || first.signalCode !== null ? r() : first.once('exit', () => r())));
+    await stopChild(first, 'SIGKILL');
     w.amp.faults.set({ 'POST /batch': { ...ONE_IN_SIX, latencyMs: 100 } });
     const second = await spawnActivityWorker();
     // The killed attempt is given up after the production heartbeat timeout (1 minute); the next resumes from its heartbeat.
     const summary = (await h.result()) as BackfillSummary;
     // The activity worker holds the DuckDB file: stop it before reading the warehouse.
-    second.kill('SIGTERM');
-    await new Promise<void>((r) => (second.exitCode !== null || second.signalCode !== null ? r() : second.once('exit', () => r())));
+    await stopChild(second, 'SIGTERM');
     await expectSameAsClean(w, summary.progress, want);
     const attempts = await stepAttempts(workflowId);
     console.info(JSON.stringify({ test: 'killed-worker', injected: w.amp.faults.injected.get('POST /batch') ?? 0, ...attempts }));

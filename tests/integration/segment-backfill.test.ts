@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
@@ -11,7 +11,7 @@ import { startDevServer } from '../helpers/temporal';
 import { startDevServer as startFileDevServer, type DevServer } from '../../lib/dev-server';
 import { freePort } from '../helpers/ports';
 import { TEMPORAL_CLI } from '../helpers/paths';
-import { spawnBackfillActivityWorker } from '../helpers/spawn-backfill-activity-worker';
+import { startSplitBackfillWorkers, stopChild } from '../helpers/spawn-backfill-activity-worker';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { buildConfig, type AppConfig } from '../../config/config';
@@ -439,18 +439,10 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     const w = await makeWorld();
     const want = expected();
     w.amp.faults.set({ 'POST /batch': { latencyMs: 200 } });
-    // Workflows on an in-process worker; activities in a child process we can SIGKILL.
-    const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: bundle });
-    const wfRunning = workflowWorker.run();
-    extraCleanup.push(async () => {
-      workflowWorker.shutdown();
-      await wfRunning;
-    });
-    const spawnActivityWorker = () =>
-      spawnBackfillActivityWorker(
-        { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url },
-        (fn) => extraCleanup.push(fn),
-      );
+    const spawnActivityWorker = await startSplitBackfillWorkers(
+      { connection: env.nativeConnection, bundle, targets: { temporalAddress: env.address, taskQueue: w.taskQueue, dataDir: w.dir, bigquery: bq, amplitudeUrl: w.amp.url } },
+      (fn) => extraCleanup.push(fn),
+    );
     const first = await spawnActivityWorker();
     const { workflowId } = await startBackfill(w.client, w.config, { from: FROM, to: TO, options: FAST });
     const h = handleOf(w, workflowId);
@@ -458,13 +450,11 @@ describe('Segment backfill on Temporal, the BigQuery and Amplitude emulators and
     // Mid-page: a batch request is in flight (each takes 200 ms).
     const requestsBefore = w.amp.store.requests().length;
     await waitFor('a request in flight', async () => w.amp.store.requests().length, (n) => n > requestsBefore);
-    first.kill('SIGKILL');
-    await new Promise<void>((r) => (first.exitCode !== null || first.signalCode !== null ? r() : first.once('exit', () => r())));
+    await stopChild(first, 'SIGKILL');
     const second = await spawnActivityWorker();
     const summary = (await h.result()) as BackfillSummary;
     // The killed attempt's page was sent again (within seconds, inside Amplitude's 7-day window) and deduplicated there.
-    second.kill('SIGTERM');
-    await new Promise<void>((r) => (second.exitCode !== null || second.signalCode !== null ? r() : second.once('exit', () => r())));
+    await stopChild(second, 'SIGTERM');
     expectTotals(summary.progress, want);
     await expectExactlyOnce(w, want);
   }, 300_000);
