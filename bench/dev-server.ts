@@ -13,5 +13,7 @@ export async function startBenchDevServer(opts: Pick<DevServerOptions, 'dbFile' 
     headless: true,
     log: createLogger({ level: 'warn' }),
     ...opts,
+    // BENCH_TEMPORAL_ARGS: further `start-dev` flags for a bench's server, e.g. `--metrics-port 9099` or dynamic config.
+    extraArgs: [...(opts.extraArgs ?? []), ...(process.env.BENCH_TEMPORAL_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
   });
 }

@@ -21,11 +21,11 @@ export interface IngestTimeline {
   runStarts: { shard: string; at: number }[];
 }
 
-export async function readIngestTimeline(client: Client, since: number): Promise<IngestTimeline> {
+export async function readIngestTimeline(client: Client, since: number, source: { workflowType: string; prefix: string; flushActivity: string } = { workflowType: 'amplitudeIngestWorkflow', prefix: 'amplitude-ingest-', flushActivity: 'flushAmplitudeEvents' }): Promise<IngestTimeline> {
   const flushes: Interval[] = [];
   const runStarts: IngestTimeline['runStarts'] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'amplitudeIngestWorkflow'` })) {
-    const shard = wf.workflowId.replace('amplitude-ingest-', '');
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${source.workflowType}'` })) {
+    const shard = wf.workflowId.replace(source.prefix, '');
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const events = history.events ?? [];
     const started = new Map<string, number>();
@@ -40,7 +40,7 @@ export async function readIngestTimeline(client: Client, since: number): Promise
       }
       // Flushes run as local activities since the workflow's LOCAL_BATCHING patch: a marker per attempt.
       const la = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? localActivityMarker(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data) : undefined;
-      if (la?.activityType === 'flushAmplitudeEvents' && la.start !== undefined && la.end !== undefined && la.end >= since) flushes.push({ shard, start: la.start, end: la.end });
+      if (la?.activityType === source.flushActivity && la.start !== undefined && la.end !== undefined && la.end >= since) flushes.push({ shard, start: la.start, end: la.end });
     }
   }
   return { flushes, runStarts };
