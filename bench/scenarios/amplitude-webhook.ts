@@ -10,7 +10,7 @@ import { watchWal } from '../tools/wal-watch';
 import { benchClient } from '../temporal-client';
 
 /**
- * The Amplitude webhook under autocannon: the real `npm run webhook` and `npm run worker` entry points
+ * The Amplitude webhook under open-loop load (bench/webhook-load.ts): the real `npm run webhook` and `npm run worker` entry points
  * as child processes (each with its own event loop, as deployed), the Temporal dev server, DuckDB in a
  * temp dir. One export event per request, each with its own uuid, like Amplitude's streaming.
  *
