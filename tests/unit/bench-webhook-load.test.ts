@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad } from '../../bench/webhook-load';
+
+/** A server that answers after `delayOf(body)` ms with `statusOf(body)`, and records each body with its arrival time. */
+async function server(opts: { delayOf?: (n: number) => number; statusOf?: (n: number) => number } = {}) {
+  const seen: { body: string; at: number }[] = [];
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const n = seen.length;
+      seen.push({ body: Buffer.concat(chunks).toString(), at: performance.now() });
+      setTimeout(() => {
+        res.statusCode = opts.statusOf?.(n) ?? 200;
+        res.end('{}');
+      }, opts.delayOf?.(n) ?? 0);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1/t`;
+  return { url, seen, close: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe('the bench load generator', () => {
+  it('sends at the asked rate whatever the answers take, each request with its own id', async () => {
+    // Every answer takes 150 ms: a closed loop would slow down, an open loop keeps the schedule.
+    const s = await server({ delayOf: () => 150 });
+    close = s.close;
+    const load = await runLoad({ url: s.url, headers: { 'content-type': 'application/json' }, body: '{"messageId":"m-[<id>]"}' }, 200, 1);
+    expect(load.ok).toBe(200);
+    expect(load.errors).toBe(0);
+    const spread = s.seen.at(-1)!.at - s.seen[0].at;
+    // 200 requests at 200/s: the last leaves about 995 ms after the first.
+    expect(spread).toBeGreaterThan(900);
+    expect(spread).toBeLessThan(1_500);
+    expect(new Set(s.seen.map((x) => x.body)).size).toBe(200);
+    expect(s.seen[0].body).toMatch(/^\{"messageId":"m-[0-9a-f]{8}-0"\}$/);
+    expect(load.p50).toBeGreaterThanOrEqual(150);
+    expect(load.max).toBeLessThan(1_000);
+  });
+
+  it('counts a stall against every request due during it, and its percentiles are those of the requests', async () => {
+    // Requests 100-109 (due 500-545 ms in) wait 300 ms; the 190 others answer at once.
+    const s = await server({ delayOf: (n) => (n >= 100 && n < 110 ? 300 : 0) });
+    close = s.close;
+    const load = await runLoad({ url: s.url, headers: {}, body: '{}' }, 200, 1);
+    expect(load.ok).toBe(200);
+    // 10 of 200 are slow: the p90 is fast, the p99 and the max are the stall.
+    expect(load.p90).toBeLessThan(50);
+    expect(load.p99).toBeGreaterThanOrEqual(300);
+    expect(load.max).toBeGreaterThanOrEqual(300);
+    expect(load.timeline[0].answers).toBe(200);
+    expect(load.timeline[0].maxMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it('counts statuses other than 2xx as errors, by status, and leaves them out of the percentiles', async () => {
+    const s = await server({ statusOf: (n) => (n % 10 === 0 ? 503 : 200), delayOf: (n) => (n % 10 === 0 ? 400 : 0) });
+    close = s.close;
+    const load = await runLoad({ url: s.url, headers: {}, body: '{}' }, 100, 1);
+    expect(load.ok).toBe(90);
+    expect(load.errors).toBe(10);
+    expect(load.failures).toEqual({ '503': 10 });
+    // The slowest success is far from the 400 ms of the refused ones.
+    expect(load.max).toBeLessThan(390);
+  });
+});
