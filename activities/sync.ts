@@ -7,6 +7,8 @@ import { syncStreamsOf } from '../streams/sources';
 import { syncStreamSchema } from '../streams/schema-sync';
 import { needsDescribe, rememberedSpecs, syncListedSchema, type ListedSchemaStream } from '../streams/listed-schema-sync';
 import { isUnreadableFieldError } from '../connectors/salesforce/errors';
+import { retypeSuspects, stopOnListedRetype } from '../streams/listed-retype';
+import type { InvalidRecord } from '../streams/pipeline';
 import { fullReadSalt, recordFullRead, startFullRereadIfDue } from '../streams/full-reread';
 import type { ListedFields, StreamDeclaration } from '../streams/types';
 import type { ActivityDeps } from './deps';
@@ -37,6 +39,9 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   // Declarations resolved against the live describe, per stream, in this worker: a run's first
   // activity refreshes them; a page that lands on another worker resolves them there.
   const resolved = new Map<string, StreamDeclaration>();
+  // Runs (stream|runId) whose describe showed no type change: later invalid pages are dead-lettered
+  // without describing again.
+  const describedClean = new Set<string>();
   const declared = (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
@@ -135,6 +140,18 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
     syncStreamPage: (input) =>
       translated(async () => {
         const { decl, reader } = await declaration(input.stream);
+        // Built-in field types: records failing their checks may mean a field was retyped in Salesforce.
+        const explainInvalid = (d: StreamDeclaration) => {
+          const listed = d.listedFields;
+          if (!listed) return undefined;
+          return async (invalid: readonly InvalidRecord[]) => {
+            const key = `${d.name}|${input.runId}`;
+            const reading = listed.specs.filter((s) => d.fields.includes(s.field));
+            if (describedClean.has(key) || retypeSuspects(invalid, reading, listed.cursor).length === 0) return;
+            await stopOnListedRetype({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(d, listed), reading);
+            describedClean.add(key);
+          };
+        };
         const page = (d: StreamDeclaration) =>
           syncPage(
             {
@@ -143,6 +160,7 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
               sink: deps.sink,
               mapping: { minIdLength: deps.config.amplitude.minIdLength, userIdField: deps.config.salesforce.userIdField },
               apiUsageStopShare: d.source === 'salesforce' ? deps.config.salesforce.apiUsageStopShare : undefined,
+              explainInvalid: explainInvalid(d),
             },
             d,
             input,

@@ -21,6 +21,18 @@ export interface PipelineDeps {
   mapping: MappingContext;
   /** Stops a run before it exhausts the source's API allowance (share of the limit, 0..1). */
   apiUsageStopShare?: number;
+  /**
+   * Called once per page whose records fail validation, before anything but bronze is written: it
+   * may stop the page (throw) when the failures have a cause of their own, such as a field retyped at
+   * the source. Returning lets the invalid records be dead-lettered as usual.
+   */
+  explainInvalid?(invalid: readonly InvalidRecord[]): Promise<void>;
+}
+
+/** A record that failed validation: its key and, per field, what was wrong. */
+export interface InvalidRecord {
+  key: string;
+  issues: { field: string; message: string }[];
 }
 
 export function batchIdOf(stream: string, cursor: Cursor, mode: ReadMode, content?: string): string {
@@ -68,15 +80,20 @@ export async function syncPage(
   });
 
   const valid: { record: Record<string, unknown>; row: Row }[] = [];
+  const invalid: InvalidRecord[] = [];
   for (const raw of page.records) {
     const parsed = decl.schema.safeParse(raw);
     if (!parsed.success) {
-      dead(keyOf(decl, raw), `invalid record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
+      const key = keyOf(decl, raw);
+      invalid.push({ key, issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
+      dead(key, `invalid record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
       continue;
     }
     const record = parsed.data as Record<string, unknown>;
     valid.push({ record, row: decl.toRow(record) });
   }
+  // Nothing is merged, dead-lettered or moved yet: a stop here leaves the page to be read again.
+  if (invalid.length > 0 && deps.explainInvalid) await deps.explainInvalid(invalid);
 
   // Within one page the same key may appear twice (a lookback window re-reads): keep the newest.
   const pkColumn = decl.silver.primaryKey[0];
