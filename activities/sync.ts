@@ -39,9 +39,9 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   // Declarations resolved against the live describe, per stream, in this worker: a run's first
   // activity refreshes them; a page that lands on another worker resolves them there.
   const resolved = new Map<string, StreamDeclaration>();
-  // Runs (stream|runId) whose describe showed no type change: later invalid pages are dead-lettered
-  // without describing again.
-  const describedClean = new Set<string>();
+  // Per stream, the run whose describe showed no type change that stops it: its later invalid
+  // pages are dead-lettered without describing again.
+  const describedClean = new Map<string, string>();
   const declared = (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
@@ -145,11 +145,12 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
           const listed = d.listedFields;
           if (!listed) return undefined;
           return async (invalid: readonly InvalidRecord[]) => {
-            const key = `${d.name}|${input.runId}`;
             const reading = listed.specs.filter((s) => d.fields.includes(s.field));
-            if (describedClean.has(key) || retypeSuspects(invalid, reading, listed.cursor).length === 0) return;
-            await stopOnListedRetype({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(d, listed), reading);
-            describedClean.add(key);
+            if (describedClean.get(d.name) === input.runId || retypeSuspects(invalid, reading, listed.cursor).length === 0) return;
+            const compatible = await stopOnListedRetype({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(d, listed), reading);
+            for (const c of compatible)
+              deps.log.warn({ stream: d.name, change: c.change, field: c.field }, `${c.detail}; records whose value fails the built-in ${c.fromType} check are dead-lettered (npx novade streams check)`);
+            describedClean.set(d.name, input.runId);
           };
         };
         const page = (d: StreamDeclaration) =>

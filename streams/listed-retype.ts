@@ -40,9 +40,10 @@ export function listedTypeChangeAdvice(stream: string, object: string, before: K
 /**
  * Describes the object and stops the stream (throws `SchemaChange`) when a field it reads has a
  * column type other than its built-in one. A change that keeps the column type (date → text) does
- * not stop it: the records that fail their check stay dead letters.
+ * not stop it: it is returned for the log, and the records that fail the built-in check stay dead
+ * letters.
  */
-export async function stopOnListedRetype(deps: ListedSchemaDeps, s: ListedSchemaStream, reading: readonly SfFieldSpec[]): Promise<void> {
+export async function stopOnListedRetype(deps: ListedSchemaDeps, s: ListedSchemaStream, reading: readonly SfFieldSpec[]): Promise<SchemaChangeRecord[]> {
   const { warehouse } = deps;
   const describe = await deps.describe(s.object);
   const described = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f]));
@@ -59,7 +60,7 @@ export async function stopOnListedRetype(deps: ListedSchemaDeps, s: ListedSchema
   // Silver's columns are left out: the built-in column is always there (each run ensures it), so
   // a differing type always stops rather than being taken as an accepted, recreated column.
   const plan = planSchemaEvolution({ stream: s.stream, object: describe.name, known, specs: current, unreadable: [], silverColumns: undefined, now: deps.now?.() ?? new Date() });
-  if (plan.stop.length === 0) return;
+  if (plan.stop.length === 0) return plan.changes.filter((c) => c.change === 'type_changed');
   const byField = new Map(known.fields.map((k) => [k.field.toLowerCase(), k]));
   const stop: SchemaChangeRecord[] = plan.stop.map((c) => {
     const before = byField.get(c.field.toLowerCase())!;
