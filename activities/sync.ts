@@ -39,9 +39,9 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
   // Declarations resolved against the live describe, per stream, in this worker: a run's first
   // activity refreshes them; a page that lands on another worker resolves them there.
   const resolved = new Map<string, StreamDeclaration>();
-  // Per stream, the run whose describe showed no type change that stops it: its later invalid
-  // pages are dead-lettered without describing again.
-  const describedClean = new Map<string, string>();
+  // Per stream, the run and the fields a describe cleared (no type change that stops the stream):
+  // later pages of that run failing on those fields are dead-lettered without describing again.
+  const clearedFields = new Map<string, { runId: string; fields: Set<string> }>();
   const declared = (stream: string) => {
     const decl = deps.streams.get(stream);
     if (!decl) throw new PermanentError('UnknownStream', `Unknown stream "${stream}". Known: ${[...deps.streams.keys()].join(', ')}.`);
@@ -146,11 +146,15 @@ export function createSyncActivities(deps: ActivityDeps): SyncActivities {
           if (!listed) return undefined;
           return async (invalid: readonly InvalidRecord[]) => {
             const reading = listed.specs.filter((s) => d.fields.includes(s.field));
-            if (describedClean.get(d.name) === input.runId || retypeSuspects(invalid, reading, listed.cursor).length === 0) return;
+            const cleared = clearedFields.get(d.name);
+            const suspects = retypeSuspects(invalid, reading, listed.cursor).filter((f) => cleared?.runId !== input.runId || !cleared.fields.has(f));
+            if (suspects.length === 0) return;
             const compatible = await stopOnListedRetype({ warehouse: deps.warehouse, describe: (object) => describer().describe(object) }, listedStream(d, listed), reading);
             for (const c of compatible)
               deps.log.warn({ stream: d.name, change: c.change, field: c.field }, `${c.detail}; records whose value fails the built-in ${c.fromType} check are dead-lettered (npx novade streams check)`);
-            describedClean.set(d.name, input.runId);
+            const fields = cleared?.runId === input.runId ? cleared.fields : new Set<string>();
+            for (const f of suspects) fields.add(f);
+            clearedFields.set(d.name, { runId: input.runId, fields });
           };
         };
         const page = (d: StreamDeclaration) =>
