@@ -12,7 +12,8 @@ import { keyUnreadable } from './schema-sync';
  * their columns stay) and go on. While fields are left out, each run starts with one describe, so
  * a field granted back (or added to the list) is read again and filled by a re-read.
  *
- * Kinds stay the built-in ones: describe only says which fields are readable, so the rows of a
+ * Kinds stay the built-in ones: describe only says which fields are readable (a retyped field is
+ * caught by streams/listed-retype.ts when its records fail their checks), so the rows of a
  * stream that never lost a field are exactly what they always were.
  */
 
