@@ -24,6 +24,11 @@ export interface SourceStream {
   cursorField: string;
   /** Fields requested from the source. */
   fields: string[];
+  /**
+   * Whether records deleted at the source are read too (default true). Salesforce reads them with
+   * queryAll (they arrive with IsDeleted = true); `false` reads with query, which never returns them.
+   */
+  deletes?: boolean;
 }
 
 export interface SourcePage {

@@ -129,6 +129,8 @@ export function buildSalesforceDeclaration(config: SalesforceObjectConfig, specs
     silver: { name, columns: silverColumns(specs), primaryKey: ['id'], versionColumn: columnName(cursor) },
     toRow,
     isDeleted: (record) => deletes && record.IsDeleted === true,
+    // Read with query rather than queryAll: records in the recycle bin never come (the default file sets none).
+    ...(deletes ? {} : { deletes: false }),
     toEvents: (record, previous, ctx) => ruleEvents(rules, record, toRow(record), previous, ctx),
     ...(config.full_reread ? { fullRereadMs: durationMs(config.full_reread) } : {}),
   };

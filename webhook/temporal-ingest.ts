@@ -72,7 +72,12 @@ export interface TemporalIngestOptions {
    */
   maxHistoryBytes?: number;
   maxHistoryEvents?: number;
-  /** How often each shard's history size is checked (a describe call, no worker needed). */
+  /**
+   * How often each shard's history size is checked (a describe call per shard, no worker needed;
+   * default 5 s). Admission control bounds what a shard takes to 1 MiB per 10 s, so a shard passes
+   * its limit by at most half a MiB between two checks, while a describe costs the server about as
+   * much as a signal.
+   */
   guardIntervalMs?: number;
   /** What one shard may be sent within a window (see "Admission control" above); false turns it off (tests only). */
   admission?: Partial<AdmissionOptions> | false;
@@ -490,7 +495,7 @@ export class TemporalIngest implements EventIngest {
         running = false;
       }
     };
-    const timer = setInterval(() => void check(), this.opts.guardIntervalMs ?? 1_000);
+    const timer = setInterval(() => void check(), this.opts.guardIntervalMs ?? 5_000);
     timer.unref();
     return timer;
   }

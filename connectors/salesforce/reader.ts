@@ -8,13 +8,14 @@ import { PermanentError, TransientError } from '../../lib/errors';
 import type { Cursor, ReadMode, ReadOptions, SourcePage, SourceReader, SourceStream } from '../../ports/source-reader';
 import { connectSalesforce, credentialsHint, type SalesforceSession } from './auth';
 import { errorCodeOf, toSalesforceError } from './errors';
-import { comparePositions, countQuery, fullQuery, keysetQuery, type KeysetPosition } from './soql';
+import { comparePositions, countQuery, fullQuery, keysetQuery, queryResource, type KeysetPosition } from './soql';
 
 /**
  * Reads Salesforce objects page by page for the generic sync (streams/pipeline.ts).
  *
  * REST (every incremental run): keyset pages through `queryAll`, so records in the recycle bin
- * arrive with IsDeleted = true and become soft deletes. `maxFetch` is set explicitly: jsforce's
+ * arrive with IsDeleted = true and become soft deletes; a stream that does not track deletes
+ * (`deletes: false`) reads through `query`, which leaves them out (the same for Bulk jobs). `maxFetch` is set explicitly: jsforce's
  * default (10,000) would cut a result silently. Each run starts `lookbackSeconds` before the stored
  * position, to catch transactions that committed with a SystemModstamp below what was already read;
  * the pipeline skips records already merged at that version, and the cursor never moves back past
@@ -171,11 +172,13 @@ export class SalesforceReader implements SourceReader {
     while (this.prefetched.size > MAX_PREFETCHED) this.prefetched.delete(this.prefetched.keys().next().value as string);
   }
 
-  /** Number of records (deleted ones included) of an object. */
+  /** Number of records of an object the stream reads (deleted ones included when it tracks deletes). */
   async count(decl: SourceStream): Promise<number> {
     const { conn } = await this.connect();
     return this.call(`counting ${decl.object} records`, async () => {
-      const res = queryResultSchema.parse(await this.withTimeout(conn.query(countQuery(decl.object), { scanAll: true, autoFetch: false, maxFetch: this.cfg.maxFetch }), `counting ${decl.object}`));
+      const res = queryResultSchema.parse(
+        await this.withTimeout(conn.query(countQuery(decl.object), { scanAll: queryResource(decl) === 'queryAll', autoFetch: false, maxFetch: this.cfg.maxFetch }), `counting ${decl.object}`),
+      );
       return res.totalSize;
     });
   }
@@ -194,7 +197,7 @@ export class SalesforceReader implements SourceReader {
     const { conn } = await this.connect();
     let apiCalls = 0;
     const result = await this.call(`querying ${decl.object}`, async () => {
-      const query = conn.query(soql, { scanAll: true, autoFetch: true, maxFetch: this.cfg.maxFetch });
+      const query = conn.query(soql, { scanAll: queryResource(decl) === 'queryAll', autoFetch: true, maxFetch: this.cfg.maxFetch });
       query.on('fetch', () => apiCalls++);
       return queryResultSchema.parse(await this.withTimeout(query, `querying ${decl.object}`));
     });
@@ -263,7 +266,7 @@ export class SalesforceReader implements SourceReader {
     return this.call(`creating a Bulk API query job for ${decl.object}`, async () => {
       calls.n++;
       const body = await this.withTimeout(
-        conn.request({ method: 'POST', url: '/jobs/query', body: JSON.stringify({ operation: 'queryAll', query: soql, columnDelimiter: 'COMMA', lineEnding: 'LF' }), headers: { 'Content-Type': 'application/json' } }),
+        conn.request({ method: 'POST', url: '/jobs/query', body: JSON.stringify({ operation: queryResource(decl), query: soql, columnDelimiter: 'COMMA', lineEnding: 'LF' }), headers: { 'Content-Type': 'application/json' } }),
         `creating a Bulk job for ${decl.object}`,
       );
       return jobInfoSchema.parse(body).id;

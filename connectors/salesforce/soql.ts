@@ -17,6 +17,15 @@ export interface KeysetPosition {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 
+/**
+ * The query resource a stream reads with: `queryAll` (REST `/queryAll`, Bulk operation `queryAll`)
+ * also answers records in the recycle bin, which a stream that tracks deletes needs; `query` never
+ * answers them, so a stream with `deletes: false` reads only live records.
+ */
+export function queryResource(stream: { deletes?: boolean }): 'query' | 'queryAll' {
+  return stream.deletes === false ? 'query' : 'queryAll';
+}
+
 function checkName(name: string, what: string): string {
   if (!NAME.test(name)) throw new PermanentError('InvalidRequest', `Invalid Salesforce ${what} name "${name}" in a stream declaration.`);
   return name;

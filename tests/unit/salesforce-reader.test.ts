@@ -7,11 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceEmulator, SALESFORCE_ROUTES, SALESFORCE_SANDBOX_USER, type SalesforceEmulator } from '../../sandbox/salesforce';
 import { buildConfig, type AppConfig } from '../../config/config';
-import { connectSalesforce, jwtAssertion, jwtAudience, keysetQuery, SalesforceReader, soqlDateTime, toSalesforceError, comparePositions, DAILY_LIMIT_RETRY_MS, type RestCursor } from '../../connectors/salesforce';
+import { connectSalesforce, jwtAssertion, jwtAudience, keysetQuery, queryResource, SalesforceReader, soqlDateTime, toSalesforceError, comparePositions, DAILY_LIMIT_RETRY_MS, type RestCursor } from '../../connectors/salesforce';
 import { PermanentError, TransientError } from '../../lib/errors';
 import { STREAM_DECLARATIONS } from '../../streams/registry';
 import type { Cursor, ReadMode, SourcePage } from '../../ports/source-reader';
 import type { StreamDeclaration } from '../../streams/types';
+import { salesforceObjectConfig } from '../../streams/config/schema';
+import { salesforceDeclarations } from '../../streams/salesforce';
 
 let emu: SalesforceEmulator;
 let base: AppConfig['salesforce'];
@@ -67,6 +69,40 @@ describe('SOQL', () => {
     expect(() => keysetQuery({ object: 'Contact; DELETE', fields: [], cursorField: 'SystemModstamp', primaryKey: 'Id', after: null, limit: 1 })).toThrow(/Invalid Salesforce object/);
     expect(soqlDateTime('2024-01-02T03:04:05.999+0000')).toBe('2024-01-02T03:04:05Z');
     expect(comparePositions({ ts: '2024-01-01T00:00:00Z', id: null }, { ts: '2024-01-01T00:00:00.000Z', id: '001' })).toBeLessThan(0);
+  });
+});
+
+describe('query or queryAll', () => {
+  it('reads with queryAll unless the stream says deletes: false', () => {
+    expect(queryResource({})).toBe('queryAll');
+    expect(queryResource({ deletes: true })).toBe('queryAll');
+    expect(queryResource({ deletes: false })).toBe('query');
+    const decl = (deletes?: boolean) => salesforceDeclarations({ objects: [salesforceObjectConfig.parse({ object: 'Contact', fields: ['Id', 'Email', 'SystemModstamp'], ...(deletes === undefined ? {} : { deletes }) })] })[0];
+    expect(queryResource(decl())).toBe('queryAll');
+    expect(queryResource(decl(true))).toBe('queryAll');
+    expect(queryResource(decl(false))).toBe('query');
+    expect(decl(false).fields).not.toContain('IsDeleted');
+    // The default file tracks deletes on every Salesforce stream: they all keep queryAll.
+    const shipped = [...STREAM_DECLARATIONS.values()].filter((d) => d.source === 'salesforce');
+    expect(shipped.length).toBeGreaterThan(0);
+    for (const d of shipped) expect(queryResource(d)).toBe('queryAll');
+  });
+
+  it('counts, pages and bulk-loads through query for deletes: false (no recycle-bin record), queryAll otherwise', async () => {
+    const live = { ...contactDecl, name: 'salesforce_contact_live', fields: contactDecl.fields.filter((f) => f !== 'IsDeleted'), deletes: false };
+    const binned = emu.store.records('Contact', { includeDeleted: true }).length - emu.store.records('Contact').length;
+    expect(binned).toBeGreaterThan(0);
+    expect(await reader().count(contactDecl)).toBe(emu.store.count('Contact', { includeDeleted: true }));
+    // queryAll answers 400 from now on: the live stream never calls it.
+    emu.faults.set({ [SALESFORCE_ROUTES.queryAll]: { errorRate: 1, statuses: [400] }, [SALESFORCE_ROUTES.queryAllMore]: { errorRate: 1, statuses: [400] } });
+    expect(await reader().count(live)).toBe(emu.store.count('Contact'));
+    const liveIds = emu.store.records('Contact').map((x) => x.Id as string);
+    for (const bulkThreshold of [1_000_000, 10]) {
+      const { records, modes } = await readAll(reader({ bulkThreshold }, { pageSize: 200 }), live, null);
+      expect(modes[0]).toBe(bulkThreshold === 10 ? 'bulk' : 'rest');
+      expect(new Set(idsOf(records))).toEqual(new Set(liveIds));
+    }
+    await expect(reader({ bulkThreshold: 1_000_000 }).count(contactDecl)).rejects.toThrow();
   });
 });
 
