@@ -263,6 +263,8 @@ describe('Segment backfill --parallel on Temporal, the emulators and DuckDB', ()
     const cancelled = await startBackfill(env.client, c.config, { from: c.from, to: TO, options: FAST, parallel: 3 });
     const hc = env.client.workflow.getHandle(cancelled.workflowId);
     await waitFor('lanes at work', () => backfillProgress(hc), (p) => p.pages >= 6);
+    // Slower still from here, so that the pages left (over a hundred) cannot all go before the cancel lands on a busy machine.
+    c.amp.faults.set({ 'POST /batch': { latencyMs: 1_000 } });
     await cancelBackfill(hc);
     const summary = (await hc.result()) as BackfillSummary;
     expect(summary.outcome).toBe('cancelled');
