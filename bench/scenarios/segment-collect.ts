@@ -23,6 +23,8 @@ import { runLoad, type Load, type LoadTarget } from '../webhook-load';
  *   at the end, whether each side holds exactly the acknowledged calls.
  * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are. BENCH_WORKER_NICE=<n>
  * starts the worker at a lower CPU priority (the webhook and Temporal first on a shared host);
+ * BENCH_WORKER_SCHED=idle starts it and the emulators under SCHED_IDLE (`chrt --idle`: they run only on
+ * a core nothing else wants), a diagnosis of how much of the tail is their CPU;
  * BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the webhook and the worker. At the end the webhook's
  * own histograms say where an acknowledgement's time went (queue wait, signal round trip, the share of
  * requests over 25/50/100 ms as the webhook saw them, its event-loop delay), and each second whose
@@ -38,10 +40,12 @@ const num = (name: string, dflt: number) => (process.env[name] ? Number(process.
  * BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit.
  * `nice` > 0 starts the process (every thread of it) at that lower CPU priority.
  */
-function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number } = {}): ChildProcess {
+function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number; idle?: boolean } = {}): ChildProcess {
   const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const args = [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)];
-  const [cmd, argv] = opts.nice ? ['nice', ['-n', String(opts.nice), process.execPath, ...args]] : [process.execPath, args];
+  let [cmd, argv]: [string, string[]] = [process.execPath, args];
+  if (opts.nice) [cmd, argv] = ['nice', ['-n', String(opts.nice), cmd, ...argv]];
+  if (opts.idle) [cmd, argv] = ['chrt', ['--idle', '0', cmd, ...argv]];
   return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
@@ -114,7 +118,7 @@ const scenario: BenchScenario = {
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort, amplitudePort, segmentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     // Every call has its own anonymousId, and the emulator's per-id limit is lifted: Amplitude's throttling is not what this measures.
-    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' });
+    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { idle: process.env.BENCH_WORKER_SCHED === 'idle' });
     const amplitude = { url: `http://127.0.0.1:${amplitudePort}` };
     const segment = { url: `http://127.0.0.1:${segmentPort}` };
     const count = async (url: string) => ((await (await fetch(url)).json()) as { count: number }).count;
@@ -131,7 +135,7 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0) });
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), idle: process.env.BENCH_WORKER_SCHED === 'idle' });
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, { profile: true });
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
