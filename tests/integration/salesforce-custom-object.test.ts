@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { describe, expect, it } from 'vitest';
+import { flowSuite, runSourceSync, startFlowWorld } from '../helpers/flow-world';
 import { startSalesforceEmulator } from '../../sandbox/salesforce';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
 import { DEFAULT_STREAMS_FILE } from '../../streams/registry';
@@ -18,17 +14,7 @@ import type { SyncSourceSummary } from '../../workflows/sync-source';
  * custom Contact field as a trait; silver gets typed columns, Amplitude the rules' events.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-closeFlowWorldsAfterEach();
+const suite = flowSuite();
 
 const PROJECT = `
     - object: Project__c
@@ -78,12 +64,12 @@ describe('a custom object declared in the streams file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-custom-file-'));
     const w = await startFlowWorld({
       name: 'sf-custom',
-      temporalAddress: env.address,
+      temporalAddress: suite.env.address,
       env: { STREAMS_FILE: streamsFile(dir), SALESFORCE_BULK_THRESHOLD: '500' },
       configure: (config) => (config.salesforce.loginUrl = sf.url),
       closeFirst: [() => sf.close(), () => fs.rmSync(dir, { recursive: true, force: true })],
     });
-    const run = (): Promise<SyncSourceSummary> => runSourceSync(env, bundle, w, { source: 'salesforce' });
+    const run = (): Promise<SyncSourceSummary> => runSourceSync(suite.env, suite.bundle, w, { source: 'salesforce' });
 
     const first = await run();
     expect(first.failed).toEqual([]);

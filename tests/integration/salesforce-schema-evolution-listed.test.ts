@@ -1,9 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { describe, expect, it } from 'vitest';
+import { flowSuite, runSourceSync, startFlowWorld } from '../helpers/flow-world';
 import { startSalesforceEmulator } from '../../sandbox/salesforce';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
@@ -15,17 +11,7 @@ import type { SyncSourceSummary } from '../../workflows/sync-source';
  * recorded. Granted back, the field is read again and the object re-read to fill it.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-closeFlowWorldsAfterEach();
+const suite = flowSuite();
 
 describe('a default-file object whose listed field becomes unreadable', () => {
   it('leaves the field out and goes on, keeps the column and its values, records the change; reads it again once granted back', async () => {
@@ -33,12 +19,12 @@ describe('a default-file object whose listed field becomes unreadable', () => {
     const sf = await startSalesforceEmulator({ port: 0, scale: 0.01, now: () => new Date(clock.t) });
     const w = await startFlowWorld({
       name: 'sf-hide-listed',
-      temporalAddress: env.address,
+      temporalAddress: suite.env.address,
       env: {},
       configure: (config) => (config.salesforce.loginUrl = sf.url),
       closeFirst: [() => sf.close()],
     });
-    const run = (): Promise<SyncSourceSummary> => runSourceSync(env, bundle, w, { source: 'salesforce' });
+    const run = (): Promise<SyncSourceSummary> => runSourceSync(suite.env, suite.bundle, w, { source: 'salesforce' });
     const wh = w.deps.warehouse;
     const silverContact = async (id: string) => (await wh.query<{ title: string | null; last_name: string }>('SELECT title, last_name FROM silver.salesforce_contact WHERE id = ?', [id]))[0];
 

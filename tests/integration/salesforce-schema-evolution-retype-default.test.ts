@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { describe, expect, it } from 'vitest';
+import { flowSuite, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
 import { buildDeps } from '../../workers/deps';
 import { createLogger } from '../../config/logger';
 import { loadStreamsFile } from '../../streams/config/load';
@@ -24,17 +20,7 @@ import type { SyncSourceSummary } from '../../workflows/sync-source';
  * invalid for another reason is still a dead letter.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-closeFlowWorldsAfterEach();
+const suite = flowSuite();
 
 /** Counts the worker's describe calls. */
 function countDescribes(w: FlowWorld): { n: number } {
@@ -59,14 +45,14 @@ describe('a retyped built-in field of a default-file object', () => {
     fs.writeFileSync(file, defaults);
     const w = await startFlowWorld({
       name: 'sf-retype-default',
-      temporalAddress: env.address,
+      temporalAddress: suite.env.address,
       env: { STREAMS_FILE: file },
       configure: (config) => (config.salesforce.loginUrl = sf.url),
       closeFirst: [() => sf.close(), () => fs.rmSync(dir, { recursive: true, force: true })],
     });
     const wh = w.deps.warehouse;
     const describes = countDescribes(w);
-    const run = (world: FlowWorld = w): Promise<SyncSourceSummary> => runSourceSync(env, bundle, world, { source: 'salesforce' });
+    const run = (world: FlowWorld = w): Promise<SyncSourceSummary> => runSourceSync(suite.env, suite.bundle, world, { source: 'salesforce' });
     const alert = async () => (await wh.listAlertStates('sync:salesforce')).find((a) => a.key === 'sync_failed:salesforce');
     const account = async (id: string) =>
       (await wh.query<{ website: string | null; number_of_employees: number | bigint | null }>('SELECT website, number_of_employees FROM silver.salesforce_account WHERE id = ?', [id]))[0];

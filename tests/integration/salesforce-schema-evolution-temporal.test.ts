@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { describe, expect, it } from 'vitest';
+import { flowSuite, runSourceSync, startFlowWorld } from '../helpers/flow-world';
 import { startSalesforceEmulator } from '../../sandbox/salesforce';
 import { SEED_AS_OF } from '../../sandbox/seed/salesforce';
 import { DEFAULT_STREAMS_FILE } from '../../streams/registry';
@@ -18,17 +14,7 @@ import { DEFAULT_STREAMS_FILE } from '../../streams/registry';
  * resumes (alert recovered) once the operator accepted the new type.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
-closeFlowWorldsAfterEach();
+const suite = flowSuite();
 
 describe('schema evolution in the Salesforce sync flow', () => {
   it('adds a column for a new field, stops the stream on a type change with an alert, resumes once accepted', async () => {
@@ -39,13 +25,13 @@ describe('schema evolution in the Salesforce sync flow', () => {
     fs.writeFileSync(file, fs.readFileSync(DEFAULT_STREAMS_FILE, 'utf8').replace('\ndrift:', '\n    - object: Project__c\n      fields: all\n\ndrift:'));
     const w = await startFlowWorld({
       name: 'sf-evolution',
-      temporalAddress: env.address,
+      temporalAddress: suite.env.address,
       env: { STREAMS_FILE: file },
       configure: (config) => (config.salesforce.loginUrl = sf.url),
       closeFirst: [() => sf.close(), () => fs.rmSync(dir, { recursive: true, force: true })],
     });
     const wh = w.deps.warehouse;
-    const run = () => runSourceSync(env, bundle, w, { source: 'salesforce' });
+    const run = () => runSourceSync(suite.env, suite.bundle, w, { source: 'salesforce' });
     const alert = async () => (await wh.listAlertStates('sync:salesforce')).find((a) => a.key === 'sync_failed:salesforce');
 
     expect((await run()).failed).toEqual([]);
