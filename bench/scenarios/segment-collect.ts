@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BenchScenario } from '../scenario';
 import { runLoad, type Load, type LoadTarget } from '../webhook-load';
+import { delta, parsePrometheus } from '../process-probe';
 
 /**
  * Website tracking under load: the real `npm run webhook` and `npm run worker` entry points as child
@@ -212,10 +213,10 @@ const scenario: BenchScenario = {
       const none: Load = { rate, seconds: 0, ok: 0, errors: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, startedAt: 0, timeline: [] };
       const t = runs.find((r) => r.route === '/v1/t')?.load ?? none;
       const b = runs.find((r) => r.route !== '/v1/t')?.load ?? none;
-      // Seconds whose slowest answer passed 50 ms, with the shards that continued as new and the flushes running then.
+      // Seconds whose slowest answer passed 50 ms, with the shards that continued as new in them.
       const { readIngestTimeline, attribute } = await import('../ingest-timeline');
       for (const r of runs) {
-        const timeline = await readIngestTimeline(client, r.load.startedAt, { workflowType: 'pushIngestWorkflow', prefix: 'segment-ingest-', flushActivity: 'flushSegmentCalls' });
+        const timeline = await readIngestTimeline(client, r.load.startedAt, 'segment');
         const seconds = attribute(timeline, [], r.load.startedAt, r.load.timeline.length);
         const slow = r.load.timeline.flatMap((slot, s) => (slot.maxMs > 50 ? [`s${s} ${slot.maxMs} ms${seconds[s]?.continueAsNew.length ? ` (continue-as-new ${seconds[s].continueAsNew.join(',')})` : ''}`] : []));
         process.stderr.write(`  ${r.route}: ${timeline.runStarts.length} continue-as-new; seconds over 50 ms: ${slow.join('; ') || 'none'}\n`);
@@ -223,16 +224,18 @@ const scenario: BenchScenario = {
       const final = await state();
       // Where an acknowledgement's time went, from the webhook's own histograms (all runs together).
       const exposition = await (await fetch(`${base}/metrics`)).text();
-      process.stderr.write(`  webhook: ${histogramSummary(exposition, 'webhook_ingest_queue_seconds', 'queue wait')}; ${histogramSummary(exposition, 'webhook_ingest_signal_seconds', 'signal round trip')}; ${histogramSummary(exposition, 'webhook_ingest_signal_events', 'calls per signal', 1)}; ${['closing_refusals', 'admission_waits', 'admission_refusals'].map((c) => `${c} ${exposition.match(new RegExp(`^webhook_ingest_${c}_total(?:\\{[^}]*\\})? (\\d+)`, 'm'))?.[1] ?? 0}`).join(', ')}\n`);
-      const gauge = (name: string) => Number(exposition.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1] ?? NaN);
-      process.stderr.write(
-        `  webhook event loop: delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms; ` +
-          `GC ${[...exposition.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)/gm)].map((m) => `${m[1]} ${(Number(m[2]) * 1000).toFixed(0)} ms`).join(', ')}\n`,
-      );
+      const scraped = parsePrometheus(exposition);
+      const counters = ['closing_refusals', 'admission_waits', 'admission_refusals'].map((c) => `${c} ${delta(new Map(), scraped, `webhook_ingest_${c}_total`)}`);
+      process.stderr.write(`  webhook: ${histogramSummary(exposition, 'webhook_ingest_queue_seconds', 'queue wait')}; ${histogramSummary(exposition, 'webhook_ingest_signal_seconds', 'signal round trip')}; ${histogramSummary(exposition, 'webhook_ingest_signal_events', 'calls per signal', 1)}; ${counters.join(', ')}\n`);
+      const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : (seconds * 1000).toFixed(1));
+      const gc = [...scraped].flatMap(([key, v]) => (key.startsWith('nodejs_gc_duration_seconds_sum{') ? [`${/kind="(\w+)"/.exec(key)?.[1]} ${(v * 1000).toFixed(0)} ms`] : []));
+      process.stderr.write(`  webhook event loop: delay p99 ${ms(scraped.get('nodejs_eventloop_lag_p99_seconds'))} ms, max ${ms(scraped.get('nodejs_eventloop_lag_max_seconds'))} ms; GC ${gc.join(', ')}\n`);
       // The webhook's own view of each request (parsed to answered), beside the load generator's.
-      const within = (le: string) => [...exposition.matchAll(new RegExp(`^webhook_request_duration_seconds_bucket\\{[^}]*le="${le.replace('+', '\\+')}"[^}]*route="/v1/[^"]*"[^}]*\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+      const within = (le: string) =>
+        [...scraped].reduce((n, [key, v]) => (key.startsWith('webhook_request_duration_seconds_bucket{') && key.includes(`le="${le}"`) && key.includes('route="/v1/') ? n + v : n), 0);
       const served = within('+Inf');
-      process.stderr.write(`  webhook request duration (/v1 routes): ${served} requests, over 25 ms ${(100 * (1 - within('0.025') / served)).toFixed(2)} %, over 50 ms ${(100 * (1 - within('0.05') / served)).toFixed(2)} %, over 100 ms ${(100 * (1 - within('0.1') / served)).toFixed(2)} %\n`);
+      const over = (le: string) => `${(100 * (1 - within(le) / served)).toFixed(2)} %`;
+      process.stderr.write(`  webhook request duration (/v1 routes): ${served} requests, over 25 ms ${over('0.025')}, over 50 ms ${over('0.05')}, over 100 ms ${over('0.1')}\n`);
       await stopChild(webhook);
       await stopChild(worker);
 
