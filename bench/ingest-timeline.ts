@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { INGEST_FLUSH_ACTIVITY, ingestWorkflowPrefix, ingestWorkflowType, type IngestSource } from '../workflows/push-ingest-names';
 
 /**
  * What the ingest workflows did and when, read back from their histories after a bench run: each
@@ -21,11 +22,12 @@ export interface IngestTimeline {
   runStarts: { shard: string; at: number }[];
 }
 
-export async function readIngestTimeline(client: Client, since: number, source: { workflowType: string; prefix: string; flushActivity: string } = { workflowType: 'amplitudeIngestWorkflow', prefix: 'amplitude-ingest-', flushActivity: 'flushAmplitudeEvents' }): Promise<IngestTimeline> {
+export async function readIngestTimeline(client: Client, since: number, source: IngestSource = 'amplitude'): Promise<IngestTimeline> {
+  const prefix = `${ingestWorkflowPrefix(source)}-`;
   const flushes: Interval[] = [];
   const runStarts: IngestTimeline['runStarts'] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = '${source.workflowType}'` })) {
-    const shard = wf.workflowId.replace(source.prefix, '');
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${ingestWorkflowType(source)}'` })) {
+    const shard = wf.workflowId.replace(prefix, '');
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const events = history.events ?? [];
     const started = new Map<string, number>();
@@ -40,7 +42,7 @@ export async function readIngestTimeline(client: Client, since: number, source: 
       }
       // Flushes run as local activities since the workflow's LOCAL_BATCHING patch: a marker per attempt.
       const la = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? localActivityMarker(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data) : undefined;
-      if (la?.activityType === source.flushActivity && la.start !== undefined && la.end !== undefined && la.end >= since) flushes.push({ shard, start: la.start, end: la.end });
+      if (la?.activityType === INGEST_FLUSH_ACTIVITY[source] && la.start !== undefined && la.end !== undefined && la.end >= since) flushes.push({ shard, start: la.start, end: la.end });
     }
   }
   return { flushes, runStarts };

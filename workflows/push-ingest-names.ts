@@ -1,3 +1,5 @@
+import type { FlushActivityName } from '../activities/push-ingest-types';
+
 /**
  * Names shared by the push-ingest workflow and the Temporal clients that signal it (the webhook, the
  * Segment collection endpoint). Plain constants, so a client can signal and query without importing
@@ -19,6 +21,9 @@ export const INGEST_STATUS_QUERY = AMPLITUDE_INGEST_STATUS_QUERY;
 /** A push source: where its events come from decides the flush activity and the workflow ids. */
 export type IngestSource = 'amplitude' | 'segment' | 'drift';
 export const INGEST_SOURCES: readonly IngestSource[] = ['amplitude', 'segment', 'drift'];
+
+/** The flush activity of each source. Amplitude's name is in recorded histories: it never changes. */
+export const INGEST_FLUSH_ACTIVITY: Record<IngestSource, FlushActivityName> = { amplitude: 'flushAmplitudeEvents', segment: 'flushSegmentCalls', drift: 'flushDriftRefusals' };
 
 /** Workflow type a source's shards run as (Amplitude's predates the generic name). */
 export function ingestWorkflowType(source: IngestSource): string {

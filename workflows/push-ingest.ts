@@ -1,7 +1,7 @@
 import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { FlushActivityName, IngestSignal, PushIngestActivities, RejectedEvent } from '../activities/push-ingest-types';
-import { INGEST_EVENTS_SIGNAL, INGEST_STATUS_QUERY, type IngestSource } from './push-ingest-names';
+import type { IngestSignal, PushIngestActivities, RejectedEvent } from '../activities/push-ingest-types';
+import { INGEST_EVENTS_SIGNAL, INGEST_FLUSH_ACTIVITY, INGEST_STATUS_QUERY, type IngestSource } from './push-ingest-names';
 
 export const ingestEventsSignal = defineSignal<[IngestSignal]>(INGEST_EVENTS_SIGNAL);
 
@@ -89,9 +89,6 @@ export interface IngestInput {
   carry?: { events: IngestSignal['events']; rejected: RejectedEvent[]; totals: IngestTotals; runs: number };
 }
 
-/** The flush of each source. Amplitude's name is in recorded histories: it never changes. */
-const FLUSH_ACTIVITY: Record<IngestSource, FlushActivityName> = { amplitude: 'flushAmplitudeEvents', segment: 'flushSegmentCalls', drift: 'flushDriftRefusals' };
-
 /**
  * One shard of a push source's ingest (DESIGN.md, "Ingest path"). The endpoint signals-with-start it
  * and acknowledges once the signal is accepted, so every acknowledged event is in this workflow's
@@ -127,7 +124,7 @@ export async function pushIngestWorkflow(input: IngestInput): Promise<void> {
   const flushes = localBatching
     ? proxyLocalActivities<PushIngestActivities>({ startToCloseTimeout: s.flushTimeout, retry } satisfies LocalActivityOptions)
     : proxyActivities<PushIngestActivities>({ startToCloseTimeout: s.flushTimeout, retry } satisfies ActivityOptions);
-  const flush = flushes[FLUSH_ACTIVITY[input.source ?? 'amplitude']];
+  const flush = flushes[INGEST_FLUSH_ACTIVITY[input.source ?? 'amplitude']];
   const { gatherSignals } = proxyLocalActivities<PushIngestActivities>({ startToCloseTimeout: s.maxAgeMs + 10_000, retry } satisfies LocalActivityOptions);
 
   const events: IngestSignal['events'] = [...(input.carry?.events ?? [])];
