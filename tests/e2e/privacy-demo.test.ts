@@ -23,19 +23,21 @@ const CODEC_KEYS = `privacy-test:${KEY_B64}`;
 
 type RawHistory = { workflowId: string; workflowType: string; events: temporal.api.history.v1.IHistoryEvent[]; bytes: Buffer };
 
+async function rawHistory(client: Client, workflowId: string, runId: string | undefined, workflowType: string): Promise<RawHistory> {
+  const events: temporal.api.history.v1.IHistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    // The service's own answer, before any codec: what Temporal stores.
+    const page = await client.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId, runId }, nextPageToken });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return { workflowId, workflowType, events, bytes: Buffer.from(temporal.api.history.v1.History.encode({ events }).finish()) };
+}
+
 async function rawHistories(client: Client): Promise<RawHistory[]> {
   const out: RawHistory[] = [];
-  for await (const wf of client.workflow.list()) {
-    const events: temporal.api.history.v1.IHistoryEvent[] = [];
-    let nextPageToken: Uint8Array | undefined;
-    do {
-      // The service's own answer, before any codec: what Temporal stores.
-      const page = await client.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: wf.workflowId, runId: wf.runId }, nextPageToken });
-      events.push(...(page.history?.events ?? []));
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-    } while (nextPageToken);
-    out.push({ workflowId: wf.workflowId, workflowType: wf.type, events, bytes: Buffer.from(temporal.api.history.v1.History.encode({ events }).finish()) });
-  }
+  for await (const wf of client.workflow.list()) out.push(await rawHistory(client, wf.workflowId, wf.runId, wf.type));
   return out;
 }
 
@@ -84,10 +86,10 @@ describe('privacy of a full demo run', () => {
           // The detector finds the email when a client without the codec writes it.
           const plain = new Client({ connection: stack.client.connection });
           const control = await plain.workflow.start('syncSourceWorkflow', { taskQueue: 'privacy-control-no-worker', workflowId: `privacy-control-${Date.now()}`, args: [{ planted: PLANTED_EMAIL }] });
-          const all = await rawHistories(stack.client);
-          findings.control = all.find((h) => h.workflowId === control.workflowId)?.bytes.includes(PLANTED_EMAIL) ?? false;
+          // Read by id: visibility may list the control a moment after it started.
+          findings.control = (await rawHistory(stack.client, control.workflowId, control.firstExecutionRunId, 'syncSourceWorkflow')).bytes.includes(PLANTED_EMAIL);
           await control.terminate('privacy test control');
-          findings.histories = all.filter((h) => h.workflowId !== control.workflowId);
+          findings.histories = (await rawHistories(stack.client)).filter((h) => h.workflowId !== control.workflowId);
           // The email did go through Temporal: a webhook signal decodes to it with the codec.
           const codec = encryptionCodec(stack.config.temporal.codec!);
           for (const h of findings.histories.filter((x) => x.workflowType === 'amplitudeIngestWorkflow' || x.workflowType === 'pushIngestWorkflow'))
