@@ -33,6 +33,11 @@ export interface Load {
   timeline: { answers: number; maxMs: number }[];
   /** Statuses other than 2xx and transport errors, with their count. */
   failures?: Record<string, number>;
+  /**
+   * How late the generator itself sent its requests (ms after they were due), p99 and max: on a
+   * shared host its own process waits for a core too, and that wait is inside every latency above.
+   */
+  sendLag: { p99: number; max: number };
 }
 
 export interface LoadTarget {
@@ -57,6 +62,7 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
   const parts = target.body.split('[<id>]');
   const run = randomUUID().slice(0, 8);
   const latencies = new Float64Array(total);
+  const lags = new Float64Array(total);
   const timeline: Load['timeline'] = [];
   const failures: Record<string, number> = {};
   let ok = 0;
@@ -84,6 +90,7 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
       clearInterval(ticker);
       agent.destroy();
       const done = latencies.subarray(0, ok).sort();
+      lags.sort();
       resolve({
         rate,
         seconds: (performance.now() - t0) / 1000,
@@ -96,12 +103,14 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
         startedAt,
         timeline,
         ...(errors > 0 ? { failures } : {}),
+        sendLag: { p99: quantile(lags, 0.99), max: quantile(lags, 1) },
       });
     };
 
     const fire = (i: number) => {
       const dueAt = t0 + (i * 1000) / rate;
       const body = parts.join(`${run}-${i}`);
+      lags[i] = performance.now() - dueAt;
       let settled = false;
       const settle = (status: string | undefined) => {
         if (settled) return;

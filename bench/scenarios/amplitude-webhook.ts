@@ -133,6 +133,7 @@ function rowCells(r: Row): string[] {
     String(l.p99),
     String(l.max),
     String(l.errors),
+    String(l.sendLag.p99),
     String(Math.round(signals)),
     fmt(w('webhook_ingest_signal_events_sum') / signals),
     fmt(q('webhook_ingest_signal_seconds', 0.5)),
@@ -152,7 +153,7 @@ function rowCells(r: Row): string[] {
   ];
 }
 
-const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'srv p99', 'srv mean', 'WFTs', 'closing', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'others', 'load 1/5'];
+const HEADERS = ['rate', 'rps', 'p50', 'p99', 'max', 'err', 'late p99', 'signals', 'ev/sig', 'sig p50', 'sig p99', 'queue p99', 'srv p99', 'srv mean', 'WFTs', 'closing', 'cpu webhook', 'cpu worker', 'cpu server', 'cpu loadgen', 'cores', 'others', 'load 1/5'];
 
 function table(rows: Row[]): string {
   const body = rows.map(rowCells);

@@ -210,7 +210,7 @@ const scenario: BenchScenario = {
         acked += calls;
         runs.push({ route: route === 'batch' ? '/v1/batch (10 calls)' : '/v1/t', load, calls, caughtUp: await caughtUp(acked, 600_000) });
       }
-      const none: Load = { rate, seconds: 0, ok: 0, errors: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, startedAt: 0, timeline: [] };
+      const none: Load = { rate, seconds: 0, ok: 0, errors: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, startedAt: 0, timeline: [], sendLag: { p99: NaN, max: NaN } };
       const t = runs.find((r) => r.route === '/v1/t')?.load ?? none;
       const b = runs.find((r) => r.route !== '/v1/t')?.load ?? none;
       // Seconds whose slowest answer passed 50 ms, with the shards that continued as new in them.
@@ -249,7 +249,7 @@ const scenario: BenchScenario = {
       const f = (x: number | undefined) => (x === undefined ? 'not within 600 s' : `${x.toFixed(1)} s`);
       const lines = runs.map(
         (r) =>
-          `  ${r.route.padEnd(22)} rate ${r.load.rate}/s for ${r.load.seconds.toFixed(1)} s: ${r.load.ok} answered 200 (${r.calls} calls), p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, max ${r.load.max} ms, errors ${r.load.errors}; ` +
+          `  ${r.route.padEnd(22)} rate ${r.load.rate}/s for ${r.load.seconds.toFixed(1)} s: ${r.load.ok} answered 200 (${r.calls} calls), p50 ${r.load.p50} ms, p99 ${r.load.p99} ms, max ${r.load.max} ms, errors ${r.load.errors}, generator late p99 ${r.load.sendLag.p99} ms; ` +
           `caught up: warehouse ${f(r.caughtUp.warehouse)}, Amplitude ${f(r.caughtUp.amplitude)}, Segment ${f(r.caughtUp.segment)}`,
       );
       process.stderr.write(
@@ -266,6 +266,8 @@ const scenario: BenchScenario = {
           t_p50_ms: t.p50,
           t_p99_ms: t.p99,
           t_errors: t.errors,
+          t_generator_late_p99_ms: t.sendLag.p99,
+          batch_generator_late_p99_ms: b.sendLag.p99,
           acked_calls: acked,
           silver_rows: silverRows,
           silver_equals_acked: String(silverRows === acked),

@@ -45,6 +45,25 @@ describe('the bench load generator', () => {
     expect(s.seen[0].body).toMatch(/^\{"messageId":"m-[0-9a-f]{8}-0"\}$/);
     expect(load.p50).toBeGreaterThanOrEqual(150);
     expect(load.max).toBeLessThan(1_000);
+    // Nothing blocked the generator: it sent every request within a few milliseconds of its due time.
+    expect(load.sendLag.p99).toBeLessThan(50);
+  });
+
+  it('reports how late it sent its requests when its own event loop was blocked', async () => {
+    const s = await server();
+    close = s.close;
+    // 100 requests at 100/s; 300 ms in, the generator's thread is busy for 200 ms.
+    const blocked = setTimeout(() => {
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+    }, 300);
+    const load = await runLoad({ url: s.url, headers: {}, body: '{}' }, 100, 1);
+    clearTimeout(blocked);
+    expect(load.ok).toBe(100);
+    // The requests due meanwhile left when the thread came back: up to about 200 ms late, and counted in their latency.
+    expect(load.sendLag.max).toBeGreaterThanOrEqual(150);
+    expect(load.sendLag.max).toBeLessThan(400);
+    expect(load.max).toBeGreaterThanOrEqual(load.sendLag.max);
   });
 
   it('counts a stall against every request due during it, and its percentiles are those of the requests', async () => {
