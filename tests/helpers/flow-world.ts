@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { buildConfig, type AppConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
 import { buildDeps } from '../../workers/deps';
@@ -11,8 +11,7 @@ import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
-import { startDevServer } from './temporal';
+import { temporalSuite } from './temporal';
 
 /**
  * What every flow suite stands up per test: the Amplitude emulator, a temp data dir, the platform's
@@ -53,34 +52,11 @@ export function closeFlowWorldsAfterEach(): void {
   });
 }
 
-/**
- * A flow suite's shared part: one dev server and one workflow bundle for the file (started before
- * its first test, torn down after its last) and the per-test closing of its worlds. Read `env` and
- * `bundle` inside tests.
- */
-export function flowSuite(): { readonly env: TestWorkflowEnvironment; readonly bundle: WorkflowBundleWithSourceMap } {
-  let env: TestWorkflowEnvironment | undefined;
-  let bundle: WorkflowBundleWithSourceMap | undefined;
-  beforeAll(async () => {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-  }, 180_000);
-  afterAll(async () => {
-    await env?.teardown();
-  });
+/** A flow suite's shared part: temporalSuite() and the per-test closing of its worlds. */
+export function flowSuite(): ReturnType<typeof temporalSuite> {
+  const suite = temporalSuite();
   closeFlowWorldsAfterEach();
-  const started = <T>(x: T | undefined): T => {
-    if (x === undefined) throw new Error('flowSuite: the dev server and the bundle exist only inside a test (after beforeAll)');
-    return x;
-  };
-  return {
-    get env() {
-      return started(env);
-    },
-    get bundle() {
-      return started(bundle);
-    },
-  };
+  return suite;
 }
 
 export async function startFlowWorld(opts: FlowWorldOptions): Promise<FlowWorld> {

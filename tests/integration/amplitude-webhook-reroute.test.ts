@@ -1,33 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { withClosingRetry } from '../../lib/grpc-retry';
 import { keyFor } from '../helpers/ingest-settling';
 import { exportEvent, makeStack, postConcurrently, startWorker } from '../helpers/amplitude-webhook';
+import { temporalSuite } from '../helpers/temporal';
 
 /**
  * The webhook sends a group that a closing shard refused to another shard: an event's shard must not
  * matter downstream. On the real dev server, workflow bundle, worker and DuckDB.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = temporalSuite();
 
 describe('Amplitude ingest across shards', () => {
   it('lands an event once in silver when its deliveries reach different shards (same uuid, or same insert_id under a new uuid)', async () => {
-    const stack = await makeStack(env, { shards: 3 });
-    const worker = await startWorker(env, bundle, stack);
+    const stack = await makeStack(suite.env, { shards: 3 });
+    const worker = await startWorker(suite.env, suite.bundle, stack);
     try {
       const ev = exportEvent();
       const noInsertId = exportEvent({ $insert_id: null });
@@ -64,15 +52,15 @@ describe('Amplitude ingest across shards', () => {
     // refusals are reported, not asserted; webhook-closing-reroute.test.ts covers the decision itself.
     // With runs this small both shards are sometimes closing at once: the group then waits for a
     // replay, which took over 1.3 s once on the shared CI cores, hence the 3 s timeout.
-    const connection = await Connection.connect(withClosingRetry({ address: env.address }));
-    const stack = await makeStack(env, {
+    const connection = await Connection.connect(withClosingRetry({ address: suite.env.address }));
+    const stack = await makeStack(suite.env, {
       client: new Client({ connection }),
       shards: 2,
       ingest: { timeoutMs: 3_000 },
       settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 60_000, maxHistoryEvents: 100_000 },
     });
     try {
-      const worker = await startWorker(env, bundle, stack);
+      const worker = await startWorker(suite.env, suite.bundle, stack);
       // Why a request was not made durable, for the assertion's message.
       const causes = new Map<string, number>();
       const ingest = stack.server.ingest;

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection, makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { startDevServer } from '../helpers/temporal';
 import { freePort } from '../helpers/ports';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { createLogger } from '../../config/logger';
 import { startAmplitudeEmulator } from '../../sandbox/amplitude';
 import { createAmplitudeHandler } from '../../webhook/amplitude-handler';
@@ -16,6 +12,7 @@ import { PermanentError, TransientError } from '../../lib/errors';
 import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry';
 import { exportEvent, makeStack, postConcurrently, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 import { localActivityMarker } from '../../bench/ingest-timeline';
+import { temporalSuite } from '../helpers/temporal';
 
 /**
  * Amplitude event streaming → webhook → Temporal → bronze/silver, on the real dev server, the real
@@ -23,17 +20,9 @@ import { localActivityMarker } from '../../bench/ingest-timeline';
  * the issue's status rules, not from the handler's code.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 const log = createLogger({ level: 'silent' });
 
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = temporalSuite();
 
 async function signalCount(stack: Stack): Promise<number> {
   const m = await stack.server.metrics.signalEvents.get();
@@ -48,8 +37,8 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
   let stack: Stack;
   let worker: Awaited<ReturnType<typeof startWorker>>;
   beforeAll(async () => {
-    stack = await makeStack(env);
-    worker = await startWorker(env, bundle, stack);
+    stack = await makeStack(suite.env);
+    worker = await startWorker(suite.env, suite.bundle, stack);
   });
   afterAll(async () => {
     await worker?.stop();
@@ -172,8 +161,8 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
   it('lets signals gather while a flush is due: far fewer workflow tasks than signals, every event once', async () => {
     // One shard and a 1.5 s batch age: requests sent one after another are each their own signal. More
     // than the default admission budget (64 signals per 10 s) on a fast machine: this is about the workflow.
-    const own = await makeStack(env, { shards: 1, settings: { maxAgeMs: 1_500 }, ingest: { admission: { maxSignals: 1_000 } } });
-    const ownWorker = await startWorker(env, bundle, own);
+    const own = await makeStack(suite.env, { shards: 1, settings: { maxAgeMs: 1_500 }, ingest: { admission: { maxSignals: 1_000 } } });
+    const ownWorker = await startWorker(suite.env, suite.bundle, own);
     try {
       const sent: string[] = [];
       const deadline = Date.now() + 2_500;
@@ -185,7 +174,7 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
       }
       await own.waitForIngest(sent.length);
       expect(new Set(await own.silverUuids())).toEqual(new Set(sent));
-      const history = await env.client.workflow.getHandle(own.server.ingest.workflowIds[0]).fetchHistory();
+      const history = await suite.env.client.workflow.getHandle(own.server.ingest.workflowIds[0]).fetchHistory();
       const count = (type: string) => (history.events ?? []).filter((e) => String(e.eventType) === type || e[type as keyof typeof e] != null).length;
       const signals = count('workflowExecutionSignaledEventAttributes');
       const tasks = count('workflowTaskCompletedEventAttributes');
@@ -200,7 +189,7 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
 
   it('drains a backlog one flush per workflow task, so that signals never wait for a whole drain', async () => {
     // Events acknowledged while no worker runs pile up in the history; the worker then finds 6 full batches.
-    const own = await makeStack(env, { shards: 1, settings: { maxBatch: 20, maxAgeMs: 200 } });
+    const own = await makeStack(suite.env, { shards: 1, settings: { maxBatch: 20, maxAgeMs: 200 } });
     try {
       const sent: string[] = [];
       for (let i = 0; i < 12; i++) {
@@ -208,14 +197,14 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
         expect((await own.post(batch)).status).toBe(200);
         sent.push(...batch.map((e) => e.uuid as string));
       }
-      const ownWorker = await startWorker(env, bundle, own);
+      const ownWorker = await startWorker(suite.env, suite.bundle, own);
       try {
         await own.waitForIngest(sent.length);
       } finally {
         await ownWorker.stop();
       }
       expect(new Set(await own.silverUuids())).toEqual(new Set(sent));
-      const history = await env.client.workflow.getHandle(own.server.ingest.workflowIds[0]).fetchHistory();
+      const history = await suite.env.client.workflow.getHandle(own.server.ingest.workflowIds[0]).fetchHistory();
       // The markers a completed task records follow its WorkflowTaskCompleted event.
       const flushesPerTask: number[] = [];
       for (const e of history.events ?? []) {
@@ -234,7 +223,7 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
     const server = await startWebhookServer({
       config: stack.config,
       log,
-      client: env.client,
+      client: suite.env.client,
       port: 0,
       routes: [{ url: '/echo', handler: (req) => ({ status: 202, body: { got: JSON.parse(req.body.toString()) as unknown, header: req.headers['x-echo'] } }) }],
     });
@@ -263,9 +252,9 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
     const ok = await post(JSON.stringify(event));
     const answer = (await ok.json()) as { accepted: boolean; workflowId: string };
     expect([ok.status, answer]).toEqual([200, { accepted: true, workflowId: 'drift-webhook-21000-conversation-987654' }]);
-    const described = await env.client.workflow.getHandle(answer.workflowId).describe();
+    const described = await suite.env.client.workflow.getHandle(answer.workflowId).describe();
     expect(described.type).toBe('driftWebhookWorkflow');
-    await env.client.workflow.getHandle(answer.workflowId).terminate('test done');
+    await suite.env.client.workflow.getHandle(answer.workflowId).terminate('test done');
   });
 
   it('exposes metrics, health and readiness', async () => {
@@ -325,8 +314,8 @@ describe('Amplitude webhook on Temporal and DuckDB', () => {
 
 describe('Amplitude webhook when Temporal is unreachable', () => {
   it('answers 503 (never 200), reports not ready, and nothing is half-written', async () => {
-    const stack = await makeStack(env);
-    const worker = await startWorker(env, bundle, stack);
+    const stack = await makeStack(suite.env);
+    const worker = await startWorker(suite.env, suite.bundle, stack);
     const deadPort = await freePort();
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}`, connectTimeout: '500ms' });
     const client = new Client({ connection, namespace: 'default' });
@@ -365,9 +354,9 @@ describe('Amplitude webhook when Temporal is unreachable', () => {
 describe('Amplitude webhook under worker restarts and continue-as-new', () => {
   it('keeps every acknowledged event exactly once when the worker is killed while events flow', async () => {
     // Four shards and short runs: admission groups the senders into fewer, larger signals, and the histories must still continue as new.
-    const stack = await makeStack(env, { shards: 4, settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 60, flushTimeout: '3 seconds' } });
+    const stack = await makeStack(suite.env, { shards: 4, settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 60, flushTimeout: '3 seconds' } });
     try {
-      let worker = await startWorker(env, bundle, stack, 1);
+      let worker = await startWorker(suite.env, suite.bundle, stack, 1);
       const acked = new Set<string>();
       const t0 = Date.now();
       const refused: unknown[] = [];
@@ -397,7 +386,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       await worker.stop();
       const killedAt = acked.size;
       await until(killedAt + 300);
-      worker = await startWorker(env, bundle, stack);
+      worker = await startWorker(suite.env, suite.bundle, stack);
       await until(killedAt + 600);
       sending = false;
       await Promise.all(senders);
@@ -430,15 +419,15 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
         return retry.delayFunction(attempt, status);
       },
     };
-    const connection = await Connection.connect({ address: env.address, interceptors: [makeGrpcRetryInterceptor(counted)] });
-    const stack = await makeStack(env, {
+    const connection = await Connection.connect({ address: suite.env.address, interceptors: [makeGrpcRetryInterceptor(counted)] });
+    const stack = await makeStack(suite.env, {
       client: new Client({ connection }),
       shards: 1,
       ingest: { timeoutMs: 1_300 },
       settings: { maxBatch: 200, maxAgeMs: 20, maxHistoryBytes: 15_000, maxHistoryEvents: 100_000 },
     });
     try {
-      const worker = await startWorker(env, bundle, stack);
+      const worker = await startWorker(suite.env, suite.bundle, stack);
       // Eight senders on one shard: a signal is nearly always in flight when a run continues as new.
       const { acked, refused } = await postConcurrently(stack, 800);
       const status = await stack.waitForIngest(acked.size, 60_000);
@@ -457,7 +446,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
   }, 120_000);
 
   it('refuses with 503 while a shard is far behind (no worker), then lands every acknowledged event once the worker is back', async () => {
-    const stack = await makeStack(env, { shards: 1, ingest: { maxHistoryEvents: 40, guardIntervalMs: 50, maxInFlight: 1, lingerMs: 0 } });
+    const stack = await makeStack(suite.env, { shards: 1, ingest: { maxHistoryEvents: 40, guardIntervalMs: 50, maxInFlight: 1, lingerMs: 0 } });
     try {
       const acked: string[] = [];
       const refused: Record<string, unknown>[] = [];
@@ -475,7 +464,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       expect(acked.length).toBeGreaterThan(5);
       expect(refused.length).toBe(5);
 
-      const worker = await startWorker(env, bundle, stack);
+      const worker = await startWorker(suite.env, suite.bundle, stack);
       try {
         await stack.waitForIngest(acked.length);
         expect((await stack.silverUuids()).sort()).toEqual([...acked].sort());
@@ -489,7 +478,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
 
   it('retries flushes the warehouse fails (permanent and transient errors) until they land, without duplicates', async () => {
     let failures = 0;
-    const stack = await makeStack(env, {
+    const stack = await makeStack(suite.env, {
       hooks: {
         beforeCommit: (op) => {
           if (op === 'mergeSilver' && failures < 2) {
@@ -499,7 +488,7 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
         },
       },
     });
-    const worker = await startWorker(env, bundle, stack);
+    const worker = await startWorker(suite.env, suite.bundle, stack);
     try {
       const events = Array.from({ length: 25 }, () => exportEvent());
       expect((await stack.post(events)).status).toBe(200);
@@ -516,8 +505,8 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
 
   it('splits flushes by size so that large events never exceed Temporal’s payload limit', async () => {
     // About 1.1 MB at once to one shard: over the default admission budget (1 MiB per 10 s), well under Temporal's limit.
-    const stack = await makeStack(env, { shards: 1, settings: { maxBatchBytes: 100_000, maxAgeMs: 300 }, ingest: { admission: { maxBytes: 1_500_000 } } });
-    const worker = await startWorker(env, bundle, stack);
+    const stack = await makeStack(suite.env, { shards: 1, settings: { maxBatchBytes: 100_000, maxAgeMs: 300 }, ingest: { admission: { maxBytes: 1_500_000 } } });
+    const worker = await startWorker(suite.env, suite.bundle, stack);
     try {
       const big = () => exportEvent({ event_properties: { notes: 'é'.repeat(9_000) } });
       const requests = Array.from({ length: 20 }, () => [big(), big(), big()]);

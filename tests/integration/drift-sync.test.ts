@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import { createActivities } from '../../activities';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { flowSuite, type FlowWorld, runSourceSync, startFlowWorld } from '../helpers/flow-world';
 import { createLogger } from '../../config/logger';
 import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
@@ -23,17 +20,9 @@ import type { SyncActivityOverrides } from '../../workflows/sync-stream';
  * emulator's store and the issue's rules, not from the mapping code.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 const log = createLogger({ level: 'silent' });
 
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = flowSuite();
 
 const FAST: SyncActivityOverrides = { retry: { initialInterval: '50ms', backoffCoefficient: 1.5, maximumInterval: '500ms', maximumAttempts: 200 } };
 const STREAMS = ['drift_contacts', 'drift_conversations', 'drift_messages', 'drift_meetings'];
@@ -44,15 +33,13 @@ interface World extends FlowWorld {
   clock: { t: number };
 }
 
-closeFlowWorldsAfterEach();
-
 async function makeWorld(opts: { scale?: number } = {}): Promise<World> {
   // The test moves the emulator's clock, so a change between runs has a later updatedAt.
   const clock = { t: Date.now() };
   const drift = await startDriftEmulator({ port: 0, scale: opts.scale ?? 0.05, now: () => new Date(clock.t) });
   const base = await startFlowWorld({
     name: 'drift-sync',
-    temporalAddress: env.address,
+    temporalAddress: suite.env.address,
     env: { SYNC_INTERVAL: '1h' },
     configure: (config) => (config.drift = { ...config.drift, baseUrl: drift.url }),
     closeFirst: [() => drift.close()],
@@ -63,7 +50,7 @@ async function makeWorld(opts: { scale?: number } = {}): Promise<World> {
 }
 
 function runSync(w: World, input: { activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
-  return runSourceSync(env, bundle, w, { source: 'drift', ...input });
+  return runSourceSync(suite.env, suite.bundle, w, { source: 'drift', ...input });
 }
 
 const userIdOf = (email: unknown) => {
@@ -224,13 +211,13 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     const w = await makeWorld();
     w.drift.faults.set({ 'GET /conversations/:id/messages': { errorRate: 0.1, statuses: [500, 502, 'reset'] }, 'GET /contacts/:id': { errorRate: 0.1, statuses: [503] } });
     w.amp.faults.set({ 'POST /2/httpapi': { errorRate: 0.2, statuses: [500, 503], retryAfterSeconds: 0 } });
-    const handle = await env.client.workflow.start('syncSourceWorkflow', {
+    const handle = await suite.env.client.workflow.start('syncSourceWorkflow', {
       taskQueue: w.taskQueue,
       workflowId: `drift-kill-${w.taskQueue}`,
       args: [{ source: 'drift', activityOverrides: { ...FAST, heartbeatTimeout: '3s' as Duration } }],
     });
     // The first worker dies with pages in flight: no grace, its activities never report back.
-    const doomed = await Worker.create({ connection: env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: bundle, activities: createActivities(w.deps), shutdownGraceTime: '1ms' });
+    const doomed = await Worker.create({ connection: suite.env.nativeConnection, taskQueue: w.taskQueue, workflowBundle: suite.bundle, activities: createActivities(w.deps), shutdownGraceTime: '1ms' });
     const running = doomed.run();
     const deadline = Date.now() + 60_000;
     while (w.amp.store.count() < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
@@ -240,7 +227,7 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
     expect(w.amp.store.count()).toBeGreaterThan(0);
     expect(w.amp.store.count()).toBeLessThan(expected.size);
 
-    const rescuer = await createWorker({ config: w.config, deps: w.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: w.taskQueue });
+    const rescuer = await createWorker({ config: w.config, deps: w.deps, connection: suite.env.nativeConnection, workflowBundle: suite.bundle, taskQueue: w.taskQueue });
     const summary = (await rescuer.runUntil(handle.result())) as SyncSourceSummary;
     expect(summary.failed).toEqual([]);
     expect(w.drift.faults.injected.size).toBeGreaterThan(0);
@@ -257,10 +244,10 @@ describe('Drift sync on Temporal, DuckDB and the emulators', () => {
 
     const bad = await startFlowWorld({
       name: 'drift-bad',
-      temporalAddress: env.address,
+      temporalAddress: suite.env.address,
       configure: (config) => (config.drift = { ...config.drift, baseUrl: w.drift.url, token: 'wrong' }),
     });
-    const failed = await runSourceSync(env, bundle, bad, { source: 'drift', streams: ['drift_conversations'] }).then(
+    const failed = await runSourceSync(suite.env, suite.bundle, bad, { source: 'drift', streams: ['drift_conversations'] }).then(
       () => undefined,
       (err: unknown) => err,
     );

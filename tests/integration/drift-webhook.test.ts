@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import type { Worker } from '@temporalio/worker';
 import { WorkflowClient } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { flowSuite, type FlowWorld, startFlowWorld } from '../helpers/flow-world';
 import { createLogger } from '../../config/logger';
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { createWorker } from '../../workers/worker';
@@ -22,17 +19,9 @@ import type { SyncSourceSummary } from '../../workflows/sync-source';
  * own data changes, wrapped as Drift posts them.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 const log = createLogger({ level: 'silent' });
 
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = flowSuite();
 
 interface World extends FlowWorld {
   drift: DriftEmulator;
@@ -41,19 +30,17 @@ interface World extends FlowWorld {
   clock: { t: number };
 }
 
-closeFlowWorldsAfterEach();
-
 async function makeWorld(): Promise<World> {
   const clock = { t: Date.now() };
   const drift = await startDriftEmulator({ port: 0, scale: 0.02, now: () => new Date(clock.t) });
   const base = await startFlowWorld({
     name: 'drift-hook',
-    temporalAddress: env.address,
+    temporalAddress: suite.env.address,
     configure: (config) => (config.drift = { ...config.drift, baseUrl: drift.url }),
     closeFirst: [() => drift.close()],
   });
-  const worker = await createWorker({ config: base.config, deps: base.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: base.taskQueue });
-  const hook: DriftWebhookDeps = { client: env.client.workflow, taskQueue: base.taskQueue, verificationToken: SANDBOX.drift.verificationToken, log };
+  const worker = await createWorker({ config: base.config, deps: base.deps, connection: suite.env.nativeConnection, workflowBundle: suite.bundle, taskQueue: base.taskQueue });
+  const hook: DriftWebhookDeps = { client: suite.env.client.workflow, taskQueue: base.taskQueue, verificationToken: SANDBOX.drift.verificationToken, log };
   return { ...base, drift, worker, hook, clock };
 }
 
@@ -64,7 +51,7 @@ function delivery(w: World, type: Parameters<DriftEmulator['emittedEvents']>[0])
 }
 
 async function poll(w: World): Promise<SyncSourceSummary> {
-  return env.client.workflow.execute('syncSourceWorkflow', { taskQueue: w.hook.taskQueue, workflowId: `drift-poll-${w.hook.taskQueue}-${Date.now()}`, args: [{ source: 'drift' }] });
+  return suite.env.client.workflow.execute('syncSourceWorkflow', { taskQueue: w.hook.taskQueue, workflowId: `drift-poll-${w.hook.taskQueue}-${Date.now()}`, args: [{ source: 'drift' }] });
 }
 
 /** Posts through the handler and waits for the workflow it fed. */
@@ -72,7 +59,7 @@ async function post(w: World, body: unknown): Promise<DriftWebhookSummary> {
   const res = await handleDriftWebhook(w.hook, body);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   const { workflowId } = res.body as { workflowId: string };
-  return env.client.workflow.getHandle(workflowId).result() as Promise<DriftWebhookSummary>;
+  return suite.env.client.workflow.getHandle(workflowId).result() as Promise<DriftWebhookSummary>;
 }
 
 const count = (w: World, insertId: string) => w.amp.store.list().filter((e) => e.insertId === insertId).length;
@@ -141,7 +128,7 @@ describe('Drift webhooks through Temporal', () => {
 
   it('a request refused with a 400 after its token matched is dead-lettered once, without the token; one with a wrong or no token is not', async () => {
     const w = await makeWorld();
-    const deadLetters = new TemporalIngest({ client: env.client, taskQueue: w.hook.taskQueue, source: 'drift', shards: 1, lingerMs: 0, settings: { maxAgeMs: 200 } });
+    const deadLetters = new TemporalIngest({ client: suite.env.client, taskQueue: w.hook.taskQueue, source: 'drift', shards: 1, lingerMs: 0, settings: { maxAgeMs: 200 } });
     const hook: DriftWebhookDeps = { ...w.hook, deadLetters };
     const route = driftRoute(hook);
     type Letter = { record_key: string; stream: string; reason: string; payload: string };
@@ -208,7 +195,7 @@ describe('Drift webhooks through Temporal', () => {
       const unconfigured = await handleDriftWebhook({ ...w.hook, verificationToken: undefined }, good);
       expect(unconfigured.status).toBe(503);
       expect(JSON.stringify(unconfigured.body)).toMatch(/DRIFT_VERIFICATION_TOKEN/);
-      const nowhere = new WorkflowClient({ connection: env.client.connection, namespace: 'no-such-namespace' });
+      const nowhere = new WorkflowClient({ connection: suite.env.client.connection, namespace: 'no-such-namespace' });
       expect((await handleDriftWebhook({ ...w.hook, client: nowhere }, good)).status).toBe(503);
     });
   });

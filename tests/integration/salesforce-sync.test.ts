@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
-import { startDevServer } from '../helpers/temporal';
-import { closeFlowWorldsAfterEach, runSourceSync, startFlowWorld, type FlowWorld } from '../helpers/flow-world';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
+import { flowSuite, type FlowWorld, runSourceSync, startFlowWorld } from '../helpers/flow-world';
 import { createWorker } from '../../workers/worker';
 import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
@@ -24,17 +21,7 @@ import type { Row } from '../../connectors/warehouse/types';
  * emulator's state and the issue's rules, not from the mapping code.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  // Worker state changes (INFO) and the activity failures the fault tests cause on purpose (WARN) would bury the output.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = flowSuite();
 
 const OBJECTS: { object: SObjectName; stream: string }[] = [
   { object: 'Account', stream: 'salesforce_account' },
@@ -51,15 +38,13 @@ interface World extends FlowWorld {
   clock: { t: number };
 }
 
-closeFlowWorldsAfterEach();
-
 async function makeWorld(opts: { scale?: number; bulkThreshold?: number } = {}): Promise<World> {
   // A clock the test moves: no opportunity changes stage behind the test's back.
   const clock = { t: SEED_AS_OF + 10 * 60_000 };
   const sf = await startSalesforceEmulator({ port: 0, scale: opts.scale ?? 0.02, now: () => new Date(clock.t), bulkJobDurationMs: 50 });
   const base = await startFlowWorld({
     name: 'sf-sync',
-    temporalAddress: env.address,
+    temporalAddress: suite.env.address,
     env: { SALESFORCE_BULK_THRESHOLD: String(opts.bulkThreshold ?? 500), SYNC_INTERVAL: '1h' },
     configure: (config) => (config.salesforce.loginUrl = sf.url),
     closeFirst: [() => sf.close()],
@@ -68,7 +53,7 @@ async function makeWorld(opts: { scale?: number; bulkThreshold?: number } = {}):
 }
 
 function runSync(w: World, input: { full?: boolean; activityOverrides?: SyncActivityOverrides } = {}): Promise<SyncSourceSummary> {
-  return runSourceSync(env, bundle, w, { source: 'salesforce', ...input });
+  return runSourceSync(suite.env, suite.bundle, w, { source: 'salesforce', ...input });
 }
 
 /** A cell as comparable text: timestamps as ISO, numbers as numbers, null as null. */
@@ -235,16 +220,16 @@ describe('Salesforce sync on Temporal, DuckDB and the emulators', () => {
     w.sf.faults.set({ [SALESFORCE_ROUTES.queryAll]: { errorRate: 0.05, statuses: [503] } });
 
     const overrides: SyncActivityOverrides = { ...FAST, heartbeatTimeout: '3s' as Duration };
-    const handle = await env.client.workflow.start('syncSourceWorkflow', {
+    const handle = await suite.env.client.workflow.start('syncSourceWorkflow', {
       taskQueue: w.taskQueue,
       workflowId: `salesforce-faults-${w.taskQueue}`,
       args: [{ source: 'salesforce', activityOverrides: overrides }],
     });
     // The first worker dies with pages in flight: no grace, its activities never report back.
     const doomed = await Worker.create({
-      connection: env.nativeConnection,
+      connection: suite.env.nativeConnection,
       taskQueue: w.taskQueue,
-      workflowBundle: bundle,
+      workflowBundle: suite.bundle,
       activities: createActivities(w.deps),
       shutdownGraceTime: '1ms',
       maxConcurrentActivityTaskExecutions: 8,
@@ -259,7 +244,7 @@ describe('Salesforce sync on Temporal, DuckDB and the emulators', () => {
     expect(sentBeforeKill).toBeGreaterThan(0);
     expect(sentBeforeKill).toBeLessThan(expected.size);
 
-    const rescuer = await createWorker({ config: w.config, deps: w.deps, connection: env.nativeConnection, workflowBundle: bundle, taskQueue: w.taskQueue });
+    const rescuer = await createWorker({ config: w.config, deps: w.deps, connection: suite.env.nativeConnection, workflowBundle: suite.bundle, taskQueue: w.taskQueue });
     const summary = (await rescuer.runUntil(handle.result())) as SyncSourceSummary;
     expect(summary.failed).toEqual([]);
     expect(w.amp.faults.injected.get('POST /2/httpapi') ?? 0).toBeGreaterThan(0);

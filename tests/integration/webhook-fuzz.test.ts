@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { createLogger } from '../../config/logger';
 import { SANDBOX } from '../../config/sandbox-endpoints';
 import { handleDriftWebhook } from '../../webhook/drift';
 import { exportEvent, makeStack, startWorker, type Stack } from '../helpers/amplitude-webhook';
 import { basicAuth, makeSegmentStack, startSegmentWorker, type SegmentStack } from '../helpers/segment-collect';
+import { temporalSuite } from '../helpers/temporal';
 
 /**
  * Property-based tests of the push handlers (/amplitude, /drift, the Segment routes /v1/t and
@@ -24,16 +21,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const log = createLogger({ level: 'silent' });
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 180_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = temporalSuite();
 
 async function withSeed(name: string, run: () => Promise<void>): Promise<void> {
   try {
@@ -123,8 +111,8 @@ describe('webhook fuzz', () => {
   let stack: Stack;
   let worker: Awaited<ReturnType<typeof startWorker>>;
   beforeAll(async () => {
-    stack = await makeStack(env, { shards: 2, ingest: { lingerMs: 5 } });
-    worker = await startWorker(env, bundle, stack);
+    stack = await makeStack(suite.env, { shards: 2, ingest: { lingerMs: 5 } });
+    worker = await startWorker(suite.env, suite.bundle, stack);
   }, 60_000);
   afterAll(async () => {
     await worker?.stop();
@@ -177,7 +165,7 @@ describe('webhook fuzz', () => {
 
   it('POST /drift: hostile bodies with the right token are answered 4xx or 200, never 5xx', async () => {
     // No worker polls this queue: workflows the valid events start just wait, the test needs only Temporal's answer.
-    const deps = { client: env.client.workflow, taskQueue: `drift-fuzz-${process.pid}`, verificationToken: SANDBOX.drift.verificationToken, log };
+    const deps = { client: suite.env.client.workflow, taskQueue: `drift-fuzz-${process.pid}`, verificationToken: SANDBOX.drift.verificationToken, log };
     const type = fc.constantFrom('new_message', 'new_conversation', 'contact_identified', 'contact_updated', 'new_meeting', 'playbook_goal_met', 'unknown_type');
     const text = fc.oneof(nasty, fc.integer({ min: 1, max: 3_000 }).map((n) => 'm'.repeat(n)));
     const id = fc.oneof(fc.integer(), fc.double(), text);
@@ -267,8 +255,8 @@ describe('segment fuzz', () => {
   let worker: Awaited<ReturnType<typeof startSegmentWorker>>;
   beforeAll(async () => {
     // No forward: only the ingest path is under test (deliveries read what it stored).
-    stack = await makeSegmentStack(env, { forward: false, ingest: { lingerMs: 5 } });
-    worker = await startSegmentWorker(env, bundle, stack);
+    stack = await makeSegmentStack(suite.env, { forward: false, ingest: { lingerMs: 5 } });
+    worker = await startSegmentWorker(suite.env, suite.bundle, stack);
   }, 60_000);
   afterAll(async () => {
     await worker?.stop();
