@@ -29,7 +29,8 @@ export function temporalSuite(): { readonly env: TestWorkflowEnvironment; readon
     // Worker state changes (INFO) and the activity failures tests cause on purpose (WARN) would bury the output.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-  }, 180_000);
+    // A loaded machine (the whole suite on 2 cores) has taken minutes to start both.
+  }, 300_000);
   afterAll(async () => {
     await env?.teardown();
   });

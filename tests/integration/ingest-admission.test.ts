@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { startDevServer } from '../helpers/temporal';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { FlushInput, FlushResult, IngestSignal, PushIngestActivities } from '../../activities/push-ingest-types';
 import { IngestBusyError, TemporalIngest, type TemporalIngestOptions } from '../../webhook/temporal-ingest';
 import { ingestWorkflowId } from '../../workflows/push-ingest-names';
+import { temporalSuite } from '../helpers/temporal';
 
 /**
  * Admission control against the hazard of local batching, on the real dev server and workflow bundle:
@@ -22,16 +20,8 @@ import { ingestWorkflowId } from '../../workflows/push-ingest-names';
  */
 
 const EventType = temporal.api.enums.v1.EventType;
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 300_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = temporalSuite();
 
 const REQUESTS = 40;
 const CALLS_PER_REQUEST = 10;
@@ -61,10 +51,10 @@ async function run(admission: TemporalIngestOptions['admission']) {
   const taskQueue = `ingest-admission-${randomUUID()}`;
   const prefix = `admission-${randomUUID().slice(0, 8)}`;
   const { activities, flushed } = flushActivities();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, stickyQueueScheduleToStartTimeout: '1s' });
+  const worker = await Worker.create({ connection: suite.env.nativeConnection, taskQueue, workflowBundle: suite.bundle, activities, stickyQueueScheduleToStartTimeout: '1s' });
   const running = worker.run();
-  const ingest = new TemporalIngest({ client: env.client, taskQueue, source: 'segment', workflowIdPrefix: prefix, shards: 1, lingerMs: 0, admission });
-  const handle = env.client.workflow.getHandle(ingestWorkflowId(prefix, 0));
+  const ingest = new TemporalIngest({ client: suite.env.client, taskQueue, source: 'segment', workflowIdPrefix: prefix, shards: 1, lingerMs: 0, admission });
+  const handle = suite.env.client.workflow.getHandle(ingestWorkflowId(prefix, 0));
   const send = (n: number) => {
     const events = Array.from({ length: CALLS_PER_REQUEST }, (_, i) => ({ messageId: `m-${n}-${i}`, type: 'track', filler: FILLER }));
     const signal = { events, rejected: [] };

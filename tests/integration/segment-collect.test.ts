@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer } from '../helpers/temporal';
 import { freePort } from '../helpers/ports';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path';
 import { createLogger } from '../../config/logger';
 import { startWebhookServer } from '../../webhook/start-server';
 import { basicAuth, makeSegmentStack, ORIGIN, startSegmentWorker, trackCall, WRITE_KEY, type SegmentStack } from '../helpers/segment-collect';
+import { temporalSuite } from '../helpers/temporal';
 
 /**
  * Website tracking end to end on the real dev server, the real workflow bundle and worker, DuckDB in a
@@ -17,17 +14,9 @@ import { basicAuth, makeSegmentStack, ORIGIN, startSegmentWorker, trackCall, WRI
  * own client (@segment/analytics-node) pointed at the endpoint. Expectations come from what was sent.
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 const log = createLogger({ level: 'silent' });
 
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })]);
-}, 300_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = temporalSuite();
 
 const insertIds = (stack: SegmentStack) => stack.amplitude.store.list().map((e) => e.insertId ?? '');
 const countOf = (ids: string[], id: string) => ids.filter((x) => x === id).length;
@@ -36,8 +25,8 @@ describe('Segment calls from analytics-node to silver, Amplitude and Segment', (
   let stack: SegmentStack;
   let worker: Awaited<ReturnType<typeof startSegmentWorker>>;
   beforeAll(async () => {
-    stack = await makeSegmentStack(env);
-    worker = await startSegmentWorker(env, bundle, stack);
+    stack = await makeSegmentStack(suite.env);
+    worker = await startSegmentWorker(suite.env, suite.bundle, stack);
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
@@ -173,8 +162,8 @@ describe('Segment calls from analytics-node to silver, Amplitude and Segment', (
 
 describe('Segment endpoint when Temporal is down or the worker dies', () => {
   it('answers 503 with Retry-After (never 200) while Temporal is unreachable; the client retry then lands once', async () => {
-    const stack = await makeSegmentStack(env, { forward: false });
-    const worker = await startSegmentWorker(env, bundle, stack);
+    const stack = await makeSegmentStack(suite.env, { forward: false });
+    const worker = await startSegmentWorker(suite.env, suite.bundle, stack);
     const deadPort = await freePort();
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}`, connectTimeout: '500ms' });
     const client = new Client({ connection, namespace: 'default' });
@@ -202,9 +191,9 @@ describe('Segment endpoint when Temporal is down or the worker dies', () => {
   });
 
   it('keeps every acknowledged call exactly once in silver, Amplitude and Segment when the worker is killed while calls flow', async () => {
-    const stack = await makeSegmentStack(env, { settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 100, flushTimeout: '3 seconds' } });
+    const stack = await makeSegmentStack(suite.env, { settings: { maxBatch: 50, maxAgeMs: 50, maxHistoryEvents: 100, flushTimeout: '3 seconds' } });
     try {
-      let worker = await startSegmentWorker(env, bundle, stack, { graceMs: 1 });
+      let worker = await startSegmentWorker(suite.env, suite.bundle, stack, { graceMs: 1 });
       const acked = new Set<string>();
       const refused: unknown[] = [];
       let sending = true;
@@ -232,7 +221,7 @@ describe('Segment endpoint when Temporal is down or the worker dies', () => {
       await worker.stop();
       const killedAt = acked.size;
       await until(killedAt + 200);
-      worker = await startSegmentWorker(env, bundle, stack);
+      worker = await startSegmentWorker(suite.env, suite.bundle, stack);
       await until(killedAt + 400);
       sending = false;
       await Promise.all(senders);
