@@ -11,7 +11,7 @@ import { createWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities/deps';
 import { startAmplitudeEmulator, type AmplitudeEmulator } from '../../sandbox/amplitude';
 import type { SyncSourceSummary } from '../../workflows/sync-source';
-import { temporalSuite } from './temporal';
+import { temporalSuite } from './temporal-suite';
 
 /**
  * What every flow suite stands up per test: the Amplitude emulator, a temp data dir, the platform's

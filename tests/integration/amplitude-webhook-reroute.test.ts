@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { withClosingRetry } from '../../lib/grpc-retry';
 import { keyFor } from '../helpers/ingest-settling';
 import { exportEvent, makeStack, postConcurrently, startWorker } from '../helpers/amplitude-webhook';
-import { temporalSuite } from '../helpers/temporal';
+import { temporalSuite } from '../helpers/temporal-suite';
 
 /**
  * The webhook sends a group that a closing shard refused to another shard: an event's shard must not

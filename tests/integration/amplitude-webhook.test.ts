@@ -12,7 +12,7 @@ import { PermanentError, TransientError } from '../../lib/errors';
 import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry';
 import { exportEvent, makeStack, postConcurrently, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 import { localActivityMarker } from '../../bench/ingest-timeline';
-import { temporalSuite } from '../helpers/temporal';
+import { temporalSuite } from '../helpers/temporal-suite';
 
 /**
  * Amplitude event streaming → webhook → Temporal → bronze/silver, on the real dev server, the real

@@ -6,7 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { FlushInput, FlushResult, IngestSignal, PushIngestActivities } from '../../activities/push-ingest-types';
 import { IngestBusyError, TemporalIngest, type TemporalIngestOptions } from '../../webhook/temporal-ingest';
 import { ingestWorkflowId } from '../../workflows/push-ingest-names';
-import { temporalSuite } from '../helpers/temporal';
+import { temporalSuite } from '../helpers/temporal-suite';
 
 /**
  * Admission control against the hazard of local batching, on the real dev server and workflow bundle:

@@ -6,7 +6,7 @@ import { freePort } from '../helpers/ports';
 import { createLogger } from '../../config/logger';
 import { startWebhookServer } from '../../webhook/start-server';
 import { basicAuth, makeSegmentStack, ORIGIN, startSegmentWorker, trackCall, WRITE_KEY, type SegmentStack } from '../helpers/segment-collect';
-import { temporalSuite } from '../helpers/temporal';
+import { temporalSuite } from '../helpers/temporal-suite';
 
 /**
  * Website tracking end to end on the real dev server, the real workflow bundle and worker, DuckDB in a

@@ -5,7 +5,7 @@ import { SANDBOX } from '../../config/sandbox-endpoints';
 import { handleDriftWebhook } from '../../webhook/drift';
 import { exportEvent, makeStack, startWorker, type Stack } from '../helpers/amplitude-webhook';
 import { basicAuth, makeSegmentStack, startSegmentWorker, type SegmentStack } from '../helpers/segment-collect';
-import { temporalSuite } from '../helpers/temporal';
+import { temporalSuite } from '../helpers/temporal-suite';
 
 /**
  * Property-based tests of the push handlers (/amplitude, /drift, the Segment routes /v1/t and
