@@ -13,6 +13,7 @@ import { closingGrpcRetryOptions, isWorkflowClosing } from '../../lib/grpc-retry
 import { exportEvent, makeStack, postConcurrently, SECRET, SECRET_HEADER, startWorker, type Stack } from '../helpers/amplitude-webhook';
 import { localActivityMarker } from '../../bench/ingest-timeline';
 import { temporalSuite } from '../helpers/temporal-suite';
+import { sendUntilAdmitted } from '../helpers/ingest-settling';
 
 /**
  * Amplitude event streaming → webhook → Temporal → bronze/silver, on the real dev server, the real
@@ -365,14 +366,10 @@ describe('Amplitude webhook under worker restarts and continue-as-new', () => {
       const sender = async () => {
         while (sending) {
           const events = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => exportEvent());
-          let r = await stack.post(events);
           // Eight senders as fast as they can go outrun the admission budget of four shards (64 signals
           // each per 10 s): "ingest_busy" stored nothing and Amplitude sends again, so these do too.
-          while (r.status === 503 && r.body.error === 'ingest_busy') {
-            busy++;
-            await new Promise((res) => setTimeout(res, 500));
-            r = await stack.post(events);
-          }
+          const { answer: r, resent } = await sendUntilAdmitted(() => stack.post(events));
+          busy += resent;
           if (r.status === 200) for (const e of events) acked.add(e.uuid as string);
           else refused.push({ at: Date.now() - t0, status: r.status, body: r.body });
         }

@@ -7,6 +7,7 @@ import { createLogger } from '../../config/logger';
 import { startWebhookServer } from '../../webhook/start-server';
 import { basicAuth, makeSegmentStack, ORIGIN, startSegmentWorker, trackCall, WRITE_KEY, type SegmentStack } from '../helpers/segment-collect';
 import { temporalSuite } from '../helpers/temporal-suite';
+import { sendUntilAdmitted } from '../helpers/ingest-settling';
 
 /**
  * Website tracking end to end on the real dev server, the real workflow bundle and worker, DuckDB in a
@@ -201,13 +202,9 @@ describe('Segment endpoint when Temporal is down or the worker dies', () => {
         while (sending) {
           const calls = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => trackCall());
           const send = () => (calls.length === 1 ? stack.post('t', calls[0]) : stack.post('batch', { batch: calls }));
-          let r = await send();
           // Six senders as fast as they can go outrun the shards' admission budget: "ingest_busy" stored
           // nothing and Segment's clients send it again after Retry-After, so these do too.
-          while (r.status === 503 && r.body.error === 'ingest_busy') {
-            await new Promise((res) => setTimeout(res, 500));
-            r = await send();
-          }
+          const { answer: r } = await sendUntilAdmitted(send);
           if (r.status === 200) for (const c of calls) acked.add(c.messageId as string);
           else refused.push({ status: r.status, body: r.body });
         }
