@@ -1,5 +1,7 @@
 import http from 'node:http';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 
 /**
  * One load run against the webhook: an open-loop generator that sends request i at exactly
@@ -38,6 +40,8 @@ export interface Load {
    * shared host its own process waits for a core too, and that wait is inside every latency above.
    */
   sendLag: { p99: number; max: number };
+  /** Where the generator ran, when not in the caller's process (runLoadApart). */
+  generator?: string;
 }
 
 export interface LoadTarget {
@@ -141,5 +145,45 @@ export function runLoad(target: LoadTarget, rate: number, seconds: number, onSec
       if (sent < total) setTimeout(tick, Math.max(0, t0 + (sent * 1000) / rate - performance.now()));
     };
     tick();
+  });
+}
+
+/** SCHED_RR priority of a generator run apart: above every process of the system under test, which run at normal priority. */
+const GENERATOR_RT_PRIORITY = 10;
+
+/** Whether this machine lets us start a process under SCHED_RR (root, or CAP_SYS_NICE, and `chrt` installed). */
+function realtimeAllowed(): boolean {
+  return spawnSync('chrt', ['--rr', String(GENERATOR_RT_PRIORITY), 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * runLoad in a process of its own, at real-time priority (SCHED_RR) where the machine allows it;
+ * BENCH_GENERATOR_PRIORITY=normal keeps it at normal priority.
+ *
+ * Why: on a shared host the generator waits for a core like every process of the system under test,
+ * and a response it reads late counts as latency of the server. Real clients run elsewhere. Apart and
+ * at real-time priority, the generator reads each answer when it arrives, while every request still
+ * counts from when it was due (its own lateness stays in the figures and in `sendLag`). It needs a
+ * small share of one core, so the system under test keeps the rest of the machine.
+ */
+export function runLoadApart(target: LoadTarget, rate: number, seconds: number, onSecond?: (second: number) => void): Promise<Load> {
+  const realtime = process.env.BENCH_GENERATOR_PRIORITY !== 'normal' && realtimeAllowed();
+  const node = [process.execPath, '--import', 'tsx', path.join(__dirname, 'load-process.ts')];
+  const [cmd, ...args] = realtime ? ['chrt', '--rr', String(GENERATOR_RT_PRIORITY), ...node] : node;
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<Load>((resolve, reject) => {
+    let load: Load | undefined;
+    let failed: string | undefined;
+    child.on('message', (m: { second?: number; load?: Load; error?: string }) => {
+      if (m.second !== undefined) onSecond?.(m.second);
+      if (m.load) load = m.load;
+      if (m.error) failed = m.error;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (load) resolve({ ...load, generator: realtime ? `own process, SCHED_RR ${GENERATOR_RT_PRIORITY}` : 'own process, normal priority' });
+      else reject(new Error(`the load generator exited with ${code} before reporting${failed ? `: ${failed}` : ''}`));
+    });
+    child.send({ target, rate, seconds });
   });
 }

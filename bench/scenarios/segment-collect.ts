@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BenchScenario } from '../scenario';
-import { runLoad, type Load, type LoadTarget } from '../webhook-load';
+import { runLoadApart, type Load, type LoadTarget } from '../webhook-load';
 import { delta, parsePrometheus } from '../process-probe';
 
 /**
@@ -14,7 +14,9 @@ import { delta, parsePrometheus } from '../process-probe';
  *
  * - Warm-up (counted in the checks, not measured): BENCH_SEGMENT_WARMUP_SECONDS (default 5) at the
  *   main rate on /v1/t, drained. Calls follow the tracking plan. The load is open-loop
- *   (bench/webhook-load.ts): each request leaves when due, its latency counted from then.
+ *   (bench/webhook-load.ts): each request leaves when due, its latency counted from then. The
+ *   generator runs in a process of its own at real-time priority where the machine allows it
+ *   (runLoadApart; BENCH_GENERATOR_PRIORITY=normal keeps it at normal priority).
  * - `/v1/t` (one call each, analytics.js's short route) at BENCH_SEGMENT_RATE requests/s (default
  *   1,000) for BENCH_SEGMENT_SECONDS (default 60); then `/v1/batch`, 10 calls each, at
  *   BENCH_SEGMENT_BATCH_RATE requests/s (default 100: the same 1,000 calls/s) for the same length
@@ -41,12 +43,12 @@ const num = (name: string, dflt: number) => (process.env[name] ? Number(process.
  * BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit.
  * `nice` > 0 starts the process (every thread of it) at that lower CPU priority.
  */
-function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number; idle?: boolean } = {}): ChildProcess {
+function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number; sched?: string } = {}): ChildProcess {
   const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const args = [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)];
   let [cmd, argv]: [string, string[]] = [process.execPath, args];
   if (opts.nice) [cmd, argv] = ['nice', ['-n', String(opts.nice), cmd, ...argv]];
-  if (opts.idle) [cmd, argv] = ['chrt', ['--idle', '0', cmd, ...argv]];
+  if (opts.sched === 'idle' || opts.sched === 'batch') [cmd, argv] = ['chrt', [`--${opts.sched}`, '0', cmd, ...argv]];
   return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
@@ -119,7 +121,7 @@ const scenario: BenchScenario = {
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort, amplitudePort, segmentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     // Every call has its own anonymousId, and the emulator's per-id limit is lifted: Amplitude's throttling is not what this measures.
-    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { idle: process.env.BENCH_WORKER_SCHED === 'idle' });
+    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { sched: process.env.BENCH_WORKER_SCHED });
     const amplitude = { url: `http://127.0.0.1:${amplitudePort}` };
     const segment = { url: `http://127.0.0.1:${segmentPort}` };
     const count = async (url: string) => ((await (await fetch(url)).json()) as { count: number }).count;
@@ -136,7 +138,7 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), idle: process.env.BENCH_WORKER_SCHED === 'idle' });
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), sched: process.env.BENCH_WORKER_SCHED });
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, { profile: true });
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
@@ -195,7 +197,7 @@ const scenario: BenchScenario = {
       await waitFor(`${base}/readyz`, 120_000);
       const rate = num('BENCH_SEGMENT_RATE', 1_000);
       // Every process's hot path compiled (V8 optimises a function after thousands of calls) before anything is measured.
-      const warm = await runLoad(single, rate, num('BENCH_SEGMENT_WARMUP_SECONDS', 5));
+      const warm = await runLoadApart(single, rate, num('BENCH_SEGMENT_WARMUP_SECONDS', 5));
       await caughtUp(warm.ok, 180_000);
       const batchRate = num('BENCH_SEGMENT_BATCH_RATE', 100);
       const seconds = num('BENCH_SEGMENT_SECONDS', 60);
@@ -203,7 +205,7 @@ const scenario: BenchScenario = {
       const runs: { route: string; load: Load; calls: number; caughtUp: Awaited<ReturnType<typeof caughtUp>> }[] = [];
       let acked = warm.ok;
       for (const route of routes) {
-        const load = await runLoad(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
+        const load = await runLoadApart(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
         // Epoch seconds of the run, to line it up with per-process CPU samples taken beside the bench.
         process.stderr.write(`  ${route} load from ${(load.startedAt / 1000).toFixed(0)} to ${(Date.now() / 1000).toFixed(0)}\n`);
         const calls = route === 'batch' ? load.ok * BATCH_CALLS : load.ok;
@@ -254,6 +256,7 @@ const scenario: BenchScenario = {
       );
       process.stderr.write(
         `\n  segment-collect (load avg ${os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/')})\n${lines.join('\n')}\n` +
+          `  load generator: ${t.generator ?? b.generator ?? 'in this process'}\n` +
           `  acknowledged ${acked} calls; silver ${silverRows} rows (${Number(silver.u)} distinct ids), Amplitude ${amplitudeEvents} events, Segment forward ${segmentCalls} calls kept\n` +
           `  deliveries ${final.amplitude?.deliveries ?? 0} (Amplitude) / ${final.segment?.deliveries ?? 0} (Segment); calls read ${final.amplitude?.calls ?? 0} / ${final.segment?.calls ?? 0}, missing batches ${final.amplitude?.missing ?? 0} / ${final.segment?.missing ?? 0}, rejected ${final.amplitude?.rejected ?? 0} / ${final.segment?.rejected ?? 0}\n`,
       );

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoad } from '../../bench/webhook-load';
+import { runLoad, runLoadApart } from '../../bench/webhook-load';
 
 /** A server that answers after `delayOf(body)` ms with `statusOf(body)`, and records each body with its arrival time. */
 async function server(opts: { delayOf?: (n: number) => number; statusOf?: (n: number) => number } = {}) {
@@ -90,4 +90,28 @@ describe('the bench load generator', () => {
     // The slowest success is far from the 400 ms of the refused ones.
     expect(load.max).toBeLessThan(390);
   });
+
+  it('runs apart, in a process of its own, with the same figures and its seconds reported as they start', async () => {
+    const s = await server({ delayOf: (n) => (n < 10 ? 100 : 0) });
+    close = s.close;
+    const seconds: number[] = [];
+    const load = await runLoadApart({ url: s.url, headers: {}, body: '{"messageId":"m-[<id>]"}' }, 100, 1, (second) => seconds.push(second));
+    expect(load.ok).toBe(100);
+    expect(load.errors).toBe(0);
+    expect(new Set(s.seen.map((x) => x.body)).size).toBe(100);
+    // The first ten answers took 100 ms: counted as in the caller's process.
+    expect(load.max).toBeGreaterThanOrEqual(100);
+    expect(load.p50).toBeLessThan(100);
+    expect(load.timeline[0].answers).toBe(100);
+    expect(seconds[0]).toBe(0);
+    // SCHED_RR where the machine allows it (root or CAP_SYS_NICE), else normal priority; never this process.
+    expect(load.generator).toMatch(/^own process, (SCHED_RR 10|normal priority)$/);
+  }, 30_000);
+
+  it('says so when the generator apart dies before reporting', async () => {
+    const s = await server();
+    close = s.close;
+    // An unparsable URL makes the child's runLoad throw before any request: its reason reaches the caller.
+    await expect(runLoadApart({ url: 'not a url', headers: {}, body: '{}' }, 10, 1)).rejects.toThrow(/exited with 1 before reporting: Invalid URL/);
+  }, 30_000);
 });
