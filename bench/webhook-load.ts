@@ -1,7 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 /**
  * One load run against the webhook: an open-loop generator that sends request i at exactly
@@ -156,9 +156,12 @@ function realtimeAllowed(): boolean {
   return spawnSync('chrt', ['--rr', String(GENERATOR_RT_PRIORITY), 'true'], { stdio: 'ignore' }).status === 0;
 }
 
+type Report = { second?: number; load?: Load; error?: string };
+
 /**
  * runLoad in a process of its own, at real-time priority (SCHED_RR) where the machine allows it;
- * BENCH_GENERATOR_PRIORITY=normal keeps it at normal priority.
+ * BENCH_GENERATOR_PRIORITY=normal keeps it at normal priority. One process runs every load it is given,
+ * one after the other, so that a warm-up compiles the generator's code as well as the server's.
  *
  * Why: on a shared host the generator waits for a core like every process of the system under test,
  * and a response it reads late counts as latency of the server. Real clients run elsewhere. Apart and
@@ -166,24 +169,46 @@ function realtimeAllowed(): boolean {
  * counts from when it was due (its own lateness stays in the figures and in `sendLag`). It needs a
  * small share of one core, so the system under test keeps the rest of the machine.
  */
-export function runLoadApart(target: LoadTarget, rate: number, seconds: number, onSecond?: (second: number) => void): Promise<Load> {
-  const realtime = process.env.BENCH_GENERATOR_PRIORITY !== 'normal' && realtimeAllowed();
-  const node = [process.execPath, '--import', 'tsx', path.join(__dirname, 'load-process.ts')];
-  const [cmd, ...args] = realtime ? ['chrt', '--rr', String(GENERATOR_RT_PRIORITY), ...node] : node;
-  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise<Load>((resolve, reject) => {
-    let load: Load | undefined;
-    let failed: string | undefined;
-    child.on('message', (m: { second?: number; load?: Load; error?: string }) => {
-      if (m.second !== undefined) onSecond?.(m.second);
-      if (m.load) load = m.load;
-      if (m.error) failed = m.error;
+export class ApartLoadGenerator {
+  /** Where the generator runs, as the bench prints it. */
+  readonly description: string;
+  private readonly child: ChildProcess;
+  private exited?: number | null;
+  private current?: { resolve(load: Load): void; reject(err: Error): void; onSecond?: (second: number) => void };
+
+  constructor() {
+    const realtime = process.env.BENCH_GENERATOR_PRIORITY !== 'normal' && realtimeAllowed();
+    this.description = realtime ? `own process, SCHED_RR ${GENERATOR_RT_PRIORITY}` : 'own process, normal priority';
+    const node = [process.execPath, '--import', 'tsx', path.join(__dirname, 'load-process.ts')];
+    const [cmd, ...args] = realtime ? ['chrt', '--rr', String(GENERATOR_RT_PRIORITY), ...node] : node;
+    this.child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: Report) => {
+      if (m.second !== undefined) this.current?.onSecond?.(m.second);
+      const done = this.current;
+      if (!done || (!m.load && !m.error)) return;
+      this.current = undefined;
+      if (m.load) done.resolve({ ...m.load, generator: this.description });
+      else done.reject(new Error(`the load generator could not run: ${m.error}`));
     });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (load) resolve({ ...load, generator: realtime ? `own process, SCHED_RR ${GENERATOR_RT_PRIORITY}` : 'own process, normal priority' });
-      else reject(new Error(`the load generator exited with ${code} before reporting${failed ? `: ${failed}` : ''}`));
+    this.child.once('exit', (code) => {
+      this.exited = code;
+      this.current?.reject(new Error(`the load generator exited with ${code} before reporting`));
+      this.current = undefined;
     });
-    child.send({ target, rate, seconds });
-  });
+  }
+
+  /** One load run (one at a time), with runLoad's figures. */
+  run(target: LoadTarget, rate: number, seconds: number, onSecond?: (second: number) => void): Promise<Load> {
+    if (this.current) return Promise.reject(new Error('the load generator is already running a load'));
+    if (this.exited !== undefined) return Promise.reject(new Error(`the load generator exited with ${this.exited}`));
+    return new Promise<Load>((resolve, reject) => {
+      this.current = { resolve, reject, onSecond };
+      this.child.send({ target, rate, seconds });
+    });
+  }
+
+  /** Ends the generator's process (it exits once disconnected). */
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BenchScenario } from '../scenario';
-import { runLoadApart, type Load, type LoadTarget } from '../webhook-load';
+import { ApartLoadGenerator, type Load, type LoadTarget } from '../webhook-load';
 import { delta, parsePrometheus } from '../process-probe';
 
 /**
@@ -16,7 +16,8 @@ import { delta, parsePrometheus } from '../process-probe';
  *   main rate on /v1/t, drained. Calls follow the tracking plan. The load is open-loop
  *   (bench/webhook-load.ts): each request leaves when due, its latency counted from then. The
  *   generator runs in a process of its own at real-time priority where the machine allows it
- *   (runLoadApart; BENCH_GENERATOR_PRIORITY=normal keeps it at normal priority).
+ *   (ApartLoadGenerator, one process for the warm-up and the runs; BENCH_GENERATOR_PRIORITY=normal
+ *   keeps it at normal priority).
  * - `/v1/t` (one call each, analytics.js's short route) at BENCH_SEGMENT_RATE requests/s (default
  *   1,000) for BENCH_SEGMENT_SECONDS (default 60); then `/v1/batch`, 10 calls each, at
  *   BENCH_SEGMENT_BATCH_RATE requests/s (default 100: the same 1,000 calls/s) for the same length
@@ -27,7 +28,8 @@ import { delta, parsePrometheus } from '../process-probe';
  * WEBHOOK_INGEST_*, WORKER_* and DUCKDB_* variables reach the children as they are. BENCH_WORKER_NICE=<n>
  * starts the worker at a lower CPU priority (the webhook and Temporal first on a shared host);
  * BENCH_WORKER_SCHED=idle starts it and the emulators under SCHED_IDLE (`chrt --idle`: they run only on
- * a core nothing else wants), a diagnosis of how much of the tail is their CPU;
+ * a core nothing else wants), =batch under SCHED_BATCH (their wake-ups never preempt another task), a
+ * diagnosis of how much of the tail is their CPU;
  * BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the webhook and the worker. At the end the webhook's
  * own histograms say where an acknowledgement's time went (queue wait, signal round trip, the share of
  * requests over 25/50/100 ms as the webhook saw them, its event-loop delay), and each second whose
@@ -116,6 +118,7 @@ const scenario: BenchScenario = {
     type DeliveryStatus = import('../../workflows/segment-delivery').DeliveryStatus;
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-segment-'));
+    const generator = new ApartLoadGenerator();
     const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
@@ -197,7 +200,7 @@ const scenario: BenchScenario = {
       await waitFor(`${base}/readyz`, 120_000);
       const rate = num('BENCH_SEGMENT_RATE', 1_000);
       // Every process's hot path compiled (V8 optimises a function after thousands of calls) before anything is measured.
-      const warm = await runLoadApart(single, rate, num('BENCH_SEGMENT_WARMUP_SECONDS', 5));
+      const warm = await generator.run(single, rate, num('BENCH_SEGMENT_WARMUP_SECONDS', 5));
       await caughtUp(warm.ok, 180_000);
       const batchRate = num('BENCH_SEGMENT_BATCH_RATE', 100);
       const seconds = num('BENCH_SEGMENT_SECONDS', 60);
@@ -205,7 +208,7 @@ const scenario: BenchScenario = {
       const runs: { route: string; load: Load; calls: number; caughtUp: Awaited<ReturnType<typeof caughtUp>> }[] = [];
       let acked = warm.ok;
       for (const route of routes) {
-        const load = await runLoadApart(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
+        const load = await generator.run(route === 'batch' ? batch : single, route === 'batch' ? batchRate : rate, seconds);
         // Epoch seconds of the run, to line it up with per-process CPU samples taken beside the bench.
         process.stderr.write(`  ${route} load from ${(load.startedAt / 1000).toFixed(0)} to ${(Date.now() / 1000).toFixed(0)}\n`);
         const calls = route === 'batch' ? load.ok * BATCH_CALLS : load.ok;
@@ -256,7 +259,7 @@ const scenario: BenchScenario = {
       );
       process.stderr.write(
         `\n  segment-collect (load avg ${os.loadavg().slice(0, 2).map((x) => x.toFixed(1)).join('/')})\n${lines.join('\n')}\n` +
-          `  load generator: ${t.generator ?? b.generator ?? 'in this process'}\n` +
+          `  load generator: ${generator.description}\n` +
           `  acknowledged ${acked} calls; silver ${silverRows} rows (${Number(silver.u)} distinct ids), Amplitude ${amplitudeEvents} events, Segment forward ${segmentCalls} calls kept\n` +
           `  deliveries ${final.amplitude?.deliveries ?? 0} (Amplitude) / ${final.segment?.deliveries ?? 0} (Segment); calls read ${final.amplitude?.calls ?? 0} / ${final.segment?.calls ?? 0}, missing batches ${final.amplitude?.missing ?? 0} / ${final.segment?.missing ?? 0}, rejected ${final.amplitude?.rejected ?? 0} / ${final.segment?.rejected ?? 0}\n`,
       );
@@ -289,6 +292,7 @@ const scenario: BenchScenario = {
       await stopChild(webhook);
       await stopChild(worker);
       await stopChild(emulators);
+      generator.close();
       await connection.close();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
