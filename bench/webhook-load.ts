@@ -40,8 +40,6 @@ export interface Load {
    * shared host its own process waits for a core too, and that wait is inside every latency above.
    */
   sendLag: { p99: number; max: number };
-  /** Where the generator ran, when not in the caller's process (runLoadApart). */
-  generator?: string;
 }
 
 export interface LoadTarget {
@@ -187,7 +185,7 @@ export class ApartLoadGenerator {
       const done = this.current;
       if (!done || (!m.load && !m.error)) return;
       this.current = undefined;
-      if (m.load) done.resolve({ ...m.load, generator: this.description });
+      if (m.load) done.resolve(m.load);
       else done.reject(new Error(`the load generator could not run: ${m.error}`));
     });
     this.child.once('exit', (code) => {

@@ -45,12 +45,12 @@ const num = (name: string, dflt: number) => (process.env[name] ? Number(process.
  * BENCH_CPU_PROF=<dir>: the webhook and the worker write V8 CPU profiles there when they exit.
  * `nice` > 0 starts the process (every thread of it) at that lower CPU priority.
  */
-function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number; sched?: string } = {}): ChildProcess {
+function spawnEntry(file: string, env: Record<string, string>, opts: { profile?: boolean; nice?: number; sched?: 'idle' | 'batch' } = {}): ChildProcess {
   const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const args = [...prof, '--import', 'tsx', path.join(__dirname, '../..', file)];
   let [cmd, argv]: [string, string[]] = [process.execPath, args];
   if (opts.nice) [cmd, argv] = ['nice', ['-n', String(opts.nice), cmd, ...argv]];
-  if (opts.sched === 'idle' || opts.sched === 'batch') [cmd, argv] = ['chrt', [`--${opts.sched}`, '0', cmd, ...argv]];
+  if (opts.sched) [cmd, argv] = ['chrt', [`--${opts.sched}`, '0', cmd, ...argv]];
   return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
@@ -77,6 +77,13 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** BENCH_WORKER_SCHED: the scheduling policy of the worker and the emulators (unset: the default one). */
+function workerSched(): 'idle' | 'batch' | undefined {
+  const sched = process.env.BENCH_WORKER_SCHED || undefined;
+  if (sched === undefined || sched === 'idle' || sched === 'batch') return sched;
+  throw new Error(`BENCH_WORKER_SCHED is "${sched}": use idle, batch, or leave it unset`);
 }
 
 /** A call as analytics.js sends it; the load generator replaces [<id>] per request. */
@@ -118,13 +125,12 @@ const scenario: BenchScenario = {
     type DeliveryStatus = import('../../workflows/segment-delivery').DeliveryStatus;
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-segment-'));
-    const generator = new ApartLoadGenerator();
     const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort, amplitudePort, segmentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     // Every call has its own anonymousId, and the emulator's per-id limit is lifted: Amplitude's throttling is not what this measures.
-    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { sched: process.env.BENCH_WORKER_SCHED });
+    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { sched: workerSched() });
     const amplitude = { url: `http://127.0.0.1:${amplitudePort}` };
     const segment = { url: `http://127.0.0.1:${segmentPort}` };
     const count = async (url: string) => ((await (await fetch(url)).json()) as { count: number }).count;
@@ -141,7 +147,7 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), sched: process.env.BENCH_WORKER_SCHED });
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), sched: workerSched() });
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, { profile: true });
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
@@ -196,6 +202,7 @@ const scenario: BenchScenario = {
       return at;
     };
 
+    const generator = new ApartLoadGenerator();
     try {
       await waitFor(`${base}/readyz`, 120_000);
       const rate = num('BENCH_SEGMENT_RATE', 1_000);
