@@ -124,13 +124,15 @@ const scenario: BenchScenario = {
     type IngestStatus = import('../../workflows/push-ingest').IngestStatus;
     type DeliveryStatus = import('../../workflows/segment-delivery').DeliveryStatus;
 
+    // Refused before anything starts, so that a bad value leaves no server behind.
+    const sched = workerSched();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novade-bench-segment-'));
     const server = await startBenchDevServer();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const [webhookPort, metricsPort, appMetricsPort, amplitudePort, segmentPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     // Every call has its own anonymousId, and the emulator's per-id limit is lifted: Amplitude's throttling is not what this measures.
-    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { sched: workerSched() });
+    const emulators = spawnEntry('bench/segment-emulators.ts', { BENCH_AMPLITUDE_PORT: String(amplitudePort), BENCH_SEGMENT_PORT: String(segmentPort), BENCH_FORWARD_KEY: FORWARD_KEY, LOG_LEVEL: 'warn' }, { sched });
     const amplitude = { url: `http://127.0.0.1:${amplitudePort}` };
     const segment = { url: `http://127.0.0.1:${segmentPort}` };
     const count = async (url: string) => ((await (await fetch(url)).json()) as { count: number }).count;
@@ -147,7 +149,7 @@ const scenario: BenchScenario = {
       SEGMENT_FORWARD_WRITE_KEY: FORWARD_KEY,
       SEGMENT_FORWARD_ENDPOINT: segment.url,
     };
-    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), sched: workerSched() });
+    const worker = spawnEntry('workers/worker-main.ts', { ...common, WORKER_METRICS_BIND: `127.0.0.1:${metricsPort}`, APP_METRICS_BIND: `127.0.0.1:${appMetricsPort}` }, { profile: true, nice: num('BENCH_WORKER_NICE', 0), sched });
     const webhook = spawnEntry('webhook/server-main.ts', { ...common, WEBHOOK_HOST: '127.0.0.1', WEBHOOK_PORT: String(webhookPort) }, { profile: true });
     const base = `http://127.0.0.1:${webhookPort}`;
     const headers = { 'content-type': 'text/plain', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
