@@ -259,12 +259,12 @@ describe('Segment backfill --parallel on Temporal, the emulators and DuckDB', ()
 
     // Cancel: every lane stops after its page in flight; what the totals say was sent is what Amplitude holds.
     const c = await makeWorld();
-    c.amp.faults.set({ 'POST /batch': { latencyMs: 150 } });
+    // Each page takes a second from the start, so that the pages left (over a hundred) cannot all go
+    // before the cancel lands, however late a loaded machine answers the progress queries below.
+    c.amp.faults.set({ 'POST /batch': { latencyMs: 1_000 } });
     const cancelled = await startBackfill(env.client, c.config, { from: c.from, to: TO, options: FAST, parallel: 3 });
     const hc = env.client.workflow.getHandle(cancelled.workflowId);
     await waitFor('lanes at work', () => backfillProgress(hc), (p) => p.pages >= 6);
-    // Slower still from here, so that the pages left (over a hundred) cannot all go before the cancel lands on a busy machine.
-    c.amp.faults.set({ 'POST /batch': { latencyMs: 1_000 } });
     await cancelBackfill(hc);
     const summary = (await hc.result()) as BackfillSummary;
     expect(summary.outcome).toBe('cancelled');
